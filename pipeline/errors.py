@@ -1,0 +1,17 @@
+"""Typed errors that carry what a user needs to fix the input or the run."""
+
+
+class PipelineError(Exception):
+    """Base class: every error the pipeline raises on purpose."""
+
+
+class ContractError(PipelineError):
+    """An input file breaks the input contract (names the file, column, rule and row count)."""
+
+
+class DataQualityError(PipelineError):
+    """The landed data cannot produce an honest run (e.g. too few weeks, a missing week)."""
+
+
+class ConfigError(PipelineError):
+    """The pipeline is configured inconsistently (bad environment variable, unknown runtime)."""
