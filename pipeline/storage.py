@@ -44,6 +44,12 @@ def read_parquet(storage: Storage, prefix_or_key: str) -> pa.Table:
     return pa.concat_tables(tables, promote_options="default")
 
 
+def parquet_row_count(storage: Storage, prefix: str) -> int:
+    """Rows under a prefix, from the Parquet footers only."""
+    return sum(pq.ParquetFile(io.BytesIO(storage.read_bytes(key))).metadata.num_rows
+               for key in storage.list_keys(prefix) if key.endswith(".parquet"))
+
+
 def write_json(storage: Storage, key: str, document: Any) -> None:
     storage.write_bytes(key, json.dumps(document, indent=2, default=str).encode())
 
@@ -57,10 +63,11 @@ class LocalStorage:
         self.root = str(Path(root).resolve())
 
     def uri(self, key: str) -> str:
-        return str(Path(self.root, key))
+        # Keep a folder's trailing slash, as S3 prefixes do, so keys round-trip through the catalog.
+        return str(Path(self.root, key)) + ("/" if key.endswith("/") else "")
 
     def key_of(self, uri: str) -> str:
-        return str(Path(uri).resolve().relative_to(self.root))
+        return str(Path(uri).resolve().relative_to(self.root)) + ("/" if uri.endswith("/") else "")
 
     def write_bytes(self, key: str, data: bytes) -> None:
         # Write then rename, so a reader never sees half a file.

@@ -1,0 +1,121 @@
+"""The table catalog: which partition of which table lives where.
+
+A partition points at one folder. Results become visible by writing a new folder and then pointing the partition
+at it (`put_partition`), so readers see the old results or the new ones, never a mix, and a failed run leaves
+the previous results exactly as they were.
+"""
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator, Protocol
+
+from pipeline.config import DATABASE
+from pipeline.tables import TableDef, table_definitions
+
+
+class Catalog(Protocol):
+    def partitions(self, table: TableDef) -> dict[str, str]: ...
+    def put_partition(self, table: TableDef, value: str, location: str) -> None: ...
+    def drop_partition(self, table: TableDef, value: str) -> None: ...
+
+
+class LocalCatalog:
+    """A JSON file standing in for the Glue Data Catalog: {"engagement.table": {"partition value": location}}."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def partitions(self, table: TableDef) -> dict[str, str]:
+        return dict(sorted(self._load().get(table.qualified_name, {}).items()))
+
+    def put_partition(self, table: TableDef, value: str, location: str) -> None:
+        with self._editing() as document:
+            document.setdefault(table.qualified_name, {})[value] = location
+
+    def drop_partition(self, table: TableDef, value: str) -> None:
+        with self._editing() as document:
+            document.get(table.qualified_name, {}).pop(value, None)
+
+    def _load(self) -> dict[str, dict[str, str]]:
+        return json.loads(self.path.read_text()) if self.path.exists() else {}
+
+    @contextmanager
+    def _editing(self) -> Iterator[dict]:
+        # One writer at a time (parallel ingests), and write-then-rename so readers never see half a file.
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path.with_suffix(".lock"), "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            document = self._load()
+            yield document
+            partial = self.path.with_suffix(".partial")
+            partial.write_text(json.dumps(document, indent=2, sort_keys=True))
+            os.replace(partial, self.path)
+
+
+PARQUET_STORAGE = {
+    "InputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
+    "OutputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat",
+    "SerdeInfo": {"SerializationLibrary": "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"},
+}
+
+
+class GlueCatalog:
+    """The Glue Data Catalog through an injected boto3 client; tables are created by `ensure_tables`."""
+
+    def __init__(self, glue_client, warehouse_root: str, database: str = DATABASE):
+        self._glue = glue_client
+        self.root = warehouse_root
+        self.database = database
+
+    def ensure_tables(self) -> None:
+        """Create the database and tables if absent (the SAM template creates them on AWS; tests and the CLI use this)."""
+        try:
+            self._glue.create_database(DatabaseInput={"Name": self.database})
+        except self._glue.exceptions.AlreadyExistsException:
+            pass
+        for table in table_definitions().values():
+            try:
+                self._glue.create_table(DatabaseName=self.database, TableInput=self._table_input(table))
+            except self._glue.exceptions.AlreadyExistsException:
+                pass
+
+    def partitions(self, table: TableDef) -> dict[str, str]:
+        paginator = self._glue.get_paginator("get_partitions")
+        pages = paginator.paginate(DatabaseName=self.database, TableName=table.name)
+        found = {part["Values"][0]: part["StorageDescriptor"]["Location"]
+                 for page in pages for part in page["Partitions"]}
+        return dict(sorted(found.items()))
+
+    def put_partition(self, table: TableDef, value: str, location: str) -> None:
+        partition = {"Values": [value], "StorageDescriptor": {**PARQUET_STORAGE, "Location": location,
+                                                              "Columns": self._columns(table.columns)}}
+        try:
+            self._glue.create_partition(DatabaseName=self.database, TableName=table.name, PartitionInput=partition)
+        except self._glue.exceptions.AlreadyExistsException:
+            self._glue.update_partition(DatabaseName=self.database, TableName=table.name,
+                                        PartitionValueList=[value], PartitionInput=partition)
+
+    def drop_partition(self, table: TableDef, value: str) -> None:
+        try:
+            self._glue.delete_partition(DatabaseName=self.database, TableName=table.name, PartitionValues=[value])
+        except self._glue.exceptions.EntityNotFoundException:
+            pass
+
+    @staticmethod
+    def _columns(columns: tuple[tuple[str, str], ...]) -> list[dict[str, str]]:
+        return [{"Name": name, "Type": type_} for name, type_ in columns]
+
+    def _table_input(self, table: TableDef) -> dict:
+        return {
+            "Name": table.name,
+            "Description": table.description,
+            "TableType": "EXTERNAL_TABLE",
+            "Parameters": {"classification": "parquet", "EXTERNAL": "TRUE"},
+            "PartitionKeys": self._columns(table.partition_keys),
+            "StorageDescriptor": {**PARQUET_STORAGE, "Location": f"{self.root}/{table.location}",
+                                  "Columns": self._columns(table.columns)},
+        }

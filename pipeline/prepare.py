@@ -1,0 +1,77 @@
+"""Data prep (Athena SQL): check the landed weeks, then write the training and scoring sets as Parquet."""
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+from pipeline import sql
+from pipeline.errors import DataQualityError
+from pipeline.services import Services
+
+WEEK = dt.timedelta(days=7)
+DEFAULT_ROWS_PER_SHARD = 50_000
+MAX_SHARDS = 1000
+
+
+def work_prefix(run_date: dt.date) -> str:
+    """Temporary outputs of one run; Cleanup removes them before the run starts again."""
+    return f"work/run_date={run_date.isoformat()}/"
+
+
+def training_prefix(run_date: dt.date) -> str:
+    return f"{work_prefix(run_date)}training/"
+
+
+def scoring_prefix(run_date: dt.date) -> str:
+    return f"{work_prefix(run_date)}scoring/"
+
+
+def shard_prefix(run_date: dt.date, shard: int) -> str:
+    return f"{scoring_prefix(run_date)}shard={shard}/"
+
+
+def check_snapshot_weeks(services: Services, run_date: dt.date, churn_horizon_weeks: int) -> list[dict]:
+    """The landed weeks up to run_date (date and customer counts), after checking they support an honest run."""
+    weeks = services.sql.query(sql.render("snapshot_weeks", run_date=run_date)).to_pylist()
+    dates = [week["snapshot_date"] for week in weeks]
+    if run_date not in dates:
+        landed = ", ".join(d.isoformat() for d in dates[-5:]) or "none"
+        raise DataQualityError(f"no snapshot landed for run_date {run_date} (newest landed weeks: {landed})")
+    missing = [earlier + WEEK * step for earlier, later in zip(dates, dates[1:])
+               for step in range(1, (later - earlier).days // 7)]
+    odd = [later for earlier, later in zip(dates, dates[1:]) if (later - earlier).days % 7]
+    if missing or odd:
+        raise DataQualityError(
+            "weekly snapshots must be 7 days apart; "
+            + (f"missing weeks: {', '.join(map(str, missing))}" if missing else "")
+            + (f" off-cycle weeks: {', '.join(map(str, odd))}" if odd else ""))
+    needed = churn_horizon_weeks + 2
+    if len(dates) < needed:
+        raise DataQualityError(
+            f"{len(dates)} weekly snapshot(s) up to {run_date}; training needs at least {needed} "
+            f"(churn_horizon_weeks={churn_horizon_weeks} future weeks to label a week, one week to validate, "
+            "one to train)")
+    return weeks
+
+
+def shard_count_for(rows: int, rows_per_shard: int) -> int:
+    return max(1, min(MAX_SHARDS, math.ceil(rows / rows_per_shard)))
+
+
+def prepare_data(services: Services, run_date: dt.date, churn_horizon_weeks: int,
+                 rows_per_shard: int = DEFAULT_ROWS_PER_SHARD) -> dict:
+    weeks = check_snapshot_weeks(services, run_date, churn_horizon_weeks)
+    params = {"run_date": run_date, "churn_horizon_weeks": churn_horizon_weeks}
+    training_rows = services.sql.unload(sql.render("training_set", **params), training_prefix(run_date))
+    shard_count = shard_count_for(weeks[-1]["customers"], rows_per_shard)
+    scoring_rows = services.sql.unload(sql.render("scoring_set", **params, shard_count=shard_count),
+                                       scoring_prefix(run_date), partition_by="shard")
+    return {
+        "weeks_available": len(weeks),
+        "snapshot_rows": sum(week["customers"] for week in weeks),
+        "first_week": weeks[0]["snapshot_date"].isoformat(),
+        "training_rows": training_rows,
+        "scoring_rows": scoring_rows,
+        "shard_count": shard_count,
+        "shards": list(range(shard_count)),
+    }

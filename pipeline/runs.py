@@ -1,0 +1,77 @@
+"""What a run is about (its week, horizon and model version) and the record of past runs."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import asdict, dataclass
+
+from pipeline.errors import DataQualityError, PipelineError
+from pipeline.services import Services
+from pipeline.storage import read_json, write_json
+from pipeline.tables import table
+
+RUNS_PREFIX = "runs/"
+
+
+@dataclass(frozen=True)
+class RunContext:
+    run_date: dt.date
+    churn_horizon_weeks: int
+    model_version: str
+    execution_name: str
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "run_date": self.run_date.isoformat()}
+
+    @classmethod
+    def from_dict(cls, document: dict) -> "RunContext":
+        return cls(run_date=parse_date(document["run_date"], "run_date"),
+                   churn_horizon_weeks=int(document["churn_horizon_weeks"]),
+                   model_version=document["model_version"], execution_name=document["execution_name"])
+
+
+def parse_date(value: str, field: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(str(value)[:10])
+    except ValueError:
+        raise PipelineError(f"{field} must be a date YYYY-MM-DD, got {value!r}") from None
+
+
+def landed_weeks(services: Services) -> list[dt.date]:
+    return [dt.date.fromisoformat(value) for value in services.catalog.partitions(table("snapshots"))]
+
+
+def resolve_run_date(services: Services, requested: str | None, scheduled_time: str | None) -> dt.date:
+    """The logical week: as requested, else the newest snapshot on or before the scheduled time, else the newest."""
+    if requested:
+        return parse_date(requested, "run_date")
+    weeks = landed_weeks(services)
+    if scheduled_time:
+        cutoff = parse_date(scheduled_time, "scheduled_time")
+        weeks = [week for week in weeks if week <= cutoff]
+    if not weeks:
+        raise DataQualityError("no weekly snapshot has landed yet: run `generate` or `ingest FILE` first")
+    return weeks[-1]
+
+
+def model_version_for(run_date: dt.date, execution_name: str) -> str:
+    # Stable for one execution (a redrive reuses it), distinct across executions of the same week.
+    digest = hashlib.sha256(execution_name.encode()).hexdigest()[:8]
+    return f"{run_date:%Y%m%d}-{digest}"
+
+
+def resolve_run(services: Services, execution_input: dict, execution_name: str) -> RunContext:
+    run_date = resolve_run_date(services, execution_input.get("run_date"), execution_input.get("scheduled_time"))
+    horizon = int(execution_input.get("churn_horizon_weeks") or services.settings.churn_horizon_weeks)
+    if horizon < 1:
+        raise PipelineError(f"churn_horizon_weeks must be >= 1, got {horizon}")
+    return RunContext(run_date, horizon, model_version_for(run_date, execution_name), execution_name)
+
+
+def record_run(services: Services, execution_name: str, record: dict) -> None:
+    write_json(services.storage, f"{RUNS_PREFIX}{execution_name}.json", record)
+
+
+def past_runs(services: Services) -> list[dict]:
+    keys = [key for key in services.storage.list_keys(RUNS_PREFIX) if key.endswith(".json")]
+    return sorted((read_json(services.storage, key) for key in keys), key=lambda run: run.get("started", ""))

@@ -1,0 +1,45 @@
+import boto3
+import pyarrow as pa
+import pytest
+from moto import mock_aws
+
+from pipeline.storage import (LocalStorage, S3Storage, parquet_row_count, read_json, read_parquet, write_json,
+                              write_parquet)
+
+
+@pytest.fixture(params=["local", "s3"])
+def storage(request, tmp_path, monkeypatch):
+    if request.param == "local":
+        yield LocalStorage(tmp_path / "warehouse")
+        return
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    with mock_aws():
+        client = boto3.client("s3")
+        client.create_bucket(Bucket="churn", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+        yield S3Storage("churn", client)
+
+
+def test_parquet_round_trip_and_row_count(storage):
+    table = pa.table({"customer_id": ["a", "b"], "score": [0.1, 0.9]})
+    write_parquet(storage, "results/run_date=2026-01-05/part-0.parquet", table)
+    write_parquet(storage, "results/run_date=2026-01-05/part-1.parquet", table)
+    assert read_parquet(storage, "results/run_date=2026-01-05/").num_rows == 4
+    assert parquet_row_count(storage, "results/") == 4
+
+
+def test_folder_keys_round_trip_through_uris(storage):
+    assert storage.key_of(storage.uri("results/run_date=2026-01-05/")) == "results/run_date=2026-01-05/"
+
+
+def test_delete_prefix_removes_only_that_prefix(storage):
+    write_json(storage, "work/run_date=1/a.json", {"x": 1})
+    write_json(storage, "work/run_date=1/b/c.json", {"x": 2})
+    write_json(storage, "work/run_date=2/a.json", {"x": 3})
+    assert storage.delete_prefix("work/run_date=1/") == 2
+    assert storage.list_keys("work/") == ["work/run_date=2/a.json"]
+    assert read_json(storage, "work/run_date=2/a.json") == {"x": 3}
+
+
+def test_reading_an_empty_prefix_names_it(storage):
+    with pytest.raises(FileNotFoundError, match="no Parquet files under .*nothing/"):
+        read_parquet(storage, "nothing/")
