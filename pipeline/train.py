@@ -20,7 +20,7 @@ BOOSTER_PARAMS = {
     "objective": "binary:logistic",
     "eval_metric": "auc",
     "tree_method": "hist",
-    "learning_rate": 0.1,
+    "learning_rate": 0.2,
     "max_depth": 6,
     "min_child_weight": 5,
     "subsample": 0.8,
@@ -28,8 +28,9 @@ BOOSTER_PARAMS = {
     "max_cat_to_onehot": 8,
     "seed": 7,
 }
-MAX_ROUNDS = 600
-EARLY_STOPPING_ROUNDS = 30
+# Past ~200 rounds the validation AUC creeps up by thousandths while training time keeps growing linearly.
+MAX_ROUNDS = 250
+EARLY_STOPPING_ROUNDS = 20
 
 
 def model_prefix(model_version: str) -> str:

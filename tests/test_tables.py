@@ -16,3 +16,12 @@ def test_result_tables_are_partitioned_by_run_date():
         name for name, _ in tables["predictions"].columns}
     assert {"auc", "bayes_auc", "rows_trained", "rows_scored", "model_version"} <= {
         name for name, _ in tables["model_metrics"].columns}
+
+
+def test_readme_documents_the_contract():
+    from pipeline.config import REPO_ROOT
+    from pipeline.contract import markdown_table
+
+    readme = (REPO_ROOT / "README.md").read_text()
+    documented = readme.split("<!-- contract:start -->\n")[1].split("\n<!-- contract:end -->")[0]
+    assert documented == markdown_table(), "regenerate the README table with: python -m pipeline contract"

@@ -1,0 +1,193 @@
+"""Command line: `python -m pipeline COMMAND` (or `engagement-pipeline COMMAND`)."""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from pipeline.config import load_settings
+from pipeline.errors import PipelineError
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def _date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {value!r}") from None
+
+
+def _positive(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value!r}")
+    return int(value)
+
+
+def cmd_generate(args) -> int:
+    from pipeline.land import land_synthetic_panel
+    from pipeline.services import build_services
+
+    with console.status("generating synthetic weekly snapshots") as status:
+        outcome = land_synthetic_panel(build_services(), args.customers, args.weeks, args.seed,
+                                       if_missing=args.if_missing,
+                                       progress=lambda week: status.update(f"landed week {week}"))
+    console.print(outcome)
+    return 0
+
+
+def cmd_ingest(args) -> int:
+    from pipeline.land import ingest_file
+    from pipeline.services import build_services
+
+    rows, location, notes = ingest_file(build_services(), args.file, args.snapshot_date)
+    for note in notes:
+        console.print(f"[yellow]note:[/] {note}")
+    console.print(f"landed {rows:,} rows for snapshot {args.snapshot_date} at {location}")
+    return 0
+
+
+def cmd_run(args) -> int:
+    from pipeline.asl import ExecutionFailed
+    from pipeline.launcher import execute_locally, new_execution_name
+    from pipeline.report import RunProgress
+    from pipeline.runs import record_run
+    from pipeline.services import build_services
+    from pipeline.storage import read_json
+    from pipeline.train import model_prefix
+
+    settings = load_settings()
+    services = build_services(settings)
+    execution_input = {key: value for key, value in (("run_date", args.run_date and args.run_date.isoformat()),
+                                                     ("churn_horizon_weeks", args.churn_horizon_weeks)) if value}
+    execution_name = new_execution_name(execution_input.get("run_date"))
+    console.print(f"execution {execution_name} of statemachine/pipeline.asl.json, input {json.dumps(execution_input)}")
+    started, clock = dt.datetime.now(dt.timezone.utc), time.monotonic()
+    record = {"execution_name": execution_name, "started": started.isoformat(timespec="seconds"),
+              "input": execution_input}
+    with RunProgress(console) as progress:
+        try:
+            result = execute_locally(settings, execution_input, execution_name=execution_name, on_event=progress)
+        except ExecutionFailed as failure:
+            record |= {"status": "FAILED", "error": failure.error, "cause": failure.cause,
+                       "duration_seconds": round(time.monotonic() - clock, 1),
+                       "states": _state_durations(progress.finished)}
+            record_run(services, execution_name, record)
+            err_console.print(f"[red]run failed[/] in {record['duration_seconds']}s: {failure.error}\n{failure.cause}")
+            err_console.print("published results were left as they were; see `python -m pipeline runs`")
+            return 1
+    output = result.output
+    metrics = read_json(services.storage, f"{model_prefix(output['run']['model_version'])}metrics.json")
+    record |= {"status": "SUCCEEDED", "run_date": output["run"]["run_date"],
+               "duration_seconds": round(time.monotonic() - clock, 1),
+               "states": _state_durations(progress.finished), "auc": metrics["auc"], "bayes_auc": metrics["bayes_auc"]}
+    record_run(services, execution_name, record)
+    _print_summary(progress, output, metrics, record)
+    return 0
+
+
+def _state_durations(finished) -> dict[str, float]:
+    return {name: round(event.ended - event.started, 2) for name, event in finished.items()}
+
+
+def _print_summary(progress, output: dict, metrics: dict, record: dict) -> None:
+    from pipeline.report import metrics_line, summary_table
+
+    run_date = output["run"]["run_date"]
+    console.print(summary_table(progress.finished, output, metrics))
+    console.print(metrics_line(metrics))
+    console.print(f"Run {run_date} succeeded in {record['duration_seconds']}s. Results: engagement.predictions "
+                  f"(partition run_date={run_date}) at {output['published']['predictions_location']}")
+    console.print("Next, try:\n  python -m pipeline query \"SELECT risk_band, count(*) AS customers, "
+                  f"round(avg(churn_probability), 3) AS avg_probability FROM engagement.predictions "
+                  f"WHERE run_date = DATE '{run_date}' GROUP BY risk_band ORDER BY avg_probability DESC\"")
+
+
+def cmd_query(args) -> int:
+    from pipeline.services import build_services
+
+    result = build_services().sql.query(args.sql)
+    frame = result.to_pandas()
+    if args.format == "csv":
+        sys.stdout.write(frame.to_csv(index=False))
+    elif args.format == "json":
+        sys.stdout.write(frame.to_json(orient="records", date_format="iso", lines=True))
+    else:
+        table = Table(*map(str, frame.columns))
+        for row in frame.astype(str).itertuples(index=False):
+            table.add_row(*row)
+        console.print(table)
+    return 0
+
+
+def cmd_runs(args) -> int:
+    from pipeline.runs import past_runs
+    from pipeline.services import build_services
+
+    table = Table("execution", "run_date", "status", "seconds", "auc", "error")
+    for run in past_runs(build_services()):
+        auc = f"{run['auc']:.4f}" if run.get("auc") is not None else ""
+        table.add_row(run["execution_name"], run.get("run_date", run.get("input", {}).get("run_date", "")),
+                      run["status"], str(run.get("duration_seconds", "")), auc, run.get("error", ""))
+    console.print(table)
+    return 0
+
+
+def cmd_contract(args) -> int:
+    from pipeline.contract import markdown_table
+    from pipeline.tables import snapshots_document
+
+    print(json.dumps(snapshots_document(), indent=2) if args.glue else markdown_table())
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m pipeline", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    generate = commands.add_parser("generate", help="land a seeded synthetic panel of weekly snapshots")
+    generate.add_argument("--customers", type=_positive, default=100_000)
+    generate.add_argument("--weeks", type=_positive, default=12)
+    generate.add_argument("--seed", type=int, default=7)
+    generate.add_argument("--if-missing", action="store_true",
+                          help="keep data already landed (the same panel, or your own ingested weeks)")
+    generate.set_defaults(handler=cmd_generate)
+
+    ingest = commands.add_parser("ingest", help="validate your own weekly CSV/Parquet and land it")
+    ingest.add_argument("file", type=Path)
+    ingest.add_argument("--snapshot-date", type=_date, required=True)
+    ingest.set_defaults(handler=cmd_ingest)
+
+    run = commands.add_parser("run", help="execute the weekly state machine locally")
+    run.add_argument("--run-date", type=_date, help="the week to run (default: the newest snapshot)")
+    run.add_argument("--churn-horizon-weeks", type=_positive)
+    run.set_defaults(handler=cmd_run)
+
+    query = commands.add_parser("query", help="Athena SQL over the cataloged tables (DuckDB locally)")
+    query.add_argument("sql")
+    query.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    query.set_defaults(handler=cmd_query)
+
+    runs = commands.add_parser("runs", help="past runs with status and duration")
+    runs.set_defaults(handler=cmd_runs)
+
+    contract = commands.add_parser("contract", help="print the input contract (Markdown, or --glue JSON)")
+    contract.add_argument("--glue", action="store_true")
+    contract.set_defaults(handler=cmd_contract)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except (PipelineError, FileNotFoundError) as error:
+        err_console.print(f"[red]error:[/] {error}", highlight=False)
+        return 2

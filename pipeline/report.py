@@ -1,0 +1,84 @@
+"""What a person sees of a run: live progress while states run, then a summary of what happened."""
+from __future__ import annotations
+
+import threading
+import time
+
+from rich.console import Console
+from rich.table import Table
+
+from pipeline.asl import StateEvent
+
+
+def _seconds(event: StateEvent) -> float:
+    return max(0.0, event.ended - event.started)
+
+
+class RunProgress:
+    """Prints each top-level state as it starts and ends, with a ticking spinner for the long ones."""
+
+    def __init__(self, console: Console):
+        self.console = console
+        self.finished: dict[str, StateEvent] = {}
+        self.shards_done = 0
+        self._lock = threading.Lock()
+        self._status = console.status("starting")
+        self._running: dict[str, float] = {}
+
+    def __enter__(self) -> "RunProgress":
+        self._status.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._status.stop()
+
+    def __call__(self, event: StateEvent) -> None:
+        with self._lock:
+            if event.scope:  # a state inside the Map: one shard scored when it succeeds
+                self.shards_done += event.status == "succeeded"
+                self._refresh()
+                return
+            if event.status == "started":
+                self._running[event.name] = time.monotonic()
+            else:
+                if event.status != "retried":
+                    self._running.pop(event.name, None)
+                    self.finished[event.name] = event
+                mark = {"succeeded": "[green]✓[/]", "retried": "[yellow]↻[/]"}.get(event.status, "[red]✗[/]")
+                detail = f"  {event.error}" if event.error else ""
+                self.console.print(f"{mark} {event.name:<15} {_seconds(event):7.1f}s  {event.status}{detail}")
+            self._refresh()
+
+    def _refresh(self) -> None:
+        parts = [f"{name} ({time.monotonic() - since:.0f}s)" for name, since in self._running.items()]
+        if "BatchInference" in self._running:
+            parts.append(f"{self.shards_done} shard(s) scored")
+        self._status.update("running: " + ", ".join(parts) if parts else "")
+
+
+def summary_table(finished: dict[str, StateEvent], output: dict, metrics: dict) -> Table:
+    prepared, published = output.get("prepared", {}), output.get("published", {})
+    rows = {
+        "Cleanup": ("", f"{output['run']['files_removed']} stale file(s) removed"),
+        "PrepareData": (f"{prepared['snapshot_rows']:,} snapshot rows ({prepared['weeks_available']} weeks)",
+                        f"{prepared['training_rows']:,} training rows, {prepared['scoring_rows']:,} to score"),
+        "Train": (f"{metrics['rows_trained'] + metrics['rows_validated']:,} labelled rows",
+                  f"model {metrics['model_version']}, {metrics['best_iteration'] + 1} trees"),
+        "BatchInference": (f"{prepared['scoring_rows']:,} customers",
+                           f"{prepared['scoring_rows']:,} scores in {prepared['shard_count']} shard(s)"),
+        "Publish": (f"{prepared['scoring_rows']:,} scores", f"{published['rows_published']:,} rows published"),
+    }
+    table = Table(title="Weekly run", show_lines=False)
+    for column in ("state", "seconds", "in", "out"):
+        table.add_column(column, justify="right" if column == "seconds" else "left")
+    for name, event in finished.items():
+        rows_in, rows_out = rows.get(name, ("", ""))
+        table.add_row(name, f"{_seconds(event):.1f}", rows_in, rows_out)
+    return table
+
+
+def metrics_line(metrics: dict) -> str:
+    bayes = metrics.get("bayes_auc")
+    ceiling = f", Bayes-optimal AUC {bayes:.4f} (gap {bayes - metrics['auc']:+.4f})" if bayes is not None else ""
+    return (f"Validation week {metrics['validation_week']}: AUC {metrics['auc']:.4f}{ceiling}, "
+            f"log loss {metrics['log_loss']:.4f}, churn base rate {metrics['base_rate']:.1%}")
