@@ -17,7 +17,7 @@ test: $(VENV)/.installed
 	$(PY) -m pytest -q
 
 bench: $(VENV)/.installed
-	$(PY) -m pipeline.bench
+	$(PY) -m pipeline.bench $(BENCH_ARGS)
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/cfn-lint template.yaml

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -14,8 +15,9 @@ from rich.table import Table
 from pipeline.config import load_settings
 from pipeline.errors import PipelineError
 
-console = Console()
-err_console = Console(stderr=True)
+# Piped output (CI logs, `| tee`) gets wide lines rather than rich's 80-column default.
+console = Console(width=None if sys.stdout.isatty() else 160)
+err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 
 
 def _date(value: str) -> dt.date:
@@ -50,7 +52,7 @@ def cmd_ingest(args) -> int:
     rows, location, notes = ingest_file(build_services(), args.file, args.snapshot_date)
     for note in notes:
         console.print(f"[yellow]note:[/] {note}")
-    console.print(f"landed {rows:,} rows for snapshot {args.snapshot_date} at {location}")
+    console.print(f"landed {rows:,} rows for snapshot {args.snapshot_date} at {location}", soft_wrap=True)
     return 0
 
 
@@ -68,7 +70,8 @@ def cmd_run(args) -> int:
     execution_input = {key: value for key, value in (("run_date", args.run_date and args.run_date.isoformat()),
                                                      ("churn_horizon_weeks", args.churn_horizon_weeks)) if value}
     execution_name = new_execution_name(execution_input.get("run_date"))
-    console.print(f"execution {execution_name} of statemachine/pipeline.asl.json, input {json.dumps(execution_input)}")
+    console.print(f"execution {execution_name} of statemachine/pipeline.asl.json, input {json.dumps(execution_input)}",
+                  soft_wrap=True)
     started, clock = dt.datetime.now(dt.timezone.utc), time.monotonic()
     record = {"execution_name": execution_name, "started": started.isoformat(timespec="seconds"),
               "input": execution_input}
@@ -76,12 +79,17 @@ def cmd_run(args) -> int:
         try:
             result = execute_locally(settings, execution_input, execution_name=execution_name, on_event=progress)
         except ExecutionFailed as failure:
-            record |= {"status": "FAILED", "error": failure.error, "cause": failure.cause,
-                       "duration_seconds": round(time.monotonic() - clock, 1),
+            failed_state = next((name for name, event in progress.finished.items()
+                                 if event.status in ("caught", "failed")), "?")
+            resolved = getattr(progress.finished.get("Cleanup"), "output", None) or {}
+            record |= {"status": "FAILED", "failed_state": failed_state, "error": failure.error,
+                       "run_date": resolved.get("run", {}).get("run_date", execution_input.get("run_date")),
+                       "cause": failure.cause, "duration_seconds": round(time.monotonic() - clock, 1),
                        "states": _state_durations(progress.finished)}
             record_run(services, execution_name, record)
-            err_console.print(f"[red]run failed[/] in {record['duration_seconds']}s: {failure.error}\n{failure.cause}")
-            err_console.print("published results were left as they were; see `python -m pipeline runs`")
+            err_console.print(f"[red]run failed[/] in {failed_state} after {record['duration_seconds']}s: "
+                              f"{failure.error}: {_readable_cause(failure.cause)}", soft_wrap=True, highlight=False)
+            err_console.print("published results were left as they were; details: `python -m pipeline runs`")
             return 1
     output = result.output
     metrics = read_json(services.storage, f"{model_prefix(output['run']['model_version'])}metrics.json")
@@ -93,6 +101,18 @@ def cmd_run(args) -> int:
     return 0
 
 
+def _readable_cause(cause: str) -> str:
+    """Lambda and ECS failures carry JSON causes; show the message a person needs."""
+    try:
+        details = json.loads(cause)
+    except ValueError:
+        return cause
+    if "errorMessage" in details:
+        return details["errorMessage"]
+    reasons = [container.get("Reason", "") for container in details.get("Containers", [])]
+    return "; ".join(filter(None, reasons)) + (f" (log: {details['LogFile']})" if "LogFile" in details else "")
+
+
 def _state_durations(finished) -> dict[str, float]:
     return {name: round(event.ended - event.started, 2) for name, event in finished.items()}
 
@@ -102,27 +122,29 @@ def _print_summary(progress, output: dict, metrics: dict, record: dict) -> None:
 
     run_date = output["run"]["run_date"]
     console.print(summary_table(progress.finished, output, metrics))
-    console.print(metrics_line(metrics))
+    # soft_wrap: paths and the query must stay copy-pasteable, whatever the terminal width.
+    console.print(metrics_line(metrics), soft_wrap=True)
     console.print(f"Run {run_date} succeeded in {record['duration_seconds']}s. Results: engagement.predictions "
-                  f"(partition run_date={run_date}) at {output['published']['predictions_location']}")
-    console.print("Next, try:\n  python -m pipeline query \"SELECT risk_band, count(*) AS customers, "
-                  f"round(avg(churn_probability), 3) AS avg_probability FROM engagement.predictions "
-                  f"WHERE run_date = DATE '{run_date}' GROUP BY risk_band ORDER BY avg_probability DESC\"")
+                  f"(partition run_date={run_date}) at {output['published']['predictions_location']}", soft_wrap=True)
+    console.print(f"Next, try:\n  {os.path.relpath(sys.executable)} -m pipeline query "
+                  "\"SELECT risk_band, count(*) AS customers, round(avg(churn_probability), 3) AS avg_probability "
+                  f"FROM engagement.predictions WHERE run_date = DATE '{run_date}' GROUP BY risk_band "
+                  "ORDER BY avg_probability DESC\"", soft_wrap=True, highlight=False)
 
 
 def cmd_query(args) -> int:
     from pipeline.services import build_services
 
     result = build_services().sql.query(args.sql)
-    frame = result.to_pandas()
+    rows = result.to_pylist()
     if args.format == "csv":
-        sys.stdout.write(frame.to_csv(index=False))
+        sys.stdout.write(result.to_pandas().to_csv(index=False))
     elif args.format == "json":
-        sys.stdout.write(frame.to_json(orient="records", date_format="iso", lines=True))
+        sys.stdout.writelines(json.dumps(row, default=str) + "\n" for row in rows)
     else:
-        table = Table(*map(str, frame.columns))
-        for row in frame.astype(str).itertuples(index=False):
-            table.add_row(*row)
+        table = Table(*result.column_names)
+        for row in rows:
+            table.add_row(*("" if value is None else str(value) for value in row.values()))
         console.print(table)
     return 0
 
@@ -131,12 +153,19 @@ def cmd_runs(args) -> int:
     from pipeline.runs import past_runs
     from pipeline.services import build_services
 
-    table = Table("execution", "run_date", "status", "seconds", "auc", "error")
-    for run in past_runs(build_services()):
+    runs = past_runs(build_services())
+    table = Table()
+    for column in ("run_date", "status", "seconds", "auc", "failed in", "execution"):
+        table.add_column(column, no_wrap=True)
+    for run in runs:
         auc = f"{run['auc']:.4f}" if run.get("auc") is not None else ""
-        table.add_row(run["execution_name"], run.get("run_date", run.get("input", {}).get("run_date", "")),
-                      run["status"], str(run.get("duration_seconds", "")), auc, run.get("error", ""))
+        table.add_row(run.get("run_date") or "", run["status"], str(run.get("duration_seconds", "")), auc,
+                      run.get("failed_state", ""), run["execution_name"])
     console.print(table)
+    for run in runs:
+        if run.get("error"):
+            console.print(f"{run['execution_name']}: {run['error']}: {_readable_cause(run.get('cause', ''))}",
+                          soft_wrap=True, highlight=False)
     return 0
 
 

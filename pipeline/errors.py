@@ -15,3 +15,7 @@ class DataQualityError(PipelineError):
 
 class ConfigError(PipelineError):
     """The pipeline is configured inconsistently (bad environment variable, unknown runtime)."""
+
+
+class QueryError(PipelineError):
+    """A SQL query could not be parsed or run."""

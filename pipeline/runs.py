@@ -73,5 +73,6 @@ def record_run(services: Services, execution_name: str, record: dict) -> None:
 
 
 def past_runs(services: Services) -> list[dict]:
-    keys = [key for key in services.storage.list_keys(RUNS_PREFIX) if key.endswith(".json")]
+    # One record per execution at the top level; runs/failures/ holds RecordFailure's own records.
+    keys = [key for key in services.storage.list_keys(RUNS_PREFIX) if key.endswith(".json") and key.count("/") == 1]
     return sorted((read_json(services.storage, key) for key in keys), key=lambda run: run.get("started", ""))

@@ -13,9 +13,11 @@ from typing import Protocol
 import duckdb
 import pyarrow as pa
 import sqlglot
+import sqlglot.errors
 
 from pipeline.catalog import Catalog
 from pipeline.config import DATABASE, REPO_ROOT
+from pipeline.errors import QueryError
 from pipeline.storage import Storage, parquet_row_count
 from pipeline.tables import TableDef, table_definitions
 
@@ -66,7 +68,10 @@ class DuckDbEngine:
 
     def query(self, sql: str) -> pa.Table:
         with self._connect() as connection:
-            return connection.sql(to_duckdb(sql)).to_arrow_table()
+            try:
+                return connection.sql(to_duckdb(sql)).to_arrow_table()
+            except (duckdb.Error, sqlglot.errors.SqlglotError) as error:
+                raise QueryError(f"query failed: {error}") from error
 
     def unload(self, sql: str, prefix: str, partition_by: str | None = None) -> int:
         """Write the query's result as Parquet under `prefix` (replacing what was there); return the row count."""

@@ -1,0 +1,85 @@
+"""The AWS code paths (S3 storage, Glue catalog) of ingest, cleanup, publish and record_failure, against moto."""
+import datetime as dt
+import json
+
+import boto3
+import pandas as pd
+import pyarrow as pa
+import pytest
+from moto import mock_aws
+
+from lambdas.cleanup.app import handler as cleanup
+from lambdas.publish.app import handler as publish
+from lambdas.record_failure.app import handler as record_failure
+from pipeline.catalog import GlueCatalog
+from pipeline.cli import main
+from pipeline.errors import DataQualityError
+from pipeline.infer import attempt_prefix
+from pipeline.services import build_services
+from pipeline.storage import write_json, write_parquet
+from pipeline.tables import table
+from pipeline.train import model_prefix
+
+BUCKET = "churn-data"
+WEEK = dt.date(2026, 3, 2)
+
+
+@pytest.fixture
+def aws(monkeypatch):
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    monkeypatch.setenv("PIPELINE_RUNTIME", "aws")
+    monkeypatch.setenv("PIPELINE_BUCKET", BUCKET)
+    with mock_aws():
+        boto3.client("s3").create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+        GlueCatalog(boto3.client("glue"), f"s3://{BUCKET}").ensure_tables()  # the SAM template does this on AWS
+        yield build_services()
+
+
+def glue_partitions(table_name: str) -> dict[str, str]:
+    partitions = boto3.client("glue").get_partitions(DatabaseName="engagement", TableName=table_name)["Partitions"]
+    return {part["Values"][0]: part["StorageDescriptor"]["Location"] for part in partitions}
+
+
+def test_ingest_lands_in_s3_and_registers_the_glue_partition(aws, tmp_path):
+    path = tmp_path / "week.csv"
+    pd.DataFrame({"customer_id": ["a", "b"], "sessions_7d": [1, 0]}).to_csv(path, index=False)
+    assert main(["ingest", str(path), "--snapshot-date", WEEK.isoformat()]) == 0
+    location = glue_partitions("snapshots")[WEEK.isoformat()]
+    assert location.startswith(f"s3://{BUCKET}/raw/snapshots/snapshot_date=2026-03-02/")
+    keys = boto3.client("s3").list_objects_v2(Bucket=BUCKET, Prefix="raw/snapshots/")["Contents"]
+    assert len(keys) == 1 and keys[0]["Key"].endswith("part-0.parquet")
+
+
+def _write_inference_output(services, execution: str, rows: int) -> None:
+    predictions = pa.table({"customer_id": [f"c{i}" for i in range(rows)], "churn_probability": [0.5] * rows,
+                            "risk_band": ["high"] * rows, "model_version": ["v1"] * rows, "snapshot_date": [WEEK] * rows},
+                           schema=table("predictions").arrow_schema())
+    write_parquet(services.storage, f"{attempt_prefix('predictions', WEEK, execution)}shard-00000.parquet", predictions)
+
+
+def test_publish_swaps_the_glue_partition_and_cleanup_removes_leftovers(aws):
+    write_json(aws.storage, f"{model_prefix('v1')}metrics.json", {
+        "model_version": "v1", "auc": 0.8, "bayes_auc": None, "log_loss": 0.3, "base_rate": 0.1,
+        "validation_week": "2026-02-02", "rows_trained": 10, "rows_validated": 5, "best_iteration": 3,
+        "churn_horizon_weeks": 4})
+    run = {"run_date": WEEK.isoformat(), "churn_horizon_weeks": 4, "model_version": "v1"}
+    for execution in ("first", "second"):
+        _write_inference_output(aws, execution, rows=3)
+        publish({"run": {**run, "execution_name": execution}, "expected_rows": 3})
+    assert glue_partitions("predictions")[WEEK.isoformat()].endswith("execution=second/")
+    assert glue_partitions("model_metrics")[WEEK.isoformat()].endswith("execution=second/")
+    assert not aws.storage.list_keys(attempt_prefix("predictions", WEEK, "first"))
+
+    _write_inference_output(aws, "failed", rows=2)  # a run that died before publishing
+    with pytest.raises(DataQualityError, match="inference wrote 2 predictions"):
+        publish({"run": {**run, "execution_name": "failed"}, "expected_rows": 3})
+    assert glue_partitions("predictions")[WEEK.isoformat()].endswith("execution=second/")
+    cleaned = cleanup({"input": {"run_date": WEEK.isoformat()}, "execution_name": "next"})
+    assert cleaned["files_removed"] == 1
+    assert aws.storage.list_keys(attempt_prefix("predictions", WEEK, "second"))
+
+
+def test_record_failure_writes_to_the_bucket(aws):
+    record_failure({"execution_name": "e1", "state": {"error": {"Error": "States.TaskFailed", "Cause": "boom"}}})
+    body = boto3.client("s3").get_object(Bucket=BUCKET, Key="runs/failures/e1.json")["Body"].read()
+    assert json.loads(body)["cause"] == "boom"
