@@ -336,7 +336,8 @@ def test_failed_executions_alert_the_topic(template, resources):
 
 def test_outputs(template):
     outputs = template["Outputs"]
-    assert {"BucketName", "StateMachineArn", "AthenaWorkGroupName", "BackfillCommand"} <= set(outputs)
+    assert {"BucketName", "StateMachineArn", "AthenaWorkGroupName", "BackfillCommand", "TaskImageRepositoryUri"} \
+        <= set(outputs)
     command = outputs["BackfillCommand"]["Value"]["Fn::Sub"]
     assert command.startswith("aws stepfunctions start-execution") and '{"run_date": "YYYY-MM-DD"}' in command
 
@@ -344,16 +345,71 @@ def test_outputs(template):
 # ---------------------------------------------------------------------------------------------- images
 
 
-@pytest.mark.parametrize("family", sorted(TASK_FAMILIES.values()))
-def test_container_dockerfiles(family):
-    dockerfile = (REPO_ROOT / "containers" / family / "Dockerfile").read_text()
+TASK_DOCKERFILE = REPO_ROOT / "containers" / "Dockerfile"
+
+
+def dockerfile_exec_form(dockerfile: str, instruction: str) -> list[str]:
+    """The JSON (exec form) argument list of the Dockerfile's last ENTRYPOINT or CMD."""
+    (*_, line) = re.findall(rf"^{instruction} (\[.*\])\s*$", dockerfile, re.MULTILINE)
+    return json.loads(line)
+
+
+def module_file(module: str) -> Path:
+    """The file `python -m module` runs, relative to the repository root (= the image's /app)."""
+    path = REPO_ROOT / module.replace(".", "/")
+    return path / "__main__.py" if path.is_dir() else path.with_suffix(".py")
+
+
+def test_container_dockerfile():
+    dockerfile = TASK_DOCKERFILE.read_text()
     assert dockerfile.startswith("#") and "\nFROM python:3.11-slim\n" in dockerfile
     assert re.search(r"pip install --no-cache-dir -c constraints\.txt \.(\s|$)", dockerfile, re.MULTILINE)
     assert ".[dev]" not in dockerfile
     assert re.search(r"^USER (?!root)\S+", dockerfile, re.MULTILINE), "the container must not run as root"
     for folder in ("pipeline/", "athena_sql/", "glue/", "containers/"):
         assert f"COPY {folder} {folder}" in dockerfile
-    assert dockerfile.rstrip().endswith(f'ENTRYPOINT ["python", "-m", "containers.{family}.entrypoint"]')
+    # One image for every task: no task-specific entrypoint, the task definitions' Command names the module.
+    assert dockerfile_exec_form(dockerfile, "ENTRYPOINT") == ["python", "-m"]
+    (default_module, *_) = dockerfile_exec_form(dockerfile, "CMD")
+    assert module_file(default_module).is_file(), default_module
+
+
+@pytest.mark.parametrize("family", sorted(TASK_FAMILIES.values()))
+def test_no_per_task_dockerfiles(family):
+    assert not (REPO_ROOT / "containers" / family / "Dockerfile").exists(), "containers/Dockerfile serves every task"
+
+
+def test_task_definitions_share_one_image_repository(template, resources):
+    (name,) = of_type(resources, "AWS::ECR::Repository")
+    expected_image = {"Fn::Sub": f"${{{name}.RepositoryUri}}:${{ImageTag}}"}
+    task_definitions = of_type(resources, "AWS::ECS::TaskDefinition")
+    assert {task["Properties"]["Family"] for task in task_definitions.values()} == set(TASK_FAMILIES.values())
+    for task_name, task in task_definitions.items():
+        for container in task["Properties"]["ContainerDefinitions"]:
+            assert container["Image"] == expected_image, task_name
+        # The task's execution role may pull from that repository.
+        role = referenced(resources, task["Properties"]["ExecutionRoleArn"])["Properties"]
+        statements = policy_statements([policy["PolicyDocument"] for policy in role["Policies"]])
+        pullable = [resource for statement in statements if "ecr:BatchGetImage" in as_list(statement["Action"])
+                    for resource in as_list(statement["Resource"])]
+        assert pullable == [{"Fn::GetAtt": [name, "Arn"]}], task_name
+    # The stack tells where to push the image.
+    assert template["Outputs"][f"{name}Uri"]["Value"] == {"Fn::GetAtt": [name, "RepositoryUri"]}
+
+
+def test_task_definition_commands_run_their_entrypoint(resources, state_machine):
+    """Each task definition runs `python -m containers.<family>.entrypoint` in the shared image."""
+    image_entrypoint = dockerfile_exec_form(TASK_DOCKERFILE.read_text(), "ENTRYPOINT")
+    substitutions = state_machine["DefinitionSubstitutions"]
+    for key, family in TASK_FAMILIES.items():
+        task_definition = referenced(resources, substitutions[key])["Properties"]
+        (container,) = task_definition["ContainerDefinitions"]
+        argv = [*container.get("EntryPoint", image_entrypoint), *container["Command"]]
+        assert argv[:2] == ["python", "-m"], (family, argv)
+        module = argv[2]
+        assert module == f"containers.{family}.entrypoint", (family, argv)
+        assert module_file(module) == REPO_ROOT / "containers" / family / "entrypoint.py"
+        assert module_file(module).is_file(), module
 
 
 def test_lambda_dockerfile():
