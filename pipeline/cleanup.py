@@ -1,9 +1,10 @@
-"""Cleanup before a run: remove the week's temporary outputs and unpublished leftovers of failed attempts."""
+"""Cleanup before a run: remove the week's temporary outputs and the result folders no partition points at
+(earlier executions of the week that failed or were replaced)."""
 from __future__ import annotations
 
 import datetime as dt
 
-from pipeline.prepare import work_prefix
+from pipeline.layout import can_retire, work_prefix
 from pipeline.services import Services
 from pipeline.tables import table
 
@@ -20,9 +21,10 @@ def clean_run(services: Services, run_date: dt.date) -> dict:
 def _remove_unpublished_attempts(services: Services, table_name: str, run_date: dt.date) -> int:
     definition = table(table_name)
     value = run_date.isoformat()
+    partition_prefix = definition.partition_prefix(value)
     published = services.catalog.partitions(definition).get(value)
     published_key = services.storage.key_of(published) if published else None
-    attempts = {key[:key.index("/", len(definition.partition_prefix(value))) + 1]
-                for key in services.storage.list_keys(definition.partition_prefix(value))}
-    stale = [attempt for attempt in attempts if attempt != published_key]
-    return sum(services.storage.delete_prefix(attempt) for attempt in stale)
+    folders = {key[:key.index("/", len(partition_prefix)) + 1]
+               for key in services.storage.list_keys(partition_prefix) if "/" in key[len(partition_prefix):]}
+    stale = [folder for folder in folders if can_retire(folder, published_key)]
+    return sum(services.storage.delete_prefix(folder) for folder in stale)

@@ -39,7 +39,7 @@ def cmd_generate(args) -> int:
 
     with console.status("generating synthetic weekly snapshots") as status:
         outcome = land_synthetic_panel(build_services(), args.customers, args.weeks, args.seed,
-                                       if_missing=args.if_missing,
+                                       if_missing=args.if_missing, force=args.force,
                                        progress=lambda week: status.update(f"landed week {week}"))
     console.print(outcome)
     return 0
@@ -63,7 +63,7 @@ def cmd_run(args) -> int:
     from pipeline.runs import record_run
     from pipeline.services import build_services
     from pipeline.storage import read_json
-    from pipeline.train import model_prefix
+    from pipeline.layout import model_prefix
 
     settings = load_settings()
     services = build_services(settings)
@@ -187,6 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--seed", type=int, default=7)
     generate.add_argument("--if-missing", action="store_true",
                           help="keep data already landed (the same panel, or your own ingested weeks)")
+    generate.add_argument("--force", action="store_true", help="replace weeks you ingested with synthetic ones")
     generate.set_defaults(handler=cmd_generate)
 
     ingest = commands.add_parser("ingest", help="validate your own weekly CSV/Parquet and land it")

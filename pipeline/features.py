@@ -52,5 +52,5 @@ def feature_matrix(rows: pd.DataFrame, spec: FeatureSpec) -> pd.DataFrame:
         columns[name] = pd.to_numeric(values.astype("Float64"), errors="coerce").astype("float32")
     for name, categories in spec.categories.items():
         values = rows[name].astype("string") if name in rows.columns else pd.Series(pd.NA, index=rows.index)
-        columns[name] = pd.Categorical(values, categories=categories)
+        columns[name] = pd.Categorical(values.where(values.isin(categories)), categories=categories)
     return pd.DataFrame(columns, index=rows.index)

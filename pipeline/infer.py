@@ -9,7 +9,7 @@ import pyarrow as pa
 import xgboost as xgb
 
 from pipeline.features import feature_matrix
-from pipeline.prepare import shard_prefix
+from pipeline.layout import attempt_prefix, shard_prefix
 from pipeline.services import Services
 from pipeline.storage import read_parquet, write_parquet
 from pipeline.tables import table
@@ -17,11 +17,6 @@ from pipeline.train import load_model
 
 HIGH_RISK = 0.5
 MEDIUM_RISK = 0.2
-
-
-def attempt_prefix(table_name: str, run_date: dt.date, execution_name: str) -> str:
-    """Each execution writes its own folder; Publish points the catalog partition at it."""
-    return f"{table(table_name).partition_prefix(run_date.isoformat())}execution={execution_name}/"
 
 
 def risk_band(probability: np.ndarray) -> np.ndarray:

@@ -6,28 +6,13 @@ import math
 
 from pipeline import sql
 from pipeline.errors import DataQualityError
+from pipeline.layout import scoring_prefix, training_prefix
 from pipeline.services import Services
 
 WEEK = dt.timedelta(days=7)
 DEFAULT_ROWS_PER_SHARD = 50_000
-MAX_SHARDS = 1000
-
-
-def work_prefix(run_date: dt.date) -> str:
-    """Temporary outputs of one run; Cleanup removes them before the run starts again."""
-    return f"work/run_date={run_date.isoformat()}/"
-
-
-def training_prefix(run_date: dt.date) -> str:
-    return f"{work_prefix(run_date)}training/"
-
-
-def scoring_prefix(run_date: dt.date) -> str:
-    return f"{work_prefix(run_date)}scoring/"
-
-
-def shard_prefix(run_date: dt.date, shard: int) -> str:
-    return f"{scoring_prefix(run_date)}shard={shard}/"
+MAX_SHARDS = 100  # Athena's UNLOAD writes at most 100 partitions per query
+MIN_WEEK_OVER_WEEK_RATIO = 0.5
 
 
 def check_snapshot_weeks(services: Services, run_date: dt.date, churn_horizon_weeks: int) -> list[dict]:
@@ -45,13 +30,30 @@ def check_snapshot_weeks(services: Services, run_date: dt.date, churn_horizon_we
             "weekly snapshots must be 7 days apart; "
             + (f"missing weeks: {', '.join(map(str, missing))}" if missing else "")
             + (f" off-cycle weeks: {', '.join(map(str, odd))}" if odd else ""))
-    needed = churn_horizon_weeks + 2
+    _check_week_sizes(weeks)
+    needed = 2 * churn_horizon_weeks + 1
     if len(dates) < needed:
         raise DataQualityError(
-            f"{len(dates)} weekly snapshot(s) up to {run_date}; training needs at least {needed} "
-            f"(churn_horizon_weeks={churn_horizon_weeks} future weeks to label a week, one week to validate, "
-            "one to train)")
+            f"{len(dates)} weekly snapshot(s) up to {run_date}; a run needs at least {needed}: the run's week, "
+            f"a validation week churn_horizon_weeks={churn_horizon_weeks} before it (its labels need those weeks), "
+            "and a week to fit on another churn_horizon_weeks before that, so fitted labels never overlap "
+            "validation labels")
     return weeks
+
+
+def _check_week_sizes(weeks: list[dict]) -> None:
+    """Catch a truncated or duplicated extract before it turns into labels: a week that shrank by more than
+    half would mark the missing customers as churned in every earlier week's labels."""
+    for week in weeks:
+        if week["customers"] != week["distinct_customers"]:
+            raise DataQualityError(f"snapshot {week['snapshot_date']}: {week['customers'] - week['distinct_customers']} "
+                                   "duplicate customer_id row(s)")
+    for earlier, later in zip(weeks, weeks[1:]):
+        if later["customers"] < MIN_WEEK_OVER_WEEK_RATIO * earlier["customers"]:
+            raise DataQualityError(
+                f"snapshot {later['snapshot_date']} has {later['customers']:,} customers, less than "
+                f"{MIN_WEEK_OVER_WEEK_RATIO:.0%} of the week before ({earlier['customers']:,}); is the extract "
+                "truncated? Re-ingest the week")
 
 
 def shard_count_for(rows: int, rows_per_shard: int) -> int:

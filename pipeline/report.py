@@ -14,8 +14,12 @@ def _seconds(event: StateEvent) -> float:
     return max(0.0, event.ended - event.started)
 
 
+HEARTBEAT_SECONDS = 15
+
+
 class RunProgress:
-    """Prints each top-level state as it starts and ends, with a ticking spinner for the long ones."""
+    """Prints each top-level state as it ends; while states run, a ticking spinner on a terminal, or a line
+    every HEARTBEAT_SECONDS when the output is a log (CI, `| tee`), so a long stage never looks stuck."""
 
     def __init__(self, console: Console):
         self.console = console
@@ -24,13 +28,25 @@ class RunProgress:
         self._lock = threading.Lock()
         self._status = console.status("starting")
         self._running: dict[str, float] = {}
+        self._stopped = threading.Event()
+        self._heartbeat = threading.Thread(target=self._beat, daemon=True)
 
     def __enter__(self) -> "RunProgress":
-        self._status.start()
+        if self.console.is_terminal:
+            self._status.start()
+        else:
+            self._heartbeat.start()
         return self
 
     def __exit__(self, *exc_info) -> None:
+        self._stopped.set()
         self._status.stop()
+
+    def _beat(self) -> None:
+        while not self._stopped.wait(HEARTBEAT_SECONDS):
+            with self._lock:
+                if self._running:
+                    self.console.print(f"  … {self._describe_running()}", highlight=False)
 
     def __call__(self, event: StateEvent) -> None:
         with self._lock:
@@ -49,11 +65,14 @@ class RunProgress:
                 self.console.print(f"{mark} {event.name:<15} {_seconds(event):7.1f}s  {event.status}{detail}")
             self._refresh()
 
-    def _refresh(self) -> None:
+    def _describe_running(self) -> str:
         parts = [f"{name} ({time.monotonic() - since:.0f}s)" for name, since in self._running.items()]
         if "BatchInference" in self._running:
             parts.append(f"{self.shards_done} shard(s) scored")
-        self._status.update("running: " + ", ".join(parts) if parts else "")
+        return "running: " + ", ".join(parts) if parts else ""
+
+    def _refresh(self) -> None:
+        self._status.update(self._describe_running())
 
 
 def summary_table(finished: dict[str, StateEvent], output: dict, metrics: dict) -> Table:
@@ -62,7 +81,7 @@ def summary_table(finished: dict[str, StateEvent], output: dict, metrics: dict) 
         "Cleanup": ("", f"{output['run']['files_removed']} stale file(s) removed"),
         "PrepareData": (f"{prepared['snapshot_rows']:,} snapshot rows ({prepared['weeks_available']} weeks)",
                         f"{prepared['training_rows']:,} training rows, {prepared['scoring_rows']:,} to score"),
-        "Train": (f"{metrics['rows_trained'] + metrics['rows_validated']:,} labelled rows",
+        "Train": (f"{metrics['rows_trained']:,} labelled rows",
                   f"model {metrics['model_version']}, {metrics['best_iteration'] + 1} trees"),
         "BatchInference": (f"{prepared['scoring_rows']:,} customers",
                            f"{prepared['scoring_rows']:,} scores in {prepared['shard_count']} shard(s)"),

@@ -42,13 +42,20 @@ def landed_weeks(services: Services) -> list[dt.date]:
 
 
 def resolve_run_date(services: Services, requested: str | None, scheduled_time: str | None) -> dt.date:
-    """The logical week: as requested, else the newest snapshot on or before the scheduled time, else the newest."""
+    """The logical week: as requested; else the snapshot of the 7 days up to the scheduled time (so a retry or a
+    late run keys on the same week, and a week that has not landed fails instead of re-running the one before);
+    else the newest snapshot."""
     if requested:
         return parse_date(requested, "run_date")
     weeks = landed_weeks(services)
     if scheduled_time:
         cutoff = parse_date(scheduled_time, "scheduled_time")
-        weeks = [week for week in weeks if week <= cutoff]
+        in_window = [week for week in weeks if cutoff - dt.timedelta(days=6) <= week <= cutoff]
+        if not in_window:
+            newest = weeks[-1].isoformat() if weeks else "none"
+            raise DataQualityError(f"no snapshot landed for the week up to {cutoff} (scheduled run); newest landed "
+                                   f"week: {newest}")
+        return in_window[-1]
     if not weeks:
         raise DataQualityError("no weekly snapshot has landed yet: run `generate` or `ingest FILE` first")
     return weeks[-1]
@@ -62,9 +69,10 @@ def model_version_for(run_date: dt.date, execution_name: str) -> str:
 
 def resolve_run(services: Services, execution_input: dict, execution_name: str) -> RunContext:
     run_date = resolve_run_date(services, execution_input.get("run_date"), execution_input.get("scheduled_time"))
-    horizon = int(execution_input.get("churn_horizon_weeks") or services.settings.churn_horizon_weeks)
-    if horizon < 1:
-        raise PipelineError(f"churn_horizon_weeks must be >= 1, got {horizon}")
+    horizon = execution_input.get("churn_horizon_weeks", services.settings.churn_horizon_weeks)
+    if isinstance(horizon, bool) or not str(horizon).isdigit() or int(horizon) < 1:
+        raise PipelineError(f"churn_horizon_weeks must be a positive integer, got {horizon!r}")
+    horizon = int(horizon)
     return RunContext(run_date, horizon, model_version_for(run_date, execution_name), execution_name)
 
 

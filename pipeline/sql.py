@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Protocol
+from typing import Iterator, Protocol
 
 import duckdb
 import pyarrow as pa
@@ -67,11 +68,8 @@ class DuckDbEngine:
         self.storage = storage
 
     def query(self, sql: str) -> pa.Table:
-        with self._connect() as connection:
-            try:
-                return connection.sql(to_duckdb(sql)).to_arrow_table()
-            except (duckdb.Error, sqlglot.errors.SqlglotError) as error:
-                raise QueryError(f"query failed: {error}") from error
+        with self._connected() as connection:
+            return connection.sql(to_duckdb(sql)).to_arrow_table()
 
     def unload(self, sql: str, prefix: str, partition_by: str | None = None) -> int:
         """Write the query's result as Parquet under `prefix` (replacing what was there); return the row count."""
@@ -81,17 +79,22 @@ class DuckDbEngine:
         options = f", PARTITION_BY ({partition_by})" if partition_by else ""
         if not partition_by:
             target = target / "part-0.parquet"
-        with self._connect() as connection:
+        with self._connected() as connection:
             copied = connection.execute(f"COPY ({to_duckdb(sql)}) TO '{target}' (FORMAT parquet{options})")
             return int(copied.fetchone()[0])
 
-    def _connect(self) -> duckdb.DuckDBPyConnection:
-        connection = duckdb.connect()
-        connection.execute("SET enable_progress_bar = false")
-        connection.execute(f"CREATE SCHEMA {DATABASE}")
-        for table in table_definitions().values():
-            connection.execute(f"CREATE VIEW {table.qualified_name} AS {self._view_sql(table)}")
-        return connection
+    @contextmanager
+    def _connected(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A fresh connection with the catalog's tables as views; engine errors become one QueryError."""
+        try:
+            with duckdb.connect() as connection:
+                connection.execute("SET enable_progress_bar = false")
+                connection.execute(f"CREATE SCHEMA {DATABASE}")
+                for table in table_definitions().values():
+                    connection.execute(f"CREATE VIEW {table.qualified_name} AS {self._view_sql(table)}")
+                yield connection
+        except (duckdb.Error, sqlglot.errors.SqlglotError) as error:
+            raise QueryError(f"query failed: {error}") from error
 
     def _view_sql(self, table: TableDef) -> str:
         key, key_type = table.partition_keys[0]
@@ -126,8 +129,7 @@ class AthenaEngine:
         import awswrangler as wr
 
         self.storage.delete_prefix(prefix)
-        wr.athena.unload(sql, path=self.storage.uri(prefix), database=DATABASE,
-                                     workgroup=self.workgroup, file_format="PARQUET", compression="zstd",
-                                     partitioned_by=[partition_by] if partition_by else None,
-                                     boto3_session=self.session)
+        wr.athena.unload(sql, path=self.storage.uri(prefix), database=DATABASE, workgroup=self.workgroup,
+                         file_format="PARQUET", compression="zstd",
+                         partitioned_by=[partition_by] if partition_by else None, boto3_session=self.session)
         return parquet_row_count(self.storage, prefix)

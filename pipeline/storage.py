@@ -34,10 +34,15 @@ def write_parquet(storage: Storage, key: str, table: pa.Table) -> None:
     storage.write_bytes(key, sink.getvalue())
 
 
+def data_keys(storage: Storage, prefix: str) -> list[str]:
+    """The data files under a prefix. Athena's UNLOAD names its Parquet files without an extension, so every
+    file counts except hidden ones ("." or "_" first, like Spark's _SUCCESS)."""
+    return [key for key in storage.list_keys(prefix) if not key.rsplit("/", 1)[-1].startswith((".", "_"))]
+
+
 def read_parquet(storage: Storage, prefix_or_key: str) -> pa.Table:
-    """One file, or every .parquet file under a prefix (in key order), as one table."""
-    keys = [prefix_or_key] if prefix_or_key.endswith(".parquet") else [
-        key for key in storage.list_keys(prefix_or_key) if key.endswith(".parquet")]
+    """One file, or every data file under a prefix (in key order), as one table."""
+    keys = [prefix_or_key] if prefix_or_key.endswith(".parquet") else data_keys(storage, prefix_or_key)
     if not keys:
         raise FileNotFoundError(f"no Parquet files under {storage.uri(prefix_or_key)}")
     tables = [pq.read_table(io.BytesIO(storage.read_bytes(key))) for key in keys]
@@ -45,9 +50,9 @@ def read_parquet(storage: Storage, prefix_or_key: str) -> pa.Table:
 
 
 def parquet_row_count(storage: Storage, prefix: str) -> int:
-    """Rows under a prefix, from the Parquet footers only."""
+    """Rows under a prefix, from the Parquet footers (each file is still fetched whole from S3)."""
     return sum(pq.ParquetFile(io.BytesIO(storage.read_bytes(key))).metadata.num_rows
-               for key in storage.list_keys(prefix) if key.endswith(".parquet"))
+               for key in data_keys(storage, prefix))
 
 
 def write_json(storage: Storage, key: str, document: Any) -> None:

@@ -11,8 +11,7 @@ from sklearn.metrics import log_loss, roc_auc_score
 
 from pipeline.errors import DataQualityError
 from pipeline.features import LABEL_COLUMN, FeatureSpec, feature_matrix, fit_feature_spec
-from pipeline.land import truth_key
-from pipeline.prepare import training_prefix
+from pipeline.layout import model_prefix, training_prefix, truth_key
 from pipeline.services import Services
 from pipeline.storage import read_json, read_parquet, write_json
 
@@ -33,15 +32,17 @@ MAX_ROUNDS = 250
 EARLY_STOPPING_ROUNDS = 20
 
 
-def model_prefix(model_version: str) -> str:
-    return f"models/model_version={model_version}/"
-
-
-def _split_by_week(training: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, dt.date]:
-    """Validate on the newest labelled week, train on the weeks before it: the way the model will be used."""
-    validation_week = training["snapshot_date"].max()
-    is_validation = training["snapshot_date"] == validation_week
-    fit_rows, validation_rows = training[~is_validation], training[is_validation]
+def split_by_week(labelled: pd.DataFrame, churn_horizon_weeks: int) -> tuple[pd.DataFrame, pd.DataFrame, dt.date]:
+    """(evaluation-fit rows, validation rows, validation week), the way the model is used: validate on the newest
+    labelled week, fit on weeks at least churn_horizon_weeks older, so that no fitted label looks at the weeks
+    the validation labels come from (as at scoring time, when the future is unknown)."""
+    validation_week = labelled["snapshot_date"].max()
+    newest_fit_week = validation_week - dt.timedelta(weeks=churn_horizon_weeks)
+    fit_rows = labelled[labelled["snapshot_date"] <= newest_fit_week]
+    validation_rows = labelled[labelled["snapshot_date"] == validation_week]
+    if fit_rows.empty:
+        raise DataQualityError(f"no labelled week on or before {newest_fit_week} to fit on (validation week "
+                               f"{validation_week}, churn_horizon_weeks={churn_horizon_weeks})")
     for name, rows in (("training weeks", fit_rows), (f"validation week {validation_week}", validation_rows)):
         if rows[LABEL_COLUMN].nunique() < 2:
             raise DataQualityError(f"{name}: every row has churned={rows[LABEL_COLUMN].iloc[0]}; "
@@ -49,12 +50,21 @@ def _split_by_week(training: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, 
     return fit_rows, validation_rows, validation_week
 
 
-def bayes_auc(services: Services, validation_rows: pd.DataFrame, validation_week: dt.date) -> float | None:
+def _matrix(rows: pd.DataFrame, spec: FeatureSpec, reference: xgb.QuantileDMatrix | None = None):
+    # QuantileDMatrix bins the features once, without a float copy of the data: less memory, faster.
+    return xgb.QuantileDMatrix(feature_matrix(rows, spec), label=rows[LABEL_COLUMN], enable_categorical=True,
+                               ref=reference)
+
+
+def bayes_auc(services: Services, validation_rows: pd.DataFrame, validation_week: dt.date,
+              churn_horizon_weeks: int) -> float | None:
     """AUC of the generator's true probabilities on the validation week: the ceiling for any model."""
     key = truth_key(validation_week)
     if not services.storage.exists(key):
         return None  # real data: nobody knows the true probabilities
     truth = read_parquet(services.storage, key).to_pandas()
+    if "churn_horizon_weeks" not in truth or (truth["churn_horizon_weeks"] != churn_horizon_weeks).any():
+        return None  # generated for another horizon: its probabilities answer another question
     joined = validation_rows[["customer_id", LABEL_COLUMN]].merge(truth, on="customer_id", how="inner")
     if len(joined) != len(validation_rows):
         return None  # the week was partly replaced by ingested data
@@ -62,31 +72,32 @@ def bayes_auc(services: Services, validation_rows: pd.DataFrame, validation_week
 
 
 def train_model(services: Services, run_date: dt.date, model_version: str, churn_horizon_weeks: int) -> dict:
-    training = read_parquet(services.storage, training_prefix(run_date)).to_pandas()
-    fit_rows, validation_rows, validation_week = _split_by_week(training)
-    spec = fit_feature_spec(fit_rows)
-    # QuantileDMatrix bins the features once, without a float copy of the data: less memory, faster.
-    fit_matrix = xgb.QuantileDMatrix(feature_matrix(fit_rows, spec), label=fit_rows[LABEL_COLUMN],
-                                     enable_categorical=True)
-    validation_matrix = xgb.QuantileDMatrix(feature_matrix(validation_rows, spec),
-                                            label=validation_rows[LABEL_COLUMN], enable_categorical=True,
-                                            ref=fit_matrix)
-    booster = xgb.train({**BOOSTER_PARAMS, "nthread": os.cpu_count() or 1}, fit_matrix,
-                        num_boost_round=MAX_ROUNDS, evals=[(validation_matrix, "validation")],
-                        early_stopping_rounds=EARLY_STOPPING_ROUNDS, verbose_eval=False)
-    predicted = booster.predict(validation_matrix, iteration_range=(0, booster.best_iteration + 1))
+    """Measure on the validation week with a model fitted on older weeks (early stopping picks the rounds), then
+    fit the published model on every labelled week with that many rounds."""
+    labelled = read_parquet(services.storage, training_prefix(run_date)).to_pandas()
+    fit_rows, validation_rows, validation_week = split_by_week(labelled, churn_horizon_weeks)
+    spec = fit_feature_spec(labelled)
+    params = {**BOOSTER_PARAMS, "nthread": os.cpu_count() or 1}
+    fit_matrix = _matrix(fit_rows, spec)
+    validation_matrix = _matrix(validation_rows, spec, reference=fit_matrix)
+    evaluated = xgb.train(params, fit_matrix, num_boost_round=MAX_ROUNDS, evals=[(validation_matrix, "validation")],
+                          early_stopping_rounds=EARLY_STOPPING_ROUNDS, verbose_eval=False)
+    rounds = evaluated.best_iteration + 1
+    predicted = evaluated.predict(validation_matrix, iteration_range=(0, rounds))
+    del fit_matrix, validation_matrix  # memory for the final fit
+    booster = xgb.train(params, _matrix(labelled, spec), num_boost_round=rounds)
     labels = validation_rows[LABEL_COLUMN].to_numpy()
     metrics = {
         "model_version": model_version,
         "run_date": run_date.isoformat(),
         "auc": float(roc_auc_score(labels, predicted)),
-        "bayes_auc": bayes_auc(services, validation_rows, validation_week),
+        "bayes_auc": bayes_auc(services, validation_rows, validation_week, churn_horizon_weeks),
         "log_loss": float(log_loss(labels, np.clip(predicted, 1e-7, 1 - 1e-7))),
         "base_rate": float(labels.mean()),
         "validation_week": validation_week.isoformat(),
-        "rows_trained": int(len(fit_rows)),
+        "rows_trained": int(len(labelled)),
         "rows_validated": int(len(validation_rows)),
-        "best_iteration": int(booster.best_iteration),
+        "best_iteration": rounds - 1,
         "churn_horizon_weeks": churn_horizon_weeks,
     }
     save_model(services, model_version, booster, spec, metrics)

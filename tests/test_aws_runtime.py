@@ -14,11 +14,10 @@ from lambdas.record_failure.app import handler as record_failure
 from pipeline.catalog import GlueCatalog
 from pipeline.cli import main
 from pipeline.errors import DataQualityError
-from pipeline.infer import attempt_prefix
+from pipeline.layout import attempt_prefix, model_prefix
 from pipeline.services import build_services
 from pipeline.storage import write_json, write_parquet
 from pipeline.tables import table
-from pipeline.train import model_prefix
 
 BUCKET = "churn-data"
 WEEK = dt.date(2026, 3, 2)
@@ -68,18 +67,40 @@ def test_publish_swaps_the_glue_partition_and_cleanup_removes_leftovers(aws):
         publish({"run": {**run, "execution_name": execution}, "expected_rows": 3})
     assert glue_partitions("predictions")[WEEK.isoformat()].endswith("execution=second/")
     assert glue_partitions("model_metrics")[WEEK.isoformat()].endswith("execution=second/")
-    assert not aws.storage.list_keys(attempt_prefix("predictions", WEEK, "first"))
+    assert aws.storage.list_keys(attempt_prefix("predictions", WEEK, "first"))  # kept for queries in flight
 
     _write_inference_output(aws, "failed", rows=2)  # a run that died before publishing
     with pytest.raises(DataQualityError, match="inference wrote 2 predictions"):
         publish({"run": {**run, "execution_name": "failed"}, "expected_rows": 3})
     assert glue_partitions("predictions")[WEEK.isoformat()].endswith("execution=second/")
     cleaned = cleanup({"input": {"run_date": WEEK.isoformat()}, "execution_name": "next"})
-    assert cleaned["files_removed"] == 1
-    assert aws.storage.list_keys(attempt_prefix("predictions", WEEK, "second"))
+    assert cleaned["files_removed"] == 3  # first's prediction and metrics files, failed's predictions
+    assert aws.storage.list_keys("results/predictions/") == [
+        f"{attempt_prefix('predictions', WEEK, 'second')}shard-00000.parquet"]
 
 
 def test_record_failure_writes_to_the_bucket(aws):
     record_failure({"execution_name": "e1", "state": {"error": {"Error": "States.TaskFailed", "Cause": "boom"}}})
     body = boto3.client("s3").get_object(Bucket=BUCKET, Key="runs/failures/e1.json")["Body"].read()
     assert json.loads(body)["cause"] == "boom"
+
+
+def test_athena_unload_output_without_file_extensions_is_counted_and_read(aws, monkeypatch):
+    """Athena's UNLOAD writes extensionless Parquet files; moto cannot run Athena, so stand in for that write."""
+    import io
+
+    import awswrangler as wr
+    import pyarrow.parquet as pq
+
+    from pipeline.storage import read_parquet
+
+    def fake_unload(sql, path, **kwargs):
+        for part in range(2):
+            sink = io.BytesIO()
+            pq.write_table(pa.table({"customer_id": [f"{part}-a", f"{part}-b"]}), sink)
+            bucket, key = path.removeprefix("s3://").split("/", 1)
+            boto3.client("s3").put_object(Bucket=bucket, Key=f"{key}20261123_0000{part}_abc", Body=sink.getvalue())
+
+    monkeypatch.setattr(wr.athena, "unload", fake_unload)
+    assert aws.sql.unload("SELECT customer_id FROM engagement.snapshots", "work/run_date=2026-03-02/training/") == 4
+    assert read_parquet(aws.storage, "work/run_date=2026-03-02/training/").num_rows == 4

@@ -54,19 +54,26 @@ def test_rerunning_a_week_replaces_its_results(panel):
     versions = panel.sql.query("SELECT DISTINCT model_version FROM engagement.predictions").column(0).to_pylist()
     assert versions == [second.output["run"]["model_version"]]
     assert count(panel, "SELECT count(*) FROM engagement.model_metrics") == 1
-    attempts = {key.split("/")[3] for key in panel.storage.list_keys("results/predictions/")}
-    assert attempts == {"execution=second"}  # the replaced run's files are gone too
+    published = panel.catalog.partitions(table("predictions"))
+    assert list(published) == [first.output["run"]["run_date"]]
+    assert published[first.output["run"]["run_date"]].endswith("/execution=second/")
 
 
-def test_a_bad_week_fails_clearly_and_keeps_earlier_results(panel):
+def published(services) -> dict[str, list]:
+    return {name: services.sql.query(f"SELECT * FROM engagement.{name} ORDER BY 1").to_pylist()
+            for name in ("predictions", "model_metrics")}
+
+
+def test_a_bad_week_fails_clearly_and_keeps_that_weeks_earlier_results(panel):
     good, _ = run({}, "good")
-    week_before = dt.date.fromisoformat(good.output["run"]["run_date"]) - dt.timedelta(weeks=1)
-    panel.catalog.drop_partition(table("snapshots"), (week_before - dt.timedelta(weeks=1)).isoformat())
+    before = published(panel)
+    two_weeks_earlier = dt.date.fromisoformat(good.output["run"]["run_date"]) - dt.timedelta(weeks=2)
+    panel.catalog.drop_partition(table("snapshots"), two_weeks_earlier.isoformat())
     with pytest.raises(ExecutionFailed) as failure:
-        run({"run_date": week_before.isoformat()}, "bad")
+        run({"run_date": good.output["run"]["run_date"]}, "bad")
     assert failure.value.error == "DataQualityError"
-    assert "missing weeks" in failure.value.cause
-    assert count(panel, "SELECT count(*) FROM engagement.predictions") == CUSTOMERS
+    assert f"missing weeks: {two_weeks_earlier}" in failure.value.cause
+    assert published(panel) == before
     assert panel.storage.exists("runs/failures/bad.json")
 
 

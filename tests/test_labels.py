@@ -43,5 +43,15 @@ def test_features_never_read_weeks_after_the_run(services):
     query = sql.render("scoring_set", run_date=week(4), churn_horizon_weeks=HORIZON, shard_count=2)
     rows = {row["customer_id"]: row for row in services.sql.query(query).to_pylist()}
     assert set(rows) == {"A", "C"}
-    assert rows["A"]["sessions_7d_prev_1w"] == 0 and rows["A"]["weeks_observed"] == 4
+    assert rows["A"]["sessions_7d_prev_1w"] == 0 and rows["A"]["sessions_7d_prev_2w"] == 0
+    assert rows["C"]["sessions_7d_prev_1w"] == 5 and rows["C"]["sessions_7d_prev_2w"] == 0  # no row 2 weeks back
     assert sorted(row["shard"] for row in rows.values()) == [0, 1]
+
+
+def test_previous_week_features_follow_the_calendar_not_the_previous_row(services):
+    land_weeks(services, {"D": [9, None, 0, 3], "E": [1, 1, 1, 1]})
+    query = sql.render("scoring_set", run_date=week(3), churn_horizon_weeks=HORIZON, shard_count=1)
+    rows = {row["customer_id"]: row for row in services.sql.query(query).to_pylist()}
+    assert rows["D"]["sessions_7d_prev_1w"] == 0  # no row in week 2: no activity, not week 1's 9
+    assert rows["D"]["sessions_7d_prev_2w"] == 9
+    assert rows["D"]["minutes_7d_prev_1w"] == 0 and rows["E"]["minutes_7d_prev_1w"] is None  # a row, no minutes
