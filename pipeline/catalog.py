@@ -72,7 +72,7 @@ class GlueCatalog:
         self.database = database
 
     def ensure_tables(self) -> None:
-        """Create the database and tables if absent (the SAM template creates them on AWS; tests and the CLI use this)."""
+        """Create the database and tables if absent (on AWS the SAM template creates them; tests use this)."""
         try:
             self._glue.create_database(DatabaseInput={"Name": self.database})
         except self._glue.exceptions.AlreadyExistsException:

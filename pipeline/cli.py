@@ -59,11 +59,11 @@ def cmd_ingest(args) -> int:
 def cmd_run(args) -> int:
     from pipeline.asl import ExecutionFailed
     from pipeline.launcher import execute_locally, new_execution_name
+    from pipeline.layout import model_prefix
     from pipeline.report import RunProgress
     from pipeline.runs import record_run
     from pipeline.services import build_services
     from pipeline.storage import read_json
-    from pipeline.layout import model_prefix
 
     settings = load_settings()
     services = build_services(settings)

@@ -11,8 +11,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from pipeline.errors import PipelineError
-from pipeline.layout import (SYNTHETIC_MARKER, TRUTH_PREFIX, can_retire, is_managed_folder, landing_prefix,
-                             truth_key)
+from pipeline.layout import SYNTHETIC_MARKER, TRUTH_PREFIX, can_retire, is_managed_folder, landing_prefix, truth_key
 from pipeline.services import Services
 from pipeline.storage import read_json, write_json, write_parquet
 from pipeline.tables import table

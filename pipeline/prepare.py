@@ -46,8 +46,8 @@ def _check_week_sizes(weeks: list[dict]) -> None:
     half would mark the missing customers as churned in every earlier week's labels."""
     for week in weeks:
         if week["customers"] != week["distinct_customers"]:
-            raise DataQualityError(f"snapshot {week['snapshot_date']}: {week['customers'] - week['distinct_customers']} "
-                                   "duplicate customer_id row(s)")
+            duplicates = week["customers"] - week["distinct_customers"]
+            raise DataQualityError(f"snapshot {week['snapshot_date']}: {duplicates} duplicate customer_id row(s)")
     for earlier, later in zip(weeks, weeks[1:]):
         if later["customers"] < MIN_WEEK_OVER_WEEK_RATIO * earlier["customers"]:
             raise DataQualityError(

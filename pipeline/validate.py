@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from pipeline.contract import COLUMNS, COLUMNS_BY_NAME, KEY_COLUMN, REQUIRED_COLUMNS, Column, arrow_schema
+from pipeline.contract import COLUMNS_BY_NAME, KEY_COLUMN, REQUIRED_COLUMNS, Column, arrow_schema
 from pipeline.errors import ContractError
 
 TRUE_WORDS = {"true", "t", "yes", "y", "1"}

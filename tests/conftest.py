@@ -2,6 +2,7 @@ import datetime as dt
 
 import pandas as pd
 import pytest
+from moto import mock_aws
 
 from pipeline.config import load_settings
 from pipeline.land import land_snapshot
@@ -9,6 +10,15 @@ from pipeline.services import Services, build_services
 from pipeline.validate import validate_snapshot
 
 FIRST_WEEK = dt.date(2026, 1, 5)
+AWS_REGION = "eu-west-1"
+
+
+@pytest.fixture
+def mocked_aws(monkeypatch):
+    """moto's S3, Glue, Step Functions… for the AWS code paths (nothing leaves the machine)."""
+    monkeypatch.setenv("AWS_DEFAULT_REGION", AWS_REGION)
+    with mock_aws():
+        yield
 
 
 @pytest.fixture

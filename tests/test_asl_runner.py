@@ -11,7 +11,12 @@ from typing import Any
 import pytest
 
 from pipeline.asl import (
-    ExecutionFailed, ExecutionResult, StateEvent, TaskFailed, UnsupportedConstruct, load_state_machine,
+    ExecutionFailed,
+    ExecutionResult,
+    StateEvent,
+    TaskFailed,
+    UnsupportedConstruct,
+    load_state_machine,
 )
 
 EXAMPLES = Path(__file__).parent / "asl_examples"

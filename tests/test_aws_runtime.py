@@ -6,7 +6,6 @@ import boto3
 import pandas as pd
 import pyarrow as pa
 import pytest
-from moto import mock_aws
 
 from lambdas.cleanup.app import handler as cleanup
 from lambdas.publish.app import handler as publish
@@ -18,20 +17,19 @@ from pipeline.layout import attempt_prefix, model_prefix
 from pipeline.services import build_services
 from pipeline.storage import write_json, write_parquet
 from pipeline.tables import table
+from tests.conftest import AWS_REGION
 
 BUCKET = "churn-data"
 WEEK = dt.date(2026, 3, 2)
 
 
 @pytest.fixture
-def aws(monkeypatch):
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+def aws(mocked_aws, monkeypatch):
     monkeypatch.setenv("PIPELINE_RUNTIME", "aws")
     monkeypatch.setenv("PIPELINE_BUCKET", BUCKET)
-    with mock_aws():
-        boto3.client("s3").create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
-        GlueCatalog(boto3.client("glue"), f"s3://{BUCKET}").ensure_tables()  # the SAM template does this on AWS
-        yield build_services()
+    boto3.client("s3").create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": AWS_REGION})
+    GlueCatalog(boto3.client("glue"), f"s3://{BUCKET}").ensure_tables()  # the SAM template does this on AWS
+    return build_services()
 
 
 def glue_partitions(table_name: str) -> dict[str, str]:
@@ -51,7 +49,8 @@ def test_ingest_lands_in_s3_and_registers_the_glue_partition(aws, tmp_path):
 
 def _write_inference_output(services, execution: str, rows: int) -> None:
     predictions = pa.table({"customer_id": [f"c{i}" for i in range(rows)], "churn_probability": [0.5] * rows,
-                            "risk_band": ["high"] * rows, "model_version": ["v1"] * rows, "snapshot_date": [WEEK] * rows},
+                            "risk_band": ["high"] * rows, "model_version": ["v1"] * rows,
+                            "snapshot_date": [WEEK] * rows},
                            schema=table("predictions").arrow_schema())
     write_parquet(services.storage, f"{attempt_prefix('predictions', WEEK, execution)}shard-00000.parquet", predictions)
 

@@ -1,22 +1,19 @@
 import boto3
 import pytest
-from moto import mock_aws
 
 from pipeline.catalog import GlueCatalog, LocalCatalog
 from pipeline.tables import table
 
 
 @pytest.fixture(params=["local", "glue"])
-def catalog(request, tmp_path, monkeypatch):
+def catalog(request, tmp_path):
     if request.param == "local":
-        yield LocalCatalog(tmp_path / "catalog.json")
-        return
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
-    with mock_aws():
-        glue = GlueCatalog(boto3.client("glue"), "s3://churn")
-        glue.ensure_tables()
-        glue.ensure_tables()  # idempotent
-        yield glue
+        return LocalCatalog(tmp_path / "catalog.json")
+    request.getfixturevalue("mocked_aws")
+    glue = GlueCatalog(boto3.client("glue"), "s3://churn")
+    glue.ensure_tables()
+    glue.ensure_tables()  # idempotent
+    return glue
 
 
 def test_put_partition_creates_then_swaps_location(catalog):
@@ -39,9 +36,7 @@ def test_drop_partition_is_idempotent(catalog):
     assert catalog.partitions(snapshots) == {}
 
 
-@mock_aws
-def test_glue_tables_match_the_definitions(monkeypatch):
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+def test_glue_tables_match_the_definitions(mocked_aws):
     client = boto3.client("glue")
     GlueCatalog(client, "s3://churn").ensure_tables()
     created = client.get_table(DatabaseName="engagement", Name="predictions")["Table"]

@@ -1,7 +1,6 @@
 """The whole weekly run: statemachine/pipeline.asl.json executed locally on a small panel."""
 import datetime as dt
 
-import pandas as pd
 import pytest
 
 from pipeline.asl import ExecutionFailed

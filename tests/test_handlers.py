@@ -97,7 +97,8 @@ def test_publish_refuses_a_partial_inference_and_publishes_nothing(panel):
 def test_container_without_its_environment_fails_with_a_typed_error(home):
     result = run_container("training", {"RUN_DATE": "", "MODEL_VERSION": "x", "CHURN_HORIZON_WEEKS": "4"})
     assert result.returncode == 2
-    assert 'PIPELINE_ERROR {"errorType": "PipelineError", "errorMessage": "environment variable RUN_DATE' in result.stderr
+    expected = 'PIPELINE_ERROR {"errorType": "PipelineError", "errorMessage": "environment variable RUN_DATE'
+    assert expected in result.stderr
 
 
 def test_record_failure_keeps_the_error(services):

@@ -1,22 +1,27 @@
 import boto3
 import pyarrow as pa
 import pytest
-from moto import mock_aws
 
-from pipeline.storage import (LocalStorage, S3Storage, parquet_row_count, read_json, read_parquet, write_json,
-                              write_parquet)
+from pipeline.storage import (
+    LocalStorage,
+    S3Storage,
+    parquet_row_count,
+    read_json,
+    read_parquet,
+    write_json,
+    write_parquet,
+)
+from tests.conftest import AWS_REGION
 
 
 @pytest.fixture(params=["local", "s3"])
-def storage(request, tmp_path, monkeypatch):
+def storage(request, tmp_path):
     if request.param == "local":
-        yield LocalStorage(tmp_path / "warehouse")
-        return
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
-    with mock_aws():
-        client = boto3.client("s3")
-        client.create_bucket(Bucket="churn", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
-        yield S3Storage("churn", client)
+        return LocalStorage(tmp_path / "warehouse")
+    request.getfixturevalue("mocked_aws")
+    client = boto3.client("s3")
+    client.create_bucket(Bucket="churn", CreateBucketConfiguration={"LocationConstraint": AWS_REGION})
+    return S3Storage("churn", client)
 
 
 def test_parquet_round_trip_and_row_count(storage):

@@ -453,8 +453,8 @@ def test_cfn_lint_is_clean():
 
 
 def test_moto_step_functions_accepts_the_definition(monkeypatch, asl_text):
-    from moto import mock_aws
     import boto3
+    from moto import mock_aws
 
     for variable, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
                             "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "us-east-1"}.items():

@@ -7,7 +7,7 @@ import pytest
 from pipeline.errors import DataQualityError
 from pipeline.layout import truth_key
 from pipeline.storage import write_parquet
-from pipeline.train import split_by_week, bayes_auc
+from pipeline.train import bayes_auc, split_by_week
 
 WEEK = dt.date(2026, 2, 2)
 VALIDATION = pd.DataFrame({"customer_id": ["a", "b", "c", "d"], "churned": [1, 0, 1, 0]})

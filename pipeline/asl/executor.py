@@ -13,11 +13,30 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
 from pipeline.asl.definition import (
-    NO_RESULT, ChoiceState, FailState, Graph, GuardedState, MapState, ParallelState, PassState, State,
-    SucceedState, TaskState, WaitState, handles_error, parse_definition, read_document,
+    NO_RESULT,
+    ChoiceState,
+    FailState,
+    Graph,
+    GuardedState,
+    MapState,
+    ParallelState,
+    PassState,
+    State,
+    SucceedState,
+    TaskState,
+    WaitState,
+    handles_error,
+    parse_definition,
+    read_document,
 )
 from pipeline.asl.errors import (
-    NO_CHOICE_MATCHED, RUNTIME, TASK_FAILED, TIMEOUT, ExecutionFailed, StateError, TaskFailed,
+    NO_CHOICE_MATCHED,
+    RUNTIME,
+    TASK_FAILED,
+    TIMEOUT,
+    ExecutionFailed,
+    StateError,
+    TaskFailed,
 )
 from pipeline.asl.events import CAUGHT, FAILED, RETRIED, STARTED, SUCCEEDED, ExecutionResult, StateEvent
 from pipeline.asl.paths import Path
