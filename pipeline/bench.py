@@ -49,7 +49,8 @@ def main() -> None:
                 if not event.scope and event.ended is not None:
                     table.add_row(f"  {event.name}", f"{event.ended - event.started:.1f}s")
         table.add_row("peak memory, this process", f"{_peak_rss_mib(resource.RUSAGE_SELF):,.0f} MiB")
-        table.add_row("peak memory, largest task process", f"{_peak_rss_mib(resource.RUSAGE_CHILDREN):,.0f} MiB")
+        if not args.generate_only:
+            table.add_row("peak memory, largest task process", f"{_peak_rss_mib(resource.RUSAGE_CHILDREN):,.0f} MiB")
         console.print(table)
 
 

@@ -59,11 +59,8 @@ def cmd_ingest(args) -> int:
 def cmd_run(args) -> int:
     from pipeline.asl import ExecutionFailed
     from pipeline.launcher import execute_locally, new_execution_name
-    from pipeline.layout import model_prefix
     from pipeline.report import RunProgress
-    from pipeline.runs import record_run
     from pipeline.services import build_services
-    from pipeline.storage import read_json
 
     settings = load_settings()
     services = build_services(settings)
@@ -72,33 +69,45 @@ def cmd_run(args) -> int:
     execution_name = new_execution_name(execution_input.get("run_date"))
     console.print(f"execution {execution_name} of statemachine/pipeline.asl.json, input {json.dumps(execution_input)}",
                   soft_wrap=True)
-    started, clock = dt.datetime.now(dt.timezone.utc), time.monotonic()
-    record = {"execution_name": execution_name, "started": started.isoformat(timespec="seconds"),
-              "input": execution_input}
+    record = {"execution_name": execution_name, "input": execution_input,
+              "started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+    clock = time.monotonic()
     with RunProgress(console) as progress:
         try:
             result = execute_locally(settings, execution_input, execution_name=execution_name, on_event=progress)
         except ExecutionFailed as failure:
-            failed_state = next((name for name, event in progress.finished.items()
-                                 if event.status in ("caught", "failed")), "?")
-            resolved = getattr(progress.finished.get("Cleanup"), "output", None) or {}
-            record |= {"status": "FAILED", "failed_state": failed_state, "error": failure.error,
-                       "run_date": resolved.get("run", {}).get("run_date", execution_input.get("run_date")),
-                       "cause": failure.cause, "duration_seconds": round(time.monotonic() - clock, 1),
-                       "states": _state_durations(progress.finished)}
-            record_run(services, execution_name, record)
-            err_console.print(f"[red]run failed[/] in {failed_state} after {record['duration_seconds']}s: "
-                              f"{failure.error}: {_readable_cause(failure.cause)}", soft_wrap=True, highlight=False)
-            err_console.print("published results were left as they were; details: `python -m pipeline runs`")
+            record |= {"duration_seconds": round(time.monotonic() - clock, 1)}
+            _report_failure(services, record, progress.finished, failure)
             return 1
-    output = result.output
-    metrics = read_json(services.storage, f"{model_prefix(output['run']['model_version'])}metrics.json")
-    record |= {"status": "SUCCEEDED", "run_date": output["run"]["run_date"],
-               "duration_seconds": round(time.monotonic() - clock, 1),
-               "states": _state_durations(progress.finished), "auc": metrics["auc"], "bayes_auc": metrics["bayes_auc"]}
-    record_run(services, execution_name, record)
-    _print_summary(progress, output, metrics, record)
+    record |= {"duration_seconds": round(time.monotonic() - clock, 1)}
+    _report_success(services, record, progress.finished, result.output)
     return 0
+
+
+def _report_failure(services, record: dict, finished: dict, failure) -> None:
+    from pipeline.runs import record_run
+
+    failed_state = next((name for name, event in finished.items() if event.status in ("caught", "failed")), "?")
+    resolved = getattr(finished.get("Cleanup"), "output", None) or {}
+    record |= {"status": "FAILED", "failed_state": failed_state, "error": failure.error, "cause": failure.cause,
+               "run_date": resolved.get("run", {}).get("run_date", record["input"].get("run_date")),
+               "states": _state_durations(finished)}
+    record_run(services, record["execution_name"], record)
+    err_console.print(f"[red]run failed[/] in {failed_state} after {record['duration_seconds']}s: "
+                      f"{failure.error}: {_readable_cause(failure.cause)}", soft_wrap=True, highlight=False)
+    err_console.print("published results were left as they were; details: `python -m pipeline runs`")
+
+
+def _report_success(services, record: dict, finished: dict, output: dict) -> None:
+    from pipeline.layout import model_prefix
+    from pipeline.runs import record_run
+    from pipeline.storage import read_json
+
+    metrics = read_json(services.storage, f"{model_prefix(output['run']['model_version'])}metrics.json")
+    record |= {"status": "SUCCEEDED", "run_date": output["run"]["run_date"], "states": _state_durations(finished),
+               "auc": metrics["auc"], "bayes_auc": metrics["bayes_auc"]}
+    record_run(services, record["execution_name"], record)
+    _print_summary(finished, output, metrics, record)
 
 
 def _readable_cause(cause: str) -> str:
@@ -117,11 +126,11 @@ def _state_durations(finished) -> dict[str, float]:
     return {name: round(event.ended - event.started, 2) for name, event in finished.items()}
 
 
-def _print_summary(progress, output: dict, metrics: dict, record: dict) -> None:
+def _print_summary(finished: dict, output: dict, metrics: dict, record: dict) -> None:
     from pipeline.report import metrics_line, summary_table
 
     run_date = output["run"]["run_date"]
-    console.print(summary_table(progress.finished, output, metrics))
+    console.print(summary_table(finished, output, metrics))
     # soft_wrap: paths and the query must stay copy-pasteable, whatever the terminal width.
     console.print(metrics_line(metrics), soft_wrap=True)
     console.print(f"Run {run_date} succeeded in {record['duration_seconds']}s. Results: engagement.predictions "

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from pipeline.asl import ExecutionFailed, StateEvent, TaskFailed, load_state_machine
+from pipeline.asl import StateEvent, TaskFailed, load_state_machine
 from pipeline.config import REPO_ROOT, Settings
 from pipeline.entrypoints import FAILURE_MARKER
 
@@ -127,5 +127,3 @@ def execute_locally(settings: Settings, execution_input: dict, *, execution_name
     invoker = LocalTaskInvoker(task_environment(settings), settings.home / "logs" / execution_name)
     return machine.execute(execution_input, invoker, execution_name=execution_name, sleep=sleep, on_event=on_event)
 
-
-__all__ = ["ExecutionFailed", "execute_locally", "local_substitutions", "LocalTaskInvoker"]
