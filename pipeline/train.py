@@ -50,10 +50,9 @@ def split_by_week(labelled: pd.DataFrame, churn_horizon_weeks: int) -> tuple[pd.
     return fit_rows, validation_rows, validation_week
 
 
-def _matrix(rows: pd.DataFrame, spec: FeatureSpec, reference: xgb.QuantileDMatrix | None = None):
+def _matrix(features: pd.DataFrame, labels: pd.Series, reference: xgb.QuantileDMatrix | None = None):
     # QuantileDMatrix bins the features once, without a float copy of the data: less memory, faster.
-    return xgb.QuantileDMatrix(feature_matrix(rows, spec), label=rows[LABEL_COLUMN], enable_categorical=True,
-                               ref=reference)
+    return xgb.QuantileDMatrix(features, label=labels, enable_categorical=True, ref=reference)
 
 
 def bayes_auc(services: Services, validation_rows: pd.DataFrame, validation_week: dt.date,
@@ -74,18 +73,26 @@ def bayes_auc(services: Services, validation_rows: pd.DataFrame, validation_week
 def train_model(services: Services, run_date: dt.date, model_version: str, churn_horizon_weeks: int) -> dict:
     """Measure on the validation week with a model fitted on older weeks (early stopping picks the rounds), then
     fit the published model on every labelled week with that many rounds."""
-    labelled = read_parquet(services.storage, training_prefix(run_date)).to_pandas()
-    fit_rows, validation_rows, validation_week = split_by_week(labelled, churn_horizon_weeks)
+    # Arrow buffers are freed column by column as pandas takes them, and the raw rows are dropped once the
+    # compact float32 feature matrix exists: peak memory is what lets a week of millions fit one task.
+    labelled = read_parquet(services.storage, training_prefix(run_date)).to_pandas(self_destruct=True)
+    # The SQL engine writes rows in no fixed order; row sampling depends on it, so fix it for repeatable models.
+    labelled = labelled.sort_values(["snapshot_date", "customer_id"], ignore_index=True)
+    fit_rows, validation_rows, validation_week = split_by_week(labelled[["snapshot_date", LABEL_COLUMN]],
+                                                               churn_horizon_weeks)
+    validation_rows = labelled.loc[validation_rows.index, ["customer_id", LABEL_COLUMN]]
     spec = fit_feature_spec(labelled)
+    features, all_labels = feature_matrix(labelled, spec), labelled[LABEL_COLUMN]
+    del labelled
     params = {**BOOSTER_PARAMS, "nthread": os.cpu_count() or 1}
-    fit_matrix = _matrix(fit_rows, spec)
-    validation_matrix = _matrix(validation_rows, spec, reference=fit_matrix)
+    fit_matrix = _matrix(features.loc[fit_rows.index], fit_rows[LABEL_COLUMN])
+    validation_matrix = _matrix(features.loc[validation_rows.index], validation_rows[LABEL_COLUMN], fit_matrix)
     evaluated = xgb.train(params, fit_matrix, num_boost_round=MAX_ROUNDS, evals=[(validation_matrix, "validation")],
                           early_stopping_rounds=EARLY_STOPPING_ROUNDS, verbose_eval=False)
     rounds = evaluated.best_iteration + 1
     predicted = evaluated.predict(validation_matrix, iteration_range=(0, rounds))
     del fit_matrix, validation_matrix  # memory for the final fit
-    booster = xgb.train(params, _matrix(labelled, spec), num_boost_round=rounds)
+    booster = xgb.train(params, _matrix(features, all_labels), num_boost_round=rounds)
     labels = validation_rows[LABEL_COLUMN].to_numpy()
     metrics = {
         "model_version": model_version,
@@ -95,7 +102,7 @@ def train_model(services: Services, run_date: dt.date, model_version: str, churn
         "log_loss": float(log_loss(labels, np.clip(predicted, 1e-7, 1 - 1e-7))),
         "base_rate": float(labels.mean()),
         "validation_week": validation_week.isoformat(),
-        "rows_trained": int(len(labelled)),
+        "rows_trained": int(len(features)),
         "rows_validated": int(len(validation_rows)),
         "best_iteration": rounds - 1,
         "churn_horizon_weeks": churn_horizon_weeks,
