@@ -12,7 +12,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from pipeline.config import load_settings
+from pipeline.config import load_settings, positive_int
 from pipeline.errors import PipelineError
 
 # Piped output (CI logs, `| tee`) gets wide lines rather than rich's 80-column default.
@@ -28,9 +28,10 @@ def _date(value: str) -> dt.date:
 
 
 def _positive(value: str) -> int:
-    if not value.isdigit() or int(value) < 1:
+    number = positive_int(value)
+    if number is None:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {value!r}")
-    return int(value)
+    return number
 
 
 def cmd_generate(args) -> int:

@@ -35,6 +35,13 @@ class Settings:
         return str(self.home / "warehouse")
 
 
+def positive_int(value: object) -> int | None:
+    """`value` as a whole number >= 1 (from text, JSON or an int), or None if it is not one."""
+    if isinstance(value, bool) or not str(value).isdigit() or int(value) < 1:
+        return None
+    return int(value)
+
+
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
     env = os.environ if environ is None else environ
     runtime = env.get("PIPELINE_RUNTIME", "local")
@@ -44,7 +51,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     if runtime == "aws" and not bucket:
         raise ConfigError("PIPELINE_BUCKET must be set when PIPELINE_RUNTIME=aws")
     horizon = env.get("CHURN_HORIZON_WEEKS", str(DEFAULT_CHURN_HORIZON_WEEKS))
-    if not horizon.isdigit() or int(horizon) < 1:
+    if positive_int(horizon) is None:
         raise ConfigError(f"CHURN_HORIZON_WEEKS must be a positive integer, got {horizon!r}")
     return Settings(
         runtime=runtime,

@@ -52,6 +52,16 @@ def truth_key(snapshot_date: dt.date) -> str:
     return f"{TRUTH_PREFIX}snapshot_date={snapshot_date.isoformat()}/part-0.parquet"
 
 
+def run_record_key(execution_name: str) -> str:
+    """The launcher's record of one local execution (status, durations, error)."""
+    return f"{RUNS_PREFIX}{execution_name}.json"
+
+
+def failure_record_key(execution_name: str) -> str:
+    """RecordFailure's record of why an execution failed (on AWS too)."""
+    return f"{RUNS_PREFIX}failures/{execution_name}.json"
+
+
 def is_managed_folder(key: str) -> bool:
     """A folder the pipeline created (a landing or an execution's results), as opposed to one a user registered."""
     name = key.rstrip("/").rsplit("/", 1)[-1]

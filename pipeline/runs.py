@@ -5,12 +5,12 @@ import datetime as dt
 import hashlib
 from dataclasses import asdict, dataclass
 
+from pipeline.config import positive_int
 from pipeline.errors import DataQualityError, PipelineError
+from pipeline.layout import RUNS_PREFIX, run_record_key
 from pipeline.services import Services
 from pipeline.storage import read_json, write_json
 from pipeline.tables import table
-
-RUNS_PREFIX = "runs/"
 
 
 @dataclass(frozen=True)
@@ -69,15 +69,15 @@ def model_version_for(run_date: dt.date, execution_name: str) -> str:
 
 def resolve_run(services: Services, execution_input: dict, execution_name: str) -> RunContext:
     run_date = resolve_run_date(services, execution_input.get("run_date"), execution_input.get("scheduled_time"))
-    horizon = execution_input.get("churn_horizon_weeks", services.settings.churn_horizon_weeks)
-    if isinstance(horizon, bool) or not str(horizon).isdigit() or int(horizon) < 1:
-        raise PipelineError(f"churn_horizon_weeks must be a positive integer, got {horizon!r}")
-    horizon = int(horizon)
+    requested_horizon = execution_input.get("churn_horizon_weeks", services.settings.churn_horizon_weeks)
+    horizon = positive_int(requested_horizon)
+    if horizon is None:
+        raise PipelineError(f"churn_horizon_weeks must be a positive integer, got {requested_horizon!r}")
     return RunContext(run_date, horizon, model_version_for(run_date, execution_name), execution_name)
 
 
 def record_run(services: Services, execution_name: str, record: dict) -> None:
-    write_json(services.storage, f"{RUNS_PREFIX}{execution_name}.json", record)
+    write_json(services.storage, run_record_key(execution_name), record)
 
 
 def past_runs(services: Services) -> list[dict]:

@@ -1,6 +1,7 @@
 """Record failure: keep a durable record of why a run failed; published results are left untouched."""
 import datetime as dt
 
+from pipeline.layout import failure_record_key
 from pipeline.services import build_services
 from pipeline.storage import write_json
 
@@ -15,5 +16,5 @@ def handler(event: dict, context=None) -> dict:
         "cause": error.get("Cause", ""),
         "recorded_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
     }
-    write_json(build_services().storage, f"runs/failures/{event['execution_name']}.json", record)
+    write_json(build_services().storage, failure_record_key(event["execution_name"]), record)
     return record

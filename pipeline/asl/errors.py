@@ -40,13 +40,17 @@ class ExecutionFailed(AslError):
         self.history = history
 
 
-class TaskFailed(Exception):
-    """Raised by a task invoker to fail the Task with a specific ASL error name (matched by Retry and Catch)."""
+class NamedError(Exception):
+    """An ASL error name with its cause: what Retry and Catch match on."""
 
     def __init__(self, error: str, cause: str = "") -> None:
         super().__init__(f"{error}: {cause}" if cause else error)
         self.error = error
         self.cause = cause
+
+
+class TaskFailed(NamedError):
+    """Raised by a task invoker to fail the Task with a specific ASL error name (matched by Retry and Catch)."""
 
 
 class InvalidConstruct(ValueError):
@@ -58,10 +62,5 @@ class InvalidConstruct(ValueError):
         self.field = field
 
 
-class StateError(Exception):
+class StateError(NamedError):
     """An ASL error raised while a state runs; Retry and Catch match on `error`."""
-
-    def __init__(self, error: str, cause: str = "") -> None:
-        super().__init__(f"{error}: {cause}" if cause else error)
-        self.error = error
-        self.cause = cause
