@@ -1,7 +1,7 @@
 """The input contract: one row per customer per weekly snapshot.
 
 Defined once here; it drives ingest validation, the Glue table in `glue/`, the synthetic generator and the
-README's column table (`python -m pipeline contract --markdown`).
+README's column table (`engagement-pipeline contract`).
 """
 from __future__ import annotations
 

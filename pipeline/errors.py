@@ -19,3 +19,7 @@ class ConfigError(PipelineError):
 
 class QueryError(PipelineError):
     """A SQL query could not be parsed or run."""
+
+
+class EventError(PipelineError):
+    """A Lambda event, container environment or execution input is malformed (names every bad field)."""

@@ -1,31 +1,29 @@
-"""Pick the runtime once, at the edge: storage, catalog and SQL engine for local or AWS."""
+"""The adapters this process runs with, chosen once, at the edge.
+
+On AWS nothing is installed: a Lambda function or Fargate task builds the S3, Glue and Athena adapters from its
+environment. A host that stands in for AWS (the local runtime) installs its own before it calls a handler or an
+entrypoint, so handlers and entrypoints run unchanged in both places and never name the local runtime.
+"""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import Callable
 
-from pipeline.catalog import Catalog, GlueCatalog, LocalCatalog
-from pipeline.config import Settings, load_settings
-from pipeline.sql import AthenaEngine, DuckDbEngine, SqlEngine
-from pipeline.storage import LocalStorage, S3Storage, Storage
+from pipeline.ports import Services
+from pipeline.settings import load_settings
 
-
-@dataclass(frozen=True)
-class Services:
-    settings: Settings
-    storage: Storage
-    catalog: Catalog
-    sql: SqlEngine
+ServicesFactory = Callable[[], Services]
+_host_services: ServicesFactory | None = None
 
 
-def build_services(settings: Settings | None = None, boto3_session=None) -> Services:
-    settings = settings or load_settings()
-    if settings.runtime == "aws":
-        import boto3
+def install_host(factory: ServicesFactory | None) -> None:
+    """Called by a host that stands in for AWS (None: back to the AWS adapters)."""
+    global _host_services
+    _host_services = factory
 
-        session = boto3_session or boto3.Session()
-        storage = S3Storage(settings.bucket, session.client("s3"))
-        catalog = GlueCatalog(session.client("glue"), storage.root)
-        return Services(settings, storage, catalog, AthenaEngine(storage, settings.athena_workgroup, session))
-    storage = LocalStorage(settings.warehouse_root)
-    catalog = LocalCatalog(settings.home / "catalog.json")
-    return Services(settings, storage, catalog, DuckDbEngine(catalog, storage))
+
+def current_services() -> Services:
+    if _host_services is not None:
+        return _host_services()
+    from pipeline.aws import aws_services  # only on AWS: a local host never loads boto3 and awswrangler
+
+    return aws_services(load_settings())

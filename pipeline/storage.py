@@ -1,31 +1,18 @@
-"""Object storage behind one small interface: a local directory or an S3 bucket.
+"""Parquet and JSON through the Storage port, whichever runtime is behind it.
 
-Domain code speaks in keys relative to the warehouse root ("results/predictions/run_date=…/part-0.parquet");
-`uri(key)` gives the absolute location the catalog records.
+Keys are relative to the warehouse root ("results/predictions/run_date=…/part-0.parquet"); `storage.uri(key)`
+gives the absolute location the catalog records.
 """
 from __future__ import annotations
 
 import io
 import json
-import os
-import shutil
-from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-
-class Storage(Protocol):
-    root: str
-
-    def uri(self, key: str) -> str: ...
-    def key_of(self, uri: str) -> str: ...
-    def write_bytes(self, key: str, data: bytes) -> None: ...
-    def read_bytes(self, key: str) -> bytes: ...
-    def exists(self, key: str) -> bool: ...
-    def list_keys(self, prefix: str) -> list[str]: ...
-    def delete_prefix(self, prefix: str) -> int: ...
+from pipeline.ports import Storage
 
 
 def write_parquet(storage: Storage, key: str, table: pa.Table) -> None:
@@ -61,85 +48,3 @@ def write_json(storage: Storage, key: str, document: Any) -> None:
 
 def read_json(storage: Storage, key: str) -> Any:
     return json.loads(storage.read_bytes(key))
-
-
-class LocalStorage:
-    def __init__(self, root: str | Path):
-        self.root = str(Path(root).resolve())
-
-    def uri(self, key: str) -> str:
-        # Keep a folder's trailing slash, as S3 prefixes do, so keys round-trip through the catalog.
-        return str(Path(self.root, key)) + ("/" if key.endswith("/") else "")
-
-    def key_of(self, uri: str) -> str:
-        return str(Path(uri).resolve().relative_to(self.root)) + ("/" if uri.endswith("/") else "")
-
-    def write_bytes(self, key: str, data: bytes) -> None:
-        # Write then rename, so a reader never sees half a file.
-        path = Path(self.uri(key))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(f".{path.name}.partial-{os.getpid()}")
-        partial.write_bytes(data)
-        os.replace(partial, path)
-
-    def read_bytes(self, key: str) -> bytes:
-        return Path(self.uri(key)).read_bytes()
-
-    def exists(self, key: str) -> bool:
-        return Path(self.uri(key)).exists()
-
-    def list_keys(self, prefix: str) -> list[str]:
-        base = Path(self.uri(prefix))
-        if base.is_file():
-            return [prefix]
-        if not base.is_dir():
-            return []
-        return sorted(self.key_of(str(path)) for path in base.rglob("*")
-                      if path.is_file() and not path.name.startswith("."))
-
-    def delete_prefix(self, prefix: str) -> int:
-        path = Path(self.uri(prefix))
-        if path.is_file():
-            path.unlink()
-            return 1
-        if not path.is_dir():
-            return 0
-        removed = sum(1 for item in path.rglob("*") if item.is_file())
-        shutil.rmtree(path)
-        return removed
-
-
-class S3Storage:
-    def __init__(self, bucket: str, s3_client):
-        self.bucket = bucket
-        self.root = f"s3://{bucket}"
-        self._s3 = s3_client
-
-    def uri(self, key: str) -> str:
-        return f"{self.root}/{key}"
-
-    def key_of(self, uri: str) -> str:
-        if not uri.startswith(self.root + "/"):
-            raise ValueError(f"{uri} is not in bucket {self.bucket}")
-        return uri[len(self.root) + 1:]
-
-    def write_bytes(self, key: str, data: bytes) -> None:
-        self._s3.put_object(Bucket=self.bucket, Key=key, Body=data)
-
-    def read_bytes(self, key: str) -> bytes:
-        return self._s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
-
-    def exists(self, key: str) -> bool:
-        return bool(self._s3.list_objects_v2(Bucket=self.bucket, Prefix=key, MaxKeys=1).get("KeyCount"))
-
-    def list_keys(self, prefix: str) -> list[str]:
-        paginator = self._s3.get_paginator("list_objects_v2")
-        return sorted(item["Key"] for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix)
-                      for item in page.get("Contents", []))
-
-    def delete_prefix(self, prefix: str) -> int:
-        keys = self.list_keys(prefix)
-        for start in range(0, len(keys), 1000):  # DeleteObjects takes at most 1000 keys
-            batch = [{"Key": key} for key in keys[start:start + 1000]]
-            self._s3.delete_objects(Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True})
-        return len(keys)

@@ -1,7 +1,7 @@
 """Table definitions of the `engagement` database, read from `glue/*.json`.
 
 The same files feed the local catalog and the SAM template. `glue/snapshots.json` is generated from the input
-contract (`python -m pipeline contract --glue`) and a test keeps the two in step.
+contract (`engagement-pipeline contract --glue`) and a test keeps the two in step.
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from functools import cache
 
 import pyarrow as pa
 
-from pipeline.config import DATABASE, REPO_ROOT
+from pipeline.settings import DATABASE, REPO_ROOT
 from pipeline.contract import ARROW_TYPES, COLUMNS, PARTITION_COLUMN
 
 GLUE_DIR = REPO_ROOT / "glue"

@@ -4,13 +4,29 @@ import pandas as pd
 import pytest
 from moto import mock_aws
 
-from pipeline.config import load_settings
-from pipeline.land import land_snapshot
-from pipeline.services import Services, build_services
+from local_runtime.services import install_local_host
+from pipeline.ingest import land_snapshot
+from pipeline.ports import Services
+from pipeline.services import install_host
 from pipeline.validate import validate_snapshot
 
 FIRST_WEEK = dt.date(2026, 1, 5)
 AWS_REGION = "eu-west-1"
+
+
+def pytest_collection_modifyitems(items):
+    """Everything under end_to_end/ runs the state machine: slow by nature (`-m "not slow"` skips it)."""
+    for item in items:
+        if "end_to_end" in item.path.parts:
+            item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(autouse=True)
+def no_installed_host():
+    """Every test starts and ends with no host installed: handlers would build the AWS adapters."""
+    install_host(None)
+    yield
+    install_host(None)
 
 
 @pytest.fixture
@@ -26,14 +42,15 @@ def home(tmp_path, monkeypatch):
     """A fresh local data directory for the test (handlers and containers read it from the environment)."""
     path = tmp_path / "home"
     monkeypatch.setenv("PIPELINE_HOME", str(path))
-    monkeypatch.setenv("PIPELINE_RUNTIME", "local")
+    monkeypatch.delenv("PIPELINE_RUNTIME", raising=False)
     monkeypatch.delenv("CHURN_HORIZON_WEEKS", raising=False)
     return path
 
 
 @pytest.fixture
 def services(home) -> Services:
-    return build_services(load_settings())
+    """The local stand-ins, installed as the host the handlers use."""
+    return install_local_host()
 
 
 def week(index: int) -> dt.date:

@@ -1,21 +1,22 @@
-"""Fargate batch-inference task: score one shard of the run's week with the run's model.
+"""Inference (Fargate task, one per shard): score one shard of the run's week with the run's model.
 
-Environment (from the state machine's container overrides): RUN_DATE, MODEL_VERSION, SHARD, EXECUTION_NAME.
+Environment (the state machine's container override): RUN, the run's identity as JSON; SHARD, the shard number.
 """
 import sys
 
-from pipeline.entrypoints import required_env, run_container_main
-from pipeline.infer import score_shard
-from pipeline.runs import parse_date
-from pipeline.services import build_services
+from pipeline.door import container_main, required_env
+from pipeline.errors import EventError
+from pipeline.ports import Services
+from pipeline.run import Run
+from pipeline.stages.inference import score_shard
 
 
-def main() -> dict:
-    shard = int(required_env("SHARD"))
-    rows = score_shard(build_services(), parse_date(required_env("RUN_DATE"), "RUN_DATE"),
-                       required_env("MODEL_VERSION"), shard, required_env("EXECUTION_NAME"))
-    return {"shard": shard, "rows_scored": rows}
+def main(run: Run, services: Services) -> dict:
+    shard = required_env("SHARD")
+    if not shard.isdigit():
+        raise EventError(f"SHARD environment variable: must be a shard number, got {shard!r}")
+    return {"shard": int(shard), "rows_scored": score_shard(services, run, int(shard))}
 
 
 if __name__ == "__main__":
-    sys.exit(run_container_main(main))
+    sys.exit(container_main(main))

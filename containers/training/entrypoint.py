@@ -1,19 +1,18 @@
-"""Fargate training task: fit the week's XGBoost model and register it with its metrics.
+"""Training (Fargate task): fit the week's XGBoost model and store it with its metrics.
 
-Environment (from the state machine's container overrides): RUN_DATE, MODEL_VERSION, CHURN_HORIZON_WEEKS.
+Environment (the state machine's container override): RUN, the run's identity as JSON.
 """
 import sys
 
-from pipeline.entrypoints import required_env, run_container_main
-from pipeline.runs import parse_date
-from pipeline.services import build_services
-from pipeline.train import train_model
+from pipeline.door import container_main
+from pipeline.ports import Services
+from pipeline.run import Run
+from pipeline.stages.training import train
 
 
-def main() -> dict:
-    return train_model(build_services(), parse_date(required_env("RUN_DATE"), "RUN_DATE"),
-                       required_env("MODEL_VERSION"), int(required_env("CHURN_HORIZON_WEEKS")))
+def main(run: Run, services: Services) -> dict:
+    return train(services, run)
 
 
 if __name__ == "__main__":
-    sys.exit(run_container_main(main))
+    sys.exit(container_main(main))

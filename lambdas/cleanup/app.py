@@ -1,10 +1,14 @@
-"""Cleanup (first state): resolve the run's week, then remove its stale temporary outputs."""
-from pipeline.cleanup import clean_run
-from pipeline.runs import resolve_run
-from pipeline.services import build_services
+"""Cleanup (first state): resolve the run's identity from the execution input, remove the week's stale outputs."""
+from pipeline import logs
+from pipeline.door import lambda_handler, run_fields
+from pipeline.events import CleanupEvent
+from pipeline.ports import Services
+from pipeline.run import resolve_run
+from pipeline.stages.cleanup import clean_week
 
 
-def handler(event: dict, context=None) -> dict:
-    services = build_services()
-    run = resolve_run(services, event.get("input") or {}, event["execution_name"])
-    return {**run.to_dict(), **clean_run(services, run.run_date)}
+@lambda_handler(CleanupEvent)
+def handler(event: CleanupEvent, services: Services) -> dict:
+    run = resolve_run(services, event.input, event.execution_name)
+    logs.bind(**run_fields(run))
+    return {"run": run.to_json_dict(), "files_removed": clean_week(services, run.run_date)}

@@ -1,20 +1,10 @@
-"""Record failure: keep a durable record of why a run failed; published results are left untouched."""
-import datetime as dt
+"""RecordFailure: keep a durable record of why a run failed; published results are left untouched."""
+from pipeline.door import lambda_handler
+from pipeline.events import RecordFailureEvent
+from pipeline.ports import Services
+from pipeline.stages.record_failure import record_failure
 
-from pipeline.layout import failure_record_key
-from pipeline.services import build_services
-from pipeline.storage import write_json
 
-
-def handler(event: dict, context=None) -> dict:
-    state = event.get("state") or {}
-    error = state.get("error") or {}
-    record = {
-        "execution_name": event["execution_name"],
-        "run": state.get("run"),  # absent when the run failed before its week was resolved
-        "error": error.get("Error", "Unknown"),
-        "cause": error.get("Cause", ""),
-        "recorded_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-    }
-    write_json(build_services().storage, failure_record_key(event["execution_name"]), record)
-    return record
+@lambda_handler(RecordFailureEvent)
+def handler(event: RecordFailureEvent, services: Services) -> dict:
+    return record_failure(services, event)

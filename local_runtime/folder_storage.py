@@ -1,0 +1,52 @@
+"""The Storage port on a local folder: the local stand-in for the S3 bucket."""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+
+class FolderStorage:
+    def __init__(self, root: str | Path):
+        self.root = str(Path(root).resolve())
+
+    def uri(self, key: str) -> str:
+        # Keep a folder's trailing slash, as S3 prefixes do, so keys round-trip through the catalog.
+        return str(Path(self.root, key)) + ("/" if key.endswith("/") else "")
+
+    def key_of(self, uri: str) -> str:
+        return str(Path(uri).resolve().relative_to(self.root)) + ("/" if uri.endswith("/") else "")
+
+    def write_bytes(self, key: str, data: bytes) -> None:
+        # Write then rename, so a reader never sees half a file.
+        path = Path(self.uri(key))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f".{path.name}.partial-{os.getpid()}")
+        partial.write_bytes(data)
+        os.replace(partial, path)
+
+    def read_bytes(self, key: str) -> bytes:
+        return Path(self.uri(key)).read_bytes()
+
+    def exists(self, key: str) -> bool:
+        return Path(self.uri(key)).exists()
+
+    def list_keys(self, prefix: str) -> list[str]:
+        base = Path(self.uri(prefix))
+        if base.is_file():
+            return [prefix]
+        if not base.is_dir():
+            return []
+        return sorted(self.key_of(str(path)) for path in base.rglob("*")
+                      if path.is_file() and not path.name.startswith("."))
+
+    def delete_prefix(self, prefix: str) -> int:
+        path = Path(self.uri(prefix))
+        if path.is_file():
+            path.unlink()
+            return 1
+        if not path.is_dir():
+            return 0
+        removed = sum(1 for item in path.rglob("*") if item.is_file())
+        shutil.rmtree(path)
+        return removed

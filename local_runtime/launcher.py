@@ -1,0 +1,161 @@
+"""Local launcher: executes `statemachine/pipeline.asl.json` on this machine, the local stand-in for Step Functions.
+
+Lambda tasks call `lambdas/<name>/app.py` in-process; ECS tasks run `containers/<family>/entrypoint.py` as a
+process with the environment the task's container overrides give it, as Fargate would. Both use the local
+services (folder storage, JSON catalog, DuckDB). Their JSON log lines go to `logs/<execution>/` in the data
+directory, so the terminal keeps the progress view.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import json
+import logging
+import os
+import subprocess
+import sys
+import time
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from local_runtime.asl import StateEvent, TaskFailed, load_state_machine
+from local_runtime.services import install_local_host, local_home
+from pipeline.logs import JsonFormatter
+from pipeline.settings import REPO_ROOT
+
+STATE_MACHINE_PATH = REPO_ROOT / "statemachine" / "pipeline.asl.json"
+LOCAL_ACCOUNT = "arn:aws:{service}:local:000000000000:{resource}"
+LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
+ECS_RUN_TASK_SYNC = "arn:aws:states:::ecs:runTask.sync"
+LAMBDA_FUNCTIONS = {"CleanupFunctionArn": "cleanup", "PrepareDataFunctionArn": "prepare_data",
+                    "PublishFunctionArn": "publish", "RecordFailureFunctionArn": "record_failure"}
+TASK_FAMILIES = {"TrainingTaskDefinitionArn": "training", "InferenceTaskDefinitionArn": "inference"}
+STDERR_TAIL_LINES = 20
+
+
+def local_substitutions() -> dict[str, str]:
+    """What SAM's DefinitionSubstitutions give on AWS, pointing at this repository's handlers and containers."""
+    substitutions = {key: LOCAL_ACCOUNT.format(service="lambda", resource=f"function:{name}")
+                     for key, name in LAMBDA_FUNCTIONS.items()}
+    substitutions |= {key: LOCAL_ACCOUNT.format(service="ecs", resource=f"task-definition/{family}")
+                      for key, family in TASK_FAMILIES.items()}
+    substitutions |= {"ClusterArn": LOCAL_ACCOUNT.format(service="ecs", resource="cluster/local"),
+                      "SubnetIdA": "subnet-local-a", "SubnetIdB": "subnet-local-b", "TaskSecurityGroupId": "sg-local"}
+    return substitutions
+
+
+@dataclass
+class LocalLambdaContext:
+    """The part of Lambda's context object handlers may read."""
+    function_name: str
+    aws_request_id: str
+    deadline: float
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self.deadline - time.monotonic()) * 1000))
+
+
+class LocalTaskInvoker:
+    def __init__(self, environment: dict[str, str], log_dir: Path):
+        self.environment = environment
+        self.log_dir = log_dir
+
+    def __call__(self, resource: str, parameters: Any, context: dict) -> Any:
+        if resource == LAMBDA_INVOKE:
+            return self.invoke_lambda(parameters)
+        if resource == ECS_RUN_TASK_SYNC:
+            return self.run_task(parameters, context)
+        raise TaskFailed("States.Runtime", f"the local launcher cannot run resource {resource}")
+
+    def invoke_lambda(self, parameters: dict) -> dict:
+        name = parameters["FunctionName"].rsplit(":", 1)[-1]
+        handler = importlib.import_module(f"lambdas.{name}.app").handler
+        context = LocalLambdaContext(name, str(uuid.uuid4()), time.monotonic() + 900)
+        try:
+            payload = handler(parameters.get("Payload", {}), context)
+        except Exception as error:  # Lambda reports the exception's type as the error name
+            raise TaskFailed(type(error).__name__, json.dumps(
+                {"errorMessage": str(error), "errorType": type(error).__name__})) from error
+        # Round-trip through JSON: a handler must return what Lambda could serialise.
+        return {"StatusCode": 200, "ExecutedVersion": "$LATEST", "Payload": json.loads(json.dumps(payload))}
+
+    def run_task(self, parameters: dict, context: dict) -> dict:
+        family = parameters["TaskDefinition"].rsplit("/", 1)[-1]
+        task_arn = LOCAL_ACCOUNT.format(service="ecs", resource=f"task/local/{uuid.uuid4().hex}")
+        environment = dict(self.environment)
+        for override in parameters.get("Overrides", {}).get("ContainerOverrides", []):
+            environment |= {item["Name"]: item["Value"] for item in override.get("Environment", [])}
+        log_path = self.log_dir / f"{context['State']['Name']}-{task_arn.rsplit('/', 1)[-1][:8]}.log"
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(log_path, "w") as log:
+            process = subprocess.run(
+                [sys.executable, "-m", "local_runtime.container", f"containers.{family}.entrypoint"], cwd=REPO_ROOT,
+                env=environment, stdout=log, stderr=subprocess.STDOUT)
+        container = {"Name": family, "ExitCode": process.returncode, "LastStatus": "STOPPED"}
+        if process.returncode != 0:
+            container["Reason"] = _failure_reason(log_path)
+            raise TaskFailed("States.TaskFailed", json.dumps(
+                {"TaskArn": task_arn, "StopCode": "EssentialContainerExited", "Containers": [container],
+                 "StoppedReason": "Essential container in task exited", "LogFile": str(log_path)}))
+        return {"TaskArn": task_arn, "LastStatus": "STOPPED", "StopCode": "EssentialContainerExited",
+                "Containers": [container]}
+
+
+def _failure_reason(log_path: Path) -> str:
+    """What a person reading the task's CloudWatch log would look for: its last error line, else its tail."""
+    lines = log_path.read_text().splitlines()
+    for line in reversed(lines):
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict) and "error_type" in record:
+            return f"{record['error_type']}: {record['error_message']}"
+    return "\n".join(lines[-STDERR_TAIL_LINES:])
+
+
+def new_execution_name(run_date: str | None) -> str:
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S")
+    return f"{run_date or 'latest'}-{stamp}-{uuid.uuid4().hex[:4]}"
+
+
+def task_environment(home: Path) -> dict[str, str]:
+    """Containers see this process's environment and data directory, as task definitions give theirs."""
+    return {**os.environ, "PIPELINE_HOME": str(home),
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))}
+
+
+@contextmanager
+def lambda_log_file(path: Path) -> Iterator[None]:
+    """The in-process handlers' log lines, as CloudWatch would keep them, in the execution's log folder."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(path)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(min(level, logging.INFO) if level else logging.INFO)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+        handler.close()
+
+
+def execute_locally(execution_input: dict, *, execution_name: str | None = None,
+                    on_event: Callable[[StateEvent], None] | None = None, sleep: Callable[[float], None] = time.sleep):
+    """Run the state machine once against the local services; return the ExecutionResult or raise
+    ExecutionFailed."""
+    install_local_host()
+    machine = load_state_machine(STATE_MACHINE_PATH, local_substitutions())
+    execution_name = execution_name or new_execution_name(execution_input.get("run_date"))
+    log_dir = local_home() / "logs" / execution_name
+    invoker = LocalTaskInvoker(task_environment(local_home()), log_dir)
+    with lambda_log_file(log_dir / "lambdas.log"):
+        return machine.execute(execution_input, invoker, execution_name=execution_name, sleep=sleep,
+                               on_event=on_event)
+

@@ -1,0 +1,34 @@
+"""The local stand-ins for S3, Glue and Athena under one data directory, installed as this process's services.
+
+PIPELINE_HOME  the local data directory (default: <repo>/local_data): warehouse/ stands in for the bucket,
+               catalog.json for the Glue Data Catalog, logs/ keeps each execution's logs.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from local_runtime.duckdb_engine import DuckDbEngine
+from local_runtime.folder_storage import FolderStorage
+from local_runtime.local_catalog import LocalCatalog
+from pipeline.ports import Services
+from pipeline.services import install_host
+from pipeline.settings import REPO_ROOT, load_settings
+
+
+def local_home(environ: dict[str, str] | None = None) -> Path:
+    env = os.environ if environ is None else environ
+    return Path(env.get("PIPELINE_HOME", REPO_ROOT / "local_data")).resolve()
+
+
+def local_services() -> Services:
+    home = local_home()
+    storage = FolderStorage(home / "warehouse")
+    catalog = LocalCatalog(home / "catalog.json")
+    return Services(load_settings(), storage, catalog, DuckDbEngine(catalog, storage))
+
+
+def install_local_host() -> Services:
+    """Make this process's handlers and entrypoints use the local stand-ins; return them."""
+    install_host(local_services)
+    return local_services()

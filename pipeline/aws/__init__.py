@@ -1,0 +1,22 @@
+"""The AWS adapters of the three ports: S3 storage, the Glue catalog and Athena."""
+from __future__ import annotations
+
+import boto3
+
+from pipeline.aws.athena import AthenaEngine
+from pipeline.aws.glue import GlueCatalog
+from pipeline.aws.s3 import S3Storage
+from pipeline.errors import ConfigError
+from pipeline.ports import Services
+from pipeline.settings import Settings
+
+__all__ = ["AthenaEngine", "GlueCatalog", "S3Storage", "aws_services"]
+
+
+def aws_services(settings: Settings, boto3_session: boto3.Session | None = None) -> Services:
+    if not settings.bucket:
+        raise ConfigError("PIPELINE_BUCKET must name the pipeline's S3 bucket")
+    session = boto3_session or boto3.Session()
+    storage = S3Storage(settings.bucket, session.client("s3"))
+    catalog = GlueCatalog(session.client("glue"), storage.root)
+    return Services(settings, storage, catalog, AthenaEngine(storage, settings.athena_workgroup, session))

@@ -1,0 +1,38 @@
+"""The Storage port on an S3 bucket, through an injected boto3 client."""
+from __future__ import annotations
+
+
+class S3Storage:
+    def __init__(self, bucket: str, s3_client):
+        self.bucket = bucket
+        self.root = f"s3://{bucket}"
+        self._s3 = s3_client
+
+    def uri(self, key: str) -> str:
+        return f"{self.root}/{key}"
+
+    def key_of(self, uri: str) -> str:
+        if not uri.startswith(self.root + "/"):
+            raise ValueError(f"{uri} is not in bucket {self.bucket}")
+        return uri[len(self.root) + 1:]
+
+    def write_bytes(self, key: str, data: bytes) -> None:
+        self._s3.put_object(Bucket=self.bucket, Key=key, Body=data)
+
+    def read_bytes(self, key: str) -> bytes:
+        return self._s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+
+    def exists(self, key: str) -> bool:
+        return bool(self._s3.list_objects_v2(Bucket=self.bucket, Prefix=key, MaxKeys=1).get("KeyCount"))
+
+    def list_keys(self, prefix: str) -> list[str]:
+        paginator = self._s3.get_paginator("list_objects_v2")
+        return sorted(item["Key"] for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix)
+                      for item in page.get("Contents", []))
+
+    def delete_prefix(self, prefix: str) -> int:
+        keys = self.list_keys(prefix)
+        for start in range(0, len(keys), 1000):  # DeleteObjects takes at most 1000 keys
+            batch = [{"Key": key} for key in keys[start:start + 1000]]
+            self._s3.delete_objects(Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True})
+        return len(keys)

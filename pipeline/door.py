@@ -1,0 +1,112 @@
+"""The door of every Lambda handler and container entrypoint: parse what arrives into typed fields, bind the run
+to the logs, call the stage with this process's services, and report the outcome the way Lambda and ECS do.
+
+Lambda: an exception is the failure (Lambda names it by the exception's type). ECS: the exit code is the failure
+(0 done, 2 a pipeline error, 1 a bug) and the last log line says why, as JSON with `error_type` and
+`error_message`.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import os
+import sys
+from typing import Callable, TypeVar
+
+from pydantic import BaseModel
+
+from pipeline import logs
+from pipeline.errors import EventError, PipelineError
+from pipeline.ports import Services
+from pipeline.run import Run, parse
+from pipeline.services import current_services
+
+logger = logging.getLogger(__name__)
+EventT = TypeVar("EventT", bound=BaseModel)
+EXIT_PIPELINE_ERROR = 2
+EXIT_BUG = 1
+
+
+def run_fields(run: Run) -> dict[str, str]:
+    return {"run_date": run.run_date.isoformat(), "execution_name": run.execution_name}
+
+
+def lambda_handler(event_model: type[EventT]) -> Callable:
+    """Decorate `work(event, services) -> dict` into a Lambda handler `(event: dict, context) -> dict`."""
+    def decorate(work: Callable[[EventT, Services], dict]) -> Callable[[dict, object], dict]:
+        @functools.wraps(work)
+        def handler(event: dict, context: object = None) -> dict:
+            if "AWS_LAMBDA_FUNCTION_NAME" in os.environ:  # in Lambda itself; a local host keeps its own logging
+                logs.configure_json_logging()
+            function = getattr(context, "function_name", work.__module__)
+            with logs.bound_fields(function=function, request_id=getattr(context, "aws_request_id", None)):
+                return _call_logged(function, lambda: _handle(event_model, work, event, event_model.__name__))
+        return handler
+    return decorate
+
+
+def _handle(event_model: type[EventT], work: Callable[[EventT, Services], dict], event: dict, where: str) -> dict:
+    parsed = parse(event_model, event, where)
+    if run := getattr(parsed, "run", None):
+        logs.bind(**run_fields(run))
+    return work(parsed, current_services())
+
+
+def _call_logged(what: str, call: Callable[[], dict]) -> dict:
+    try:
+        result = call()
+    except Exception as error:
+        _log_failure(what, error)
+        raise
+    logger.info("%s succeeded", what, extra={"result": result})
+    return result
+
+
+def _log_failure(what: str, error: Exception) -> None:
+    details = {"error_type": type(error).__name__, "error_message": str(error)}
+    if isinstance(error, PipelineError):
+        logger.error("%s failed: %s: %s", what, details["error_type"], error, extra=details)
+    else:  # a bug: keep the traceback for whoever debugs it
+        logger.exception("%s failed: %s: %s", what, details["error_type"], error, extra=details)
+
+
+def container_run() -> Run:
+    """The run a container was started for: the RUN environment variable (the state machine's override)."""
+    text = required_env("RUN")
+    try:
+        document = json.loads(text)
+    except ValueError:
+        raise EventError(f"RUN environment variable: not JSON: {text[:200]!r}") from None
+    return parse(Run, document, "RUN environment variable")
+
+
+def required_env(name: str) -> str:
+    value = os.environ.get(name)
+    if not value:
+        raise EventError(f"environment variable {name} is required (set by the state machine's container overrides)")
+    return value
+
+
+def container_main(work: Callable[[Run, Services], dict]) -> int:
+    """Run a container's work as a process: JSON logs on stdout, the outcome as the exit code."""
+    logs.configure_json_logging()
+    try:
+        _call_logged(_task_name(), lambda: _run_container_work(work))
+    except PipelineError:
+        return EXIT_PIPELINE_ERROR
+    except Exception:
+        return EXIT_BUG
+    return 0
+
+
+def _task_name() -> str:
+    """The entrypoint module `python -m` runs (`__main__` names no module)."""
+    spec = getattr(sys.modules["__main__"], "__spec__", None)
+    return spec.name if spec else "task"
+
+
+def _run_container_work(work: Callable[[Run, Services], dict]) -> dict:
+    run = container_run()
+    logs.bind(**run_fields(run))  # one task per process: every later line is about this run
+    return work(run, current_services())

@@ -1,0 +1,66 @@
+"""Versioned model artifacts, and the only code that knows their keys.
+
+A version holds the fitted model (XGBoost's UBJSON bytes), the feature spec it was fitted on, its training
+parameters, its validation scores and its metrics. `metrics.json` is written last: a version whose metrics
+exist is complete, so a training task killed half-way never leaves a model that inference would load.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+from pipeline.errors import PipelineError
+from pipeline.features import FeatureSpec
+from pipeline.keys import model_prefix
+from pipeline.ports import Storage
+from pipeline.storage import read_json, read_parquet, write_json, write_parquet
+
+MODEL_FILE = "model.ubj"
+FEATURES_FILE = "features.json"
+PARAMS_FILE = "params.json"
+VALIDATION_FILE = "validation.parquet"
+METRICS_FILE = "metrics.json"
+
+
+@dataclass(frozen=True)
+class StoredModel:
+    version: str
+    model: bytes
+    features: FeatureSpec
+    params: dict
+    metrics: dict
+
+
+class ModelStore:
+    def __init__(self, storage: Storage):
+        self.storage = storage
+
+    def save(self, model: StoredModel, validation_scores: pa.Table) -> None:
+        prefix = model_prefix(model.version)
+        self.storage.write_bytes(f"{prefix}{MODEL_FILE}", model.model)
+        write_json(self.storage, f"{prefix}{FEATURES_FILE}", model.features.to_dict())
+        write_json(self.storage, f"{prefix}{PARAMS_FILE}", model.params)
+        write_parquet(self.storage, f"{prefix}{VALIDATION_FILE}", validation_scores)
+        write_json(self.storage, f"{prefix}{METRICS_FILE}", model.metrics)
+
+    def metrics(self, version: str) -> dict:
+        self._require_complete(version)
+        return read_json(self.storage, f"{model_prefix(version)}{METRICS_FILE}")
+
+    def load(self, version: str) -> StoredModel:
+        prefix = model_prefix(version)
+        metrics = self.metrics(version)
+        return StoredModel(version=version, model=self.storage.read_bytes(f"{prefix}{MODEL_FILE}"),
+                           features=FeatureSpec.from_dict(read_json(self.storage, f"{prefix}{FEATURES_FILE}")),
+                           params=read_json(self.storage, f"{prefix}{PARAMS_FILE}"), metrics=metrics)
+
+    def validation_scores(self, version: str) -> pa.Table:
+        """customer_id, churned and churn_probability of the validation week, as the evaluation model scored it."""
+        self._require_complete(version)
+        return read_parquet(self.storage, f"{model_prefix(version)}{VALIDATION_FILE}")
+
+    def _require_complete(self, version: str) -> None:
+        if not self.storage.exists(f"{model_prefix(version)}{METRICS_FILE}"):
+            raise PipelineError(f"model version {version} is not in the model store at "
+                                f"{self.storage.uri(model_prefix(version))} (or its training did not finish)")

@@ -1,0 +1,51 @@
+"""The three interfaces that hide the runtime, and the bundle a stage is given.
+
+Stages speak to storage, the catalog and the SQL engine only through these. The AWS adapters live in
+`pipeline/aws/`; the local stand-ins (a folder, a JSON catalog, DuckDB) in `local_runtime/`, which never ships.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import pyarrow as pa
+
+from pipeline.settings import Settings
+from pipeline.tables import TableDef
+
+
+class Storage(Protocol):
+    """Objects under a warehouse root (a folder or an S3 bucket), addressed by keys relative to it."""
+
+    root: str
+
+    def uri(self, key: str) -> str: ...
+    def key_of(self, uri: str) -> str: ...
+    def write_bytes(self, key: str, data: bytes) -> None: ...
+    def read_bytes(self, key: str) -> bytes: ...
+    def exists(self, key: str) -> bool: ...
+    def list_keys(self, prefix: str) -> list[str]: ...
+    def delete_prefix(self, prefix: str) -> int: ...
+
+
+class Catalog(Protocol):
+    """Which folder each partition of each table reads (Glue on AWS)."""
+
+    def partitions(self, table: TableDef) -> dict[str, str]: ...
+    def put_partition(self, table: TableDef, value: str, location: str) -> None: ...
+    def drop_partition(self, table: TableDef, value: str) -> None: ...
+
+
+class SqlEngine(Protocol):
+    """Athena SQL over the catalog's tables (Athena on AWS)."""
+
+    def query(self, sql: str) -> pa.Table: ...
+    def unload(self, sql: str, prefix: str, partition_by: str | None = None) -> int: ...
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    storage: Storage
+    catalog: Catalog
+    sql: SqlEngine

@@ -1,0 +1,51 @@
+"""Settings of a Lambda function or Fargate task, read once at the door from its environment.
+
+PIPELINE_BUCKET           S3 bucket holding data, models and results (on AWS)
+ATHENA_WORKGROUP          Athena workgroup (default: primary)
+CHURN_HORIZON_WEEKS       weeks without activity that define churn (default 4)
+INFERENCE_ROWS_PER_SHARD  customers per inference shard (default 50000)
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.errors import ConfigError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent  # holds athena_sql/ and glue/, in the images too
+DATABASE = "engagement"
+DEFAULT_CHURN_HORIZON_WEEKS = 4
+DEFAULT_ROWS_PER_SHARD = 50_000
+
+
+@dataclass(frozen=True)
+class Settings:
+    bucket: str | None = None
+    athena_workgroup: str = "primary"
+    churn_horizon_weeks: int = DEFAULT_CHURN_HORIZON_WEEKS
+    rows_per_shard: int = DEFAULT_ROWS_PER_SHARD
+
+
+def positive_int(value: object) -> int | None:
+    """`value` as a whole number >= 1 (from text, JSON or an int), or None if it is not one."""
+    if isinstance(value, bool) or not str(value).isdigit() or int(value) < 1:
+        return None
+    return int(value)
+
+
+def _positive_setting(env: dict[str, str], name: str, default: int) -> int:
+    value = env.get(name, str(default))
+    if positive_int(value) is None:
+        raise ConfigError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    env = os.environ if environ is None else environ
+    return Settings(
+        bucket=env.get("PIPELINE_BUCKET") or None,
+        athena_workgroup=env.get("ATHENA_WORKGROUP", "primary"),
+        churn_horizon_weeks=_positive_setting(env, "CHURN_HORIZON_WEEKS", DEFAULT_CHURN_HORIZON_WEEKS),
+        rows_per_shard=_positive_setting(env, "INFERENCE_ROWS_PER_SHARD", DEFAULT_ROWS_PER_SHARD),
+    )

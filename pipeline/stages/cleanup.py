@@ -1,0 +1,35 @@
+"""Cleanup (Lambda, first state): resolve the run's identity, then remove the week's temporary outputs and the
+result folders no partition points at (earlier executions of the week that failed or were replaced)."""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from pipeline.keys import can_retire, work_prefix
+from pipeline.ports import Services
+from pipeline.tables import table
+
+logger = logging.getLogger(__name__)
+
+RESULT_TABLES = ("predictions", "model_metrics")
+
+
+def clean_week(services: Services, run_date: dt.date) -> int:
+    """Remove the week's stale outputs; return how many files went."""
+    removed = services.storage.delete_prefix(work_prefix(run_date))
+    for table_name in RESULT_TABLES:
+        removed += _remove_unpublished_attempts(services, table_name, run_date)
+    logger.info("removed %d stale file(s) of run_date %s", removed, run_date)
+    return removed
+
+
+def _remove_unpublished_attempts(services: Services, table_name: str, run_date: dt.date) -> int:
+    definition = table(table_name)
+    value = run_date.isoformat()
+    partition_prefix = definition.partition_prefix(value)
+    published = services.catalog.partitions(definition).get(value)
+    published_key = services.storage.key_of(published) if published else None
+    folders = {key[:key.index("/", len(partition_prefix)) + 1]
+               for key in services.storage.list_keys(partition_prefix) if "/" in key[len(partition_prefix):]}
+    stale = [folder for folder in folders if can_retire(folder, published_key)]
+    return sum(services.storage.delete_prefix(folder) for folder in stale)

@@ -1,0 +1,83 @@
+"""PrepareData (Lambda running Athena SQL): check the landed weeks, then write the training and scoring sets."""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+
+from pipeline import sql
+from pipeline.errors import DataQualityError
+from pipeline.keys import scoring_prefix, training_prefix
+from pipeline.ports import Services
+from pipeline.run import Run
+
+logger = logging.getLogger(__name__)
+WEEK = dt.timedelta(days=7)
+MAX_SHARDS = 100  # Athena's UNLOAD writes at most 100 partitions per query
+MIN_WEEK_OVER_WEEK_RATIO = 0.5
+
+
+def check_snapshot_weeks(services: Services, run_date: dt.date, churn_horizon_weeks: int) -> list[dict]:
+    """The landed weeks up to run_date (date and customer counts), after checking they support an honest run."""
+    weeks = services.sql.query(sql.render("snapshot_weeks", run_date=run_date)).to_pylist()
+    dates = [week["snapshot_date"] for week in weeks]
+    if run_date not in dates:
+        landed = ", ".join(d.isoformat() for d in dates[-5:]) or "none"
+        raise DataQualityError(f"no snapshot landed for run_date {run_date} (newest landed weeks: {landed})")
+    missing = [earlier + WEEK * step for earlier, later in zip(dates, dates[1:])
+               for step in range(1, (later - earlier).days // 7)]
+    odd = [later for earlier, later in zip(dates, dates[1:]) if (later - earlier).days % 7]
+    if missing or odd:
+        raise DataQualityError(
+            "weekly snapshots must be 7 days apart; "
+            + (f"missing weeks: {', '.join(map(str, missing))}" if missing else "")
+            + (f" off-cycle weeks: {', '.join(map(str, odd))}" if odd else ""))
+    _check_week_sizes(weeks)
+    needed = 2 * churn_horizon_weeks + 1
+    if len(dates) < needed:
+        raise DataQualityError(
+            f"{len(dates)} weekly snapshot(s) up to {run_date}; a run needs at least {needed}: the run's week, "
+            f"a validation week churn_horizon_weeks={churn_horizon_weeks} before it (its labels need those weeks), "
+            "and a week to fit on another churn_horizon_weeks before that, so fitted labels never overlap "
+            "validation labels")
+    return weeks
+
+
+def _check_week_sizes(weeks: list[dict]) -> None:
+    """Catch a truncated or duplicated extract before it turns into labels: a week that shrank by more than
+    half would mark the missing customers as churned in every earlier week's labels."""
+    for week in weeks:
+        if week["customers"] != week["distinct_customers"]:
+            duplicates = week["customers"] - week["distinct_customers"]
+            raise DataQualityError(f"snapshot {week['snapshot_date']}: {duplicates} duplicate customer_id row(s)")
+    for earlier, later in zip(weeks, weeks[1:]):
+        if later["customers"] < MIN_WEEK_OVER_WEEK_RATIO * earlier["customers"]:
+            raise DataQualityError(
+                f"snapshot {later['snapshot_date']} has {later['customers']:,} customers, less than "
+                f"{MIN_WEEK_OVER_WEEK_RATIO:.0%} of the week before ({earlier['customers']:,}); is the extract "
+                "truncated? Re-ingest the week")
+
+
+def shard_count_for(rows: int, rows_per_shard: int) -> int:
+    return max(1, min(MAX_SHARDS, math.ceil(rows / rows_per_shard)))
+
+
+def prepare_data(services: Services, run: Run) -> dict:
+    run_date = run.run_date
+    weeks = check_snapshot_weeks(services, run_date, run.churn_horizon_weeks)
+    params = {"run_date": run_date, "churn_horizon_weeks": run.churn_horizon_weeks}
+    training_rows = services.sql.unload(sql.render("training_set", **params), training_prefix(run_date))
+    shard_count = shard_count_for(weeks[-1]["customers"], services.settings.rows_per_shard)
+    scoring_rows = services.sql.unload(sql.render("scoring_set", **params, shard_count=shard_count),
+                                       scoring_prefix(run_date), partition_by="shard")
+    logger.info("prepared %d training rows over %d weeks and %d customers to score in %d shard(s)",
+                training_rows, len(weeks), scoring_rows, shard_count)
+    return {
+        "weeks_available": len(weeks),
+        "snapshot_rows": sum(week["customers"] for week in weeks),
+        "first_week": weeks[0]["snapshot_date"].isoformat(),
+        "training_rows": training_rows,
+        "scoring_rows": scoring_rows,
+        "shard_count": shard_count,
+        "shards": list(range(shard_count)),
+    }

@@ -1,0 +1,64 @@
+"""Publish (Lambda): check inference wrote every customer, write the metrics row, then swap the partitions.
+
+Publishing only re-points catalog partitions; the folders they pointed at before are left for the next
+Cleanup of that week, so queries already reading them finish, and a failed swap can be undone.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+import pyarrow as pa
+
+from pipeline.errors import DataQualityError
+from pipeline.keys import attempt_prefix, work_prefix
+from pipeline.model_store import ModelStore
+from pipeline.ports import Services
+from pipeline.run import Run
+from pipeline.storage import parquet_row_count, write_parquet
+from pipeline.tables import table
+
+logger = logging.getLogger(__name__)
+
+
+def publish(services: Services, run: Run, expected_rows: int) -> dict:
+    run_date, execution_name = run.run_date, run.execution_name
+    predictions_prefix = attempt_prefix("predictions", run_date, execution_name)
+    scored = parquet_row_count(services.storage, predictions_prefix)
+    if scored != expected_rows:
+        raise DataQualityError(f"inference wrote {scored} predictions for run_date {run_date}, expected "
+                               f"{expected_rows} (one per customer of the week); nothing was published")
+    metrics = ModelStore(services.storage).metrics(run.model_version)
+    metrics_prefix = attempt_prefix("model_metrics", run_date, execution_name)
+    _write_metrics_row(services, metrics_prefix, {**metrics, "rows_scored": scored,
+                                                  "execution_name": execution_name})
+    _swap_partitions(services, run_date, {"predictions": predictions_prefix, "model_metrics": metrics_prefix})
+    services.storage.delete_prefix(work_prefix(run_date))
+    logger.info("published %d predictions and the metrics row for run_date %s", scored, run_date)
+    return {"rows_published": scored, "predictions_location": services.storage.uri(predictions_prefix),
+            "auc": metrics["auc"], "bayes_auc": metrics["bayes_auc"]}
+
+
+def _write_metrics_row(services: Services, prefix: str, row: dict) -> None:
+    schema = table("model_metrics").arrow_schema()
+    values = {**row, "validation_week": dt.date.fromisoformat(row["validation_week"])}
+    record = pa.Table.from_pylist([{name: values.get(name) for name in schema.names}], schema=schema)
+    write_parquet(services.storage, f"{prefix}part-0.parquet", record)
+
+
+def _swap_partitions(services: Services, run_date: dt.date, prefixes: dict[str, str]) -> None:
+    """Point each table's partition at this run's folder; if one swap fails, put back the ones already done."""
+    value = run_date.isoformat()
+    swapped: list[tuple[str, str | None]] = []
+    try:
+        for table_name, prefix in prefixes.items():
+            definition = table(table_name)
+            swapped.append((table_name, services.catalog.partitions(definition).get(value)))
+            services.catalog.put_partition(definition, value, services.storage.uri(prefix))
+    except Exception:
+        for table_name, previous in swapped:
+            if previous:
+                services.catalog.put_partition(table(table_name), value, previous)
+            else:
+                services.catalog.drop_partition(table(table_name), value)
+        raise

@@ -1,0 +1,485 @@
+"""The SAM template (template.yaml) agrees with the code it deploys: the state machine, the handlers, the containers
+and the Glue tables. Fast and offline: no network, no Docker, no AWS account (moto stands in for Step Functions).
+"""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from importlib.util import find_spec
+from pathlib import Path
+
+import pytest
+import yaml
+
+from local_runtime.launcher import LAMBDA_FUNCTIONS, STATE_MACHINE_PATH, TASK_FAMILIES, local_substitutions
+from pipeline.settings import DATABASE, REPO_ROOT, load_settings
+from pipeline.tables import GLUE_DIR, table_definitions
+
+TEMPLATE_PATH = REPO_ROOT / "template.yaml"
+ECS_RUN_TASK_SYNC = "arn:aws:states:::ecs:runTask.sync"
+PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
+PARQUET_SERDE = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
+CONFIG_ENVIRONMENT = {"PIPELINE_BUCKET", "ATHENA_WORKGROUP", "CHURN_HORIZON_WEEKS"}
+
+# cfn-lint findings tolerated by test_cfn_lint_is_clean, each with the reason. Empty: the template lints clean.
+CFN_LINT_IGNORED_CHECKS: list[str] = []
+
+# Valid Fargate task sizes (Linux): CPU units -> allowed memory in MiB.
+FARGATE_MEMORY = {
+    256: {512, 1024, 2048},
+    512: set(range(1024, 4096 + 1, 1024)),
+    1024: set(range(2048, 8192 + 1, 1024)),
+    2048: set(range(4096, 16384 + 1, 1024)),
+    4096: set(range(8192, 30720 + 1, 1024)),
+    8192: set(range(16384, 61440 + 1, 4096)),
+    16384: set(range(32768, 122880 + 1, 8192)),
+}
+
+
+# ---------------------------------------------------------------------------------------------- loading
+
+
+class CloudFormationLoader(yaml.SafeLoader):
+    """SafeLoader that reads the short intrinsic-function tags (!Ref, !Sub, !GetAtt, ...) as their long form."""
+
+
+def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict:
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    if suffix == "GetAtt" and isinstance(value, str):
+        value = value.split(".", 1)
+    return {"Ref" if suffix == "Ref" else f"Fn::{suffix}": value}
+
+
+CloudFormationLoader.add_multi_constructor("!", _intrinsic)
+
+
+@pytest.fixture(scope="module")
+def template() -> dict:
+    return yaml.load(TEMPLATE_PATH.read_text(), Loader=CloudFormationLoader)
+
+
+@pytest.fixture(scope="module")
+def resources(template) -> dict:
+    return template["Resources"]
+
+
+@pytest.fixture(scope="module")
+def asl_text() -> str:
+    return STATE_MACHINE_PATH.read_text()
+
+
+@pytest.fixture(scope="module")
+def state_machine(resources) -> dict:
+    return resources["PipelineStateMachine"]["Properties"]
+
+
+def of_type(resources: dict, type_: str) -> dict[str, dict]:
+    return {name: resource for name, resource in resources.items() if resource["Type"] == type_}
+
+
+def referenced(resources: dict, value) -> dict:
+    """The resource a {"Ref": name} or {"Fn::GetAtt": [name, attribute]} points at."""
+    name = value["Ref"] if "Ref" in value else value["Fn::GetAtt"][0]
+    return resources[name]
+
+
+def walk(node):
+    """Every dict inside a JSON-like document."""
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from walk(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from walk(value)
+
+
+def ecs_tasks(asl: dict) -> list[dict]:
+    return [state for state in walk(asl) if state.get("Resource") == ECS_RUN_TASK_SYNC]
+
+
+def policy_statements(policies: list) -> list[dict]:
+    return [statement for policy in policies if isinstance(policy, dict) and "Statement" in policy
+            for statement in policy["Statement"]]
+
+
+def as_list(value) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+# ---------------------------------------------------------------------------------------------- state machine
+
+
+def test_definition_substitutions_cover_every_asl_placeholder(state_machine, asl_text):
+    placeholders = set(PLACEHOLDER.findall(asl_text))
+    assert placeholders, "the ASL has no ${...} placeholders: has its format changed?"
+    assert set(state_machine["DefinitionSubstitutions"]) == placeholders
+
+
+def test_local_substitutions_cover_the_same_keys(state_machine, asl_text):
+    assert set(local_substitutions()) == set(PLACEHOLDER.findall(asl_text))
+    assert set(local_substitutions()) == set(state_machine["DefinitionSubstitutions"])
+
+
+def test_state_machine_resource(state_machine):
+    assert state_machine["Type"] == "STANDARD"
+    assert REPO_ROOT / state_machine["DefinitionUri"] == STATE_MACHINE_PATH
+    assert state_machine["Logging"]["Destinations"], "execution logging is not configured"
+
+
+def test_lambda_substitutions_point_at_the_launchers_handlers(resources, state_machine):
+    """Each ${...FunctionArn} is the function whose image command is the handler the local launcher calls."""
+    substitutions = state_machine["DefinitionSubstitutions"]
+    for key, name in LAMBDA_FUNCTIONS.items():
+        function = referenced(resources, substitutions[key])
+        assert function["Type"] == "AWS::Serverless::Function"
+        assert function["Properties"]["ImageConfig"]["Command"] == [f"lambdas.{name}.app.handler"]
+        assert (REPO_ROOT / "lambdas" / name / "app.py").is_file()
+
+
+def test_lambda_functions_are_images_of_one_dockerfile(template, resources):
+    functions = of_type(resources, "AWS::Serverless::Function")
+    assert len(functions) == len(LAMBDA_FUNCTIONS)
+    for name, function in functions.items():
+        assert function["Properties"]["PackageType"] == "Image", name
+        assert function["Metadata"]["Dockerfile"] == "lambdas/Dockerfile", name
+        assert function["Metadata"]["DockerContext"] == ".", name
+    assert functions["PrepareDataFunction"]["Properties"]["Timeout"] == 900
+    environment = template["Globals"]["Function"]["Environment"]["Variables"]
+    assert set(environment) >= CONFIG_ENVIRONMENT
+    assert environment["PIPELINE_BUCKET"] == {"Ref": "DataBucket"}
+
+
+def test_task_substitutions_point_at_the_launchers_families(resources, state_machine):
+    substitutions = state_machine["DefinitionSubstitutions"]
+    for key, family in TASK_FAMILIES.items():
+        task_definition = referenced(resources, substitutions[key])["Properties"]
+        assert task_definition["Family"] == family
+        assert (REPO_ROOT / "containers" / family / "entrypoint.py").is_file()
+    assert referenced(resources, substitutions["ClusterArn"])["Type"] == "AWS::ECS::Cluster"
+    assert referenced(resources, substitutions["TaskSecurityGroupId"])["Type"] == "AWS::EC2::SecurityGroup"
+    assert substitutions["SubnetIdA"] == {"Ref": "VpcSubnetIdA"}
+    assert substitutions["SubnetIdB"] == {"Ref": "VpcSubnetIdB"}
+
+
+def test_container_names_match_the_asl_overrides(resources, state_machine, asl_text):
+    asl = json.loads(asl_text)
+    tasks = ecs_tasks(asl)
+    assert len(tasks) == len(TASK_FAMILIES)
+    for task in tasks:
+        key = PLACEHOLDER.fullmatch(task["Parameters"]["TaskDefinition"]).group(1)
+        task_definition = referenced(resources, state_machine["DefinitionSubstitutions"][key])["Properties"]
+        containers = {container["Name"] for container in task_definition["ContainerDefinitions"]}
+        overridden = {override["Name"] for override in task["Parameters"]["Overrides"]["ContainerOverrides"]}
+        assert overridden == containers == {TASK_FAMILIES[key]}
+
+
+def test_task_definitions_give_containers_the_aws_settings(resources, template):
+    defaults = {name: str(parameter.get("Default", "")) for name, parameter in template["Parameters"].items()}
+    for name, task_definition in of_type(resources, "AWS::ECS::TaskDefinition").items():
+        properties = task_definition["Properties"]
+        assert properties["RequiresCompatibilities"] == ["FARGATE"] and properties["NetworkMode"] == "awsvpc"
+        assert properties["TaskRoleArn"] and properties["ExecutionRoleArn"]
+        for container in properties["ContainerDefinitions"]:
+            environment = {item["Name"]: item["Value"] for item in container["Environment"]}
+            assert set(environment) >= CONFIG_ENVIRONMENT, name
+            assert container["LogConfiguration"]["LogDriver"] == "awslogs", name
+            # With CloudFormation values stood in for, the container's environment is a valid aws configuration.
+            resolved = {key: defaults.get(value["Ref"], "stand-in") if isinstance(value, dict) else value
+                        for key, value in environment.items()}
+            settings = load_settings(resolved)
+            assert settings.bucket and settings.churn_horizon_weeks == 4
+
+
+def test_state_machine_may_invoke_run_and_pass_what_it_uses(resources, state_machine):
+    policies = state_machine["Policies"]
+    invoked = {policy["LambdaInvokePolicy"]["FunctionName"]["Ref"] for policy in policies
+               if isinstance(policy, dict) and "LambdaInvokePolicy" in policy}
+    substitutions = state_machine["DefinitionSubstitutions"]
+    assert invoked == {substitutions[key]["Fn::GetAtt"][0] for key in LAMBDA_FUNCTIONS}
+
+    statements = policy_statements(policies)
+
+    def resources_for(action: str) -> list:
+        return [resource for statement in statements if action in as_list(statement["Action"])
+                for resource in as_list(statement["Resource"])]
+
+    task_definitions = [substitutions[key] for key in TASK_FAMILIES]
+    assert sorted(map(str, resources_for("ecs:RunTask"))) == sorted(map(str, task_definitions))
+    passed = {resource["Fn::GetAtt"][0] for resource in resources_for("iam:PassRole")}
+    for task_definition in task_definitions:
+        properties = referenced(resources, task_definition)["Properties"]
+        assert {properties["TaskRoleArn"]["Fn::GetAtt"][0], properties["ExecutionRoleArn"]["Fn::GetAtt"][0]} <= passed
+    for action in ("events:PutTargets", "events:PutRule", "events:DescribeRule"):
+        (rule,) = resources_for(action)
+        assert rule["Fn::Sub"].endswith(":rule/StepFunctionsGetEventsForECSTaskRule")
+
+
+# ---------------------------------------------------------------------------------------------- Fargate sizes
+
+
+def fargate_size_is_valid(cpu: int, memory: int) -> bool:
+    return memory in FARGATE_MEMORY.get(cpu, set())
+
+
+@pytest.mark.parametrize("cpu, memory, valid", [
+    (256, 512, True), (256, 4096, False), (1024, 4096, True), (1024, 16384, False), (4096, 16384, True),
+    (4096, 31744, False), (8192, 20480, True), (8192, 18432, False), (16384, 40960, True), (16384, 36864, False),
+    (3072, 8192, False),
+])
+def test_fargate_table(cpu, memory, valid):
+    assert fargate_size_is_valid(cpu, memory) is valid
+
+
+@pytest.mark.parametrize("prefix", ["Training", "Inference"])
+def test_fargate_defaults_are_valid_combinations(template, prefix):
+    parameters = template["Parameters"]
+    cpu, memory = int(parameters[f"{prefix}Cpu"]["Default"]), int(parameters[f"{prefix}Memory"]["Default"])
+    assert fargate_size_is_valid(cpu, memory), f"{prefix}: {cpu} CPU with {memory} MiB is not a Fargate size"
+    assert {int(value) for value in parameters[f"{prefix}Cpu"]["AllowedValues"]} <= set(FARGATE_MEMORY)
+
+
+def test_task_definitions_use_the_sizing_parameters(resources, template):
+    training = resources["TrainingTaskDefinition"]["Properties"]
+    inference = resources["InferenceTaskDefinition"]["Properties"]
+    assert (training["Cpu"], training["Memory"]) == ({"Ref": "TrainingCpu"}, {"Ref": "TrainingMemory"})
+    assert (inference["Cpu"], inference["Memory"]) == ({"Ref": "InferenceCpu"}, {"Ref": "InferenceMemory"})
+    assert training["EphemeralStorage"]["SizeInGiB"] == {"Ref": "EphemeralStorageGiB"}
+    storage = template["Parameters"]["EphemeralStorageGiB"]
+    assert (storage["MinValue"], storage["MaxValue"]) == (21, 200)
+    assert 21 <= storage["Default"] <= 200
+
+
+# ---------------------------------------------------------------------------------------------- schedule
+
+
+def test_schedule_default_is_a_six_field_weekly_cron(template):
+    expression = template["Parameters"]["ScheduleExpression"]["Default"]
+    match = re.fullmatch(r"cron\((.*)\)", expression)
+    assert match, expression
+    fields = match.group(1).split()
+    assert len(fields) == 6, "EventBridge cron has six fields: minutes hours day-of-month month day-of-week year"
+    day_of_month, day_of_week = fields[2], fields[4]
+    assert (day_of_month == "?") != (day_of_week == "?"), "exactly one of day-of-month / day-of-week must be ?"
+    assert day_of_week == "MON"
+    assert template["Parameters"]["ScheduleTimezone"]["Default"] == "UTC"
+
+
+def test_schedule_event_carries_the_scheduled_time(state_machine):
+    (event,) = state_machine["Events"].values()
+    assert event["Type"] == "ScheduleV2"
+    properties = event["Properties"]
+    assert properties["ScheduleExpression"] == {"Ref": "ScheduleExpression"}
+    assert properties["ScheduleExpressionTimezone"] == {"Ref": "ScheduleTimezone"}
+    assert properties["FlexibleTimeWindow"] == {"Mode": "OFF"}
+    assert json.loads(properties["Input"]) == {"scheduled_time": "<aws.scheduler.scheduled-time>"}
+    assert properties["RetryPolicy"]["MaximumRetryAttempts"] >= 1
+
+
+# ---------------------------------------------------------------------------------------------- data
+
+
+def test_glue_tables_match_table_definitions(resources):
+    documents = {doc["name"]: doc for doc in (json.loads(p.read_text()) for p in sorted(GLUE_DIR.glob("*.json")))}
+    tables = {table["Properties"]["TableInput"]["Name"]: table["Properties"]
+              for table in of_type(resources, "AWS::Glue::Table").values()}
+    definitions = table_definitions()
+    assert set(tables) == set(definitions)
+    for name, definition in definitions.items():
+        table = tables[name]
+        assert referenced(resources, table["DatabaseName"])["Properties"]["DatabaseInput"]["Name"] == DATABASE
+        table_input = table["TableInput"]
+        storage = table_input["StorageDescriptor"]
+        assert [(c["Name"], c["Type"]) for c in storage["Columns"]] == list(definition.columns), name
+        assert [(k["Name"], k["Type"]) for k in table_input["PartitionKeys"]] == list(definition.partition_keys), name
+        assert storage["Location"] == {"Fn::Sub": f"s3://${{DataBucket}}/{definition.location}"}, name
+        assert storage["SerdeInfo"]["SerializationLibrary"] == PARQUET_SERDE, name
+        assert table_input["TableType"] == "EXTERNAL_TABLE", name
+        # Documentation travels too: the comments are those of glue/<name>.json.
+        assert [c["Comment"] for c in storage["Columns"]] == [c["comment"] for c in documents[name]["columns"]]
+        assert table_input["Description"] == definition.description
+
+
+def test_bucket_and_workgroup(resources):
+    bucket = resources["DataBucket"]["Properties"]
+    assert bucket["VersioningConfiguration"]["Status"] == "Enabled"
+    assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert all(bucket["PublicAccessBlockConfiguration"].values())
+    assert len(bucket["PublicAccessBlockConfiguration"]) == 4
+    configuration = resources["AthenaWorkGroup"]["Properties"]["WorkGroupConfiguration"]
+    assert configuration["EnforceWorkGroupConfiguration"] is True
+    assert configuration["ResultConfiguration"]["OutputLocation"]["Fn::Sub"].startswith("s3://${DataBucket}/")
+
+
+# ---------------------------------------------------------------------------------------------- alerts, outputs
+
+
+def test_failed_executions_alert_the_topic(template, resources):
+    rule = resources["ExecutionFailedRule"]["Properties"]
+    pattern = rule["EventPattern"]
+    assert pattern["source"] == ["aws.states"]
+    assert set(pattern["detail"]["status"]) == {"FAILED", "TIMED_OUT", "ABORTED"}
+    assert pattern["detail"]["stateMachineArn"] == [{"Ref": "PipelineStateMachine"}]
+    assert [target["Arn"] for target in rule["Targets"]] == [{"Ref": "AlertTopic"}]
+    subscription = resources["AlertEmailSubscription"]
+    assert subscription["Condition"] == "HasAlertEmail"
+    assert template["Parameters"]["AlertEmail"]["Default"] == ""
+
+
+def test_outputs(template):
+    outputs = template["Outputs"]
+    assert {"BucketName", "StateMachineArn", "AthenaWorkGroupName", "BackfillCommand", "TaskImageRepositoryUri"} \
+        <= set(outputs)
+    command = outputs["BackfillCommand"]["Value"]["Fn::Sub"]
+    assert command.startswith("aws stepfunctions start-execution") and '{"run_date": "YYYY-MM-DD"}' in command
+
+
+# ---------------------------------------------------------------------------------------------- images
+
+
+TASK_DOCKERFILE = REPO_ROOT / "containers" / "Dockerfile"
+
+
+def dockerfile_exec_form(dockerfile: str, instruction: str) -> list[str]:
+    """The JSON (exec form) argument list of the Dockerfile's last ENTRYPOINT or CMD."""
+    (*_, line) = re.findall(rf"^{instruction} (\[.*\])\s*$", dockerfile, re.MULTILINE)
+    return json.loads(line)
+
+
+def module_file(module: str) -> Path:
+    """The file `python -m module` runs, relative to the repository root (= the image's /app)."""
+    path = REPO_ROOT / module.replace(".", "/")
+    return path / "__main__.py" if path.is_dir() else path.with_suffix(".py")
+
+
+def test_container_dockerfile():
+    dockerfile = TASK_DOCKERFILE.read_text()
+    assert dockerfile.startswith("#") and "\nFROM python:3.11-slim\n" in dockerfile
+    assert "pip install --no-cache-dir -c constraints.txt -r /tmp/requirements.txt" in dockerfile
+    assert ".[dev]" not in dockerfile
+    assert re.search(r"^USER (?!root)\S+", dockerfile, re.MULTILINE), "the container must not run as root"
+    for folder in ("pipeline/", "athena_sql/", "glue/", "containers/"):
+        assert f"COPY {folder} {folder}" in dockerfile
+    # One image for every task: no task-specific entrypoint, the task definitions' Command names the module.
+    assert dockerfile_exec_form(dockerfile, "ENTRYPOINT") == ["python", "-m"]
+    (default_module, *_) = dockerfile_exec_form(dockerfile, "CMD")
+    assert module_file(default_module).is_file(), default_module
+
+
+@pytest.mark.parametrize("family", sorted(TASK_FAMILIES.values()))
+def test_no_per_task_dockerfiles(family):
+    assert not (REPO_ROOT / "containers" / family / "Dockerfile").exists(), "containers/Dockerfile serves every task"
+
+
+def test_task_definitions_share_one_image_repository(template, resources):
+    (name,) = of_type(resources, "AWS::ECR::Repository")
+    expected_image = {"Fn::Sub": f"${{{name}.RepositoryUri}}:${{ImageTag}}"}
+    task_definitions = of_type(resources, "AWS::ECS::TaskDefinition")
+    assert {task["Properties"]["Family"] for task in task_definitions.values()} == set(TASK_FAMILIES.values())
+    for task_name, task in task_definitions.items():
+        for container in task["Properties"]["ContainerDefinitions"]:
+            assert container["Image"] == expected_image, task_name
+        # The task's execution role may pull from that repository.
+        role = referenced(resources, task["Properties"]["ExecutionRoleArn"])["Properties"]
+        statements = policy_statements([policy["PolicyDocument"] for policy in role["Policies"]])
+        pullable = [resource for statement in statements if "ecr:BatchGetImage" in as_list(statement["Action"])
+                    for resource in as_list(statement["Resource"])]
+        assert pullable == [{"Fn::GetAtt": [name, "Arn"]}], task_name
+    # The stack tells where to push the image.
+    assert template["Outputs"][f"{name}Uri"]["Value"] == {"Fn::GetAtt": [name, "RepositoryUri"]}
+
+
+def test_task_definition_commands_run_their_entrypoint(resources, state_machine):
+    """Each task definition runs `python -m containers.<family>.entrypoint` in the shared image."""
+    image_entrypoint = dockerfile_exec_form(TASK_DOCKERFILE.read_text(), "ENTRYPOINT")
+    substitutions = state_machine["DefinitionSubstitutions"]
+    for key, family in TASK_FAMILIES.items():
+        task_definition = referenced(resources, substitutions[key])["Properties"]
+        (container,) = task_definition["ContainerDefinitions"]
+        argv = [*container.get("EntryPoint", image_entrypoint), *container["Command"]]
+        assert argv[:2] == ["python", "-m"], (family, argv)
+        module = argv[2]
+        assert module == f"containers.{family}.entrypoint", (family, argv)
+        assert module_file(module) == REPO_ROOT / "containers" / family / "entrypoint.py"
+        assert module_file(module).is_file(), module
+
+
+def test_lambda_dockerfile():
+    dockerfile = (REPO_ROOT / "lambdas" / "Dockerfile").read_text()
+    assert "pip install --no-cache-dir -c constraints.txt -r /tmp/requirements.txt" in dockerfile
+    assert ".[dev]" not in dockerfile
+    for folder in ("pipeline/", "athena_sql/", "glue/", "lambdas/"):
+        assert f"COPY {folder} {folder}" in dockerfile
+    assert 'ENTRYPOINT ["python", "-m", "awslambdaric"]' in dockerfile
+
+
+def test_dockerignore_keeps_local_state_out_of_images():
+    ignored = {line.strip() for line in (REPO_ROOT / ".dockerignore").read_text().splitlines()}
+    assert {".venv", "local_data", "tests", ".aws-sam", "**/__pycache__"} <= ignored
+    assert not ignored & {"pipeline", "containers", "lambdas", "athena_sql", "glue", "pyproject.toml",
+                          "constraints.txt"}
+
+
+# ---------------------------------------------------------------------------------------------- cfn-lint
+
+
+def cfn_lint_command() -> list[str] | None:
+    if executable := shutil.which("cfn-lint"):
+        return [executable]
+    if find_spec("cfnlint") is not None:
+        return [sys.executable, "-m", "cfnlint"]
+    return None
+
+
+def test_cfn_lint_is_clean():
+    command = cfn_lint_command()
+    if command is None:
+        pytest.skip("cfn-lint is neither on PATH nor importable (it is not among the dev dependencies)")
+    ignore = ["--ignore-checks", *CFN_LINT_IGNORED_CHECKS] if CFN_LINT_IGNORED_CHECKS else []
+    result = subprocess.run([*command, *ignore, "--", str(TEMPLATE_PATH)], cwd=REPO_ROOT,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, f"cfn-lint exit {result.returncode}:\n{result.stdout}{result.stderr}"
+
+
+# ---------------------------------------------------------------------------------------------- moto
+
+
+def test_moto_step_functions_accepts_the_definition(monkeypatch, asl_text):
+    import boto3
+    from moto import mock_aws
+
+    for variable, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                            "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "us-east-1"}.items():
+        monkeypatch.setenv(variable, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+
+    account, region = "123456789012", "us-east-1"
+    fake = {key: f"arn:aws:lambda:{region}:{account}:function:churn-{name}" for key, name in LAMBDA_FUNCTIONS.items()}
+    fake |= {key: f"arn:aws:ecs:{region}:{account}:task-definition/{family}:1" for key, family in TASK_FAMILIES.items()}
+    fake |= {"ClusterArn": f"arn:aws:ecs:{region}:{account}:cluster/churn", "SubnetIdA": "subnet-0123456789abcdef0",
+             "SubnetIdB": "subnet-0fedcba9876543210", "TaskSecurityGroupId": "sg-0123456789abcdef0"}
+    definition = PLACEHOLDER.sub(lambda match: fake[match.group(1)], asl_text)
+    assert "${" not in definition
+    json.loads(definition)  # still valid JSON once filled
+
+    with mock_aws():
+        iam = boto3.client("iam", region_name=region)
+        trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                          "Principal": {"Service": "states.amazonaws.com"}}]}
+        role_arn = iam.create_role(RoleName="churn-pipeline-states",
+                                   AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+        sfn = boto3.client("stepfunctions", region_name=region)
+        arn = sfn.create_state_machine(name="churn-pipeline", definition=definition, roleArn=role_arn,
+                                       type="STANDARD")["stateMachineArn"]
+        described = sfn.describe_state_machine(stateMachineArn=arn)
+        assert described["definition"] == definition
+        assert described["roleArn"] == role_arn
+        assert described["type"] == "STANDARD"

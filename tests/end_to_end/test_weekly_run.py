@@ -1,0 +1,88 @@
+"""The whole weekly run: statemachine/pipeline.asl.json executed locally on a small panel."""
+import datetime as dt
+
+import pytest
+
+from local_runtime.asl import ExecutionFailed
+from local_runtime.launcher import execute_locally
+from pipeline.ingest import ingest_file
+from pipeline.tables import table
+from tools.synthetic import generate_panel
+from tools.synthetic_panel import land_synthetic_panel
+
+CUSTOMERS, WEEKS = 1500, 9
+
+
+def run(execution_input: dict | None = None, name: str | None = None):
+    events = []
+    result = execute_locally(execution_input or {}, execution_name=name, on_event=events.append,
+                             sleep=lambda seconds: None)
+    return result, events
+
+
+def count(services, query: str) -> int:
+    return services.sql.query(query).column(0)[0].as_py()
+
+
+@pytest.fixture
+def panel(services, monkeypatch):
+    monkeypatch.setenv("INFERENCE_ROWS_PER_SHARD", "600")  # three shards: the Map runs in parallel
+    land_synthetic_panel(services, CUSTOMERS, WEEKS, seed=11, if_missing=False)
+    return services
+
+
+def test_weekly_run_scores_every_customer_and_records_metrics(panel):
+    result, events = run({}, "first")
+    assert result.status == "SUCCEEDED"
+    top_level = [event.name for event in events if not event.scope and event.status == "succeeded"]
+    assert top_level == ["Cleanup", "PrepareData", "Training", "Inference", "Publish", "Done"]
+    assert sum(1 for event in events if event.scope and event.status == "succeeded") == 3  # one per shard
+    run_date = result.output["run"]["run_date"]
+    assert count(panel, "SELECT count(*) FROM engagement.predictions") == CUSTOMERS
+    assert count(panel, "SELECT count(DISTINCT customer_id) FROM engagement.predictions") == CUSTOMERS
+    metrics = panel.sql.query("SELECT * FROM engagement.model_metrics").to_pylist()
+    assert len(metrics) == 1 and metrics[0]["run_date"].isoformat() == run_date
+    assert metrics[0]["rows_scored"] == CUSTOMERS and metrics[0]["bayes_auc"] is not None
+    assert abs(metrics[0]["auc"] - metrics[0]["bayes_auc"]) < 0.1  # tight bounds are measured at full size
+
+
+def test_rerunning_a_week_replaces_its_results(panel):
+    first, _ = run({}, "first")
+    second, _ = run({"run_date": first.output["run"]["run_date"]}, "second")
+    assert count(panel, "SELECT count(*) FROM engagement.predictions") == CUSTOMERS
+    versions = panel.sql.query("SELECT DISTINCT model_version FROM engagement.predictions").column(0).to_pylist()
+    assert versions == [second.output["run"]["model_version"]]
+    assert count(panel, "SELECT count(*) FROM engagement.model_metrics") == 1
+    published = panel.catalog.partitions(table("predictions"))
+    assert list(published) == [first.output["run"]["run_date"]]
+    assert published[first.output["run"]["run_date"]].endswith("/execution=second/")
+
+
+def published(services) -> dict[str, list]:
+    return {name: services.sql.query(f"SELECT * FROM engagement.{name} ORDER BY 1").to_pylist()
+            for name in ("predictions", "model_metrics")}
+
+
+def test_a_bad_week_fails_clearly_and_keeps_that_weeks_earlier_results(panel):
+    good, _ = run({}, "good")
+    before = published(panel)
+    two_weeks_earlier = dt.date.fromisoformat(good.output["run"]["run_date"]) - dt.timedelta(weeks=2)
+    panel.catalog.drop_partition(table("snapshots"), two_weeks_earlier.isoformat())
+    with pytest.raises(ExecutionFailed) as failure:
+        run({"run_date": good.output["run"]["run_date"]}, "bad")
+    assert failure.value.error == "DataQualityError"
+    assert f"missing weeks: {two_weeks_earlier}" in failure.value.cause
+    assert published(panel) == before
+    assert panel.storage.exists("runs/failures/bad.json")
+
+
+def test_own_data_with_only_a_few_columns_trains_and_scores(services, tmp_path):
+    kept = ["customer_id", "sessions_7d", "purchases_30d", "revenue_90d"]
+    for snapshot in generate_panel(CUSTOMERS, 10, seed=5):
+        path = tmp_path / f"week-{snapshot.snapshot_date}.csv"
+        snapshot.customers[kept].to_csv(path, index=False)
+        ingest_file(services, path, snapshot.snapshot_date)
+    result, _ = run({}, "own-data")
+    metrics = services.sql.query("SELECT auc, bayes_auc FROM engagement.model_metrics").to_pylist()[0]
+    assert result.output["published"]["rows_published"] == CUSTOMERS
+    assert metrics["bayes_auc"] is None and metrics["auc"] > 0.7

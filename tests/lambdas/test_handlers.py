@@ -1,0 +1,149 @@
+"""Each Lambda handler and container entrypoint, called the way the state machine calls it."""
+import datetime as dt
+import json
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from lambdas.cleanup.app import handler as cleanup
+from lambdas.prepare_data.app import handler as prepare_data
+from lambdas.publish.app import handler as publish
+from lambdas.record_failure.app import handler as record_failure
+from pipeline.errors import DataQualityError, EventError
+from pipeline.ingest import ingest_file
+from pipeline.settings import REPO_ROOT
+from pipeline.storage import read_json, write_json
+from pipeline.tables import table
+from tools.synthetic_panel import land_synthetic_panel
+
+CUSTOMERS, WEEKS = 800, 9
+
+
+@pytest.fixture
+def panel(services):
+    land_synthetic_panel(services, CUSTOMERS, WEEKS, seed=3, if_missing=False)
+    return services
+
+
+def run_container(name: str, environment: dict[str, str]) -> subprocess.CompletedProcess:
+    """The entrypoint as a process, as the local launcher runs it (the local services installed first)."""
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), **environment}
+    return subprocess.run([sys.executable, "-m", "local_runtime.container", f"containers.{name}.entrypoint"],
+                          cwd=REPO_ROOT, env=env, capture_output=True, text=True)
+
+
+def log_records(output: str) -> list[dict]:
+    return [json.loads(line) for line in output.splitlines()]
+
+
+def test_cleanup_resolves_the_newest_week_and_removes_stale_outputs(panel):
+    write_json(panel.storage, "work/run_date=2026-03-02/training/stale.json", {})
+    cleaned = cleanup({"input": {}, "execution_name": "exec-1"})
+    run = cleaned["run"]
+    assert run["run_date"] == "2026-03-02"  # the 9th weekly snapshot from 2026-01-05
+    assert run["churn_horizon_weeks"] == 4 and run["execution_name"] == "exec-1"
+    assert run["model_version"].startswith("20260302-")
+    assert cleaned["files_removed"] == 1 and not panel.storage.list_keys("work/")
+
+
+def test_cleanup_takes_the_week_of_the_scheduled_time(panel):
+    cleaned = cleanup({"input": {"scheduled_time": "2026-02-04T06:00:00Z"}, "execution_name": "scheduled"})
+    assert cleaned["run"]["run_date"] == "2026-02-02"
+
+
+def test_prepare_data_writes_training_and_scoring_sets(panel, monkeypatch):
+    monkeypatch.setenv("INFERENCE_ROWS_PER_SHARD", "300")
+    run = cleanup({"input": {}, "execution_name": "exec-1"})["run"]
+    prepared = prepare_data({"run": run})
+    assert prepared["scoring_rows"] == CUSTOMERS
+    assert prepared["training_rows"] == CUSTOMERS * (WEEKS - 4)  # weeks whose 4-week horizon is complete
+    assert prepared["shard_count"] == 3 and prepared["shards"] == [0, 1, 2]
+    assert panel.storage.list_keys("work/run_date=2026-03-02/scoring/shard=2/")
+
+
+def test_prepare_data_refuses_too_few_weeks(panel):
+    run = cleanup({"input": {"run_date": "2026-01-26"}, "execution_name": "early"})["run"]
+    with pytest.raises(DataQualityError, match="4 weekly snapshot.*needs at least 9"):
+        prepare_data({"run": run})
+
+
+def test_prepare_data_names_a_missing_week(panel):
+    snapshots = table("snapshots")
+    panel.catalog.drop_partition(snapshots, "2026-01-19")
+    run = cleanup({"input": {}, "execution_name": "gap"})["run"]
+    with pytest.raises(DataQualityError, match="missing weeks: 2026-01-19"):
+        prepare_data({"run": run})
+
+
+def test_containers_train_score_and_publish(panel, home):
+    run = cleanup({"input": {}, "execution_name": "exec-1"})["run"]
+    prepared = prepare_data({"run": run})
+    trained = run_container("training", {"RUN": json.dumps(run)})
+    assert trained.returncode == 0, trained.stderr
+    (*_, done) = log_records(trained.stdout)
+    assert done["message"] == "containers.training.entrypoint succeeded" and done["run_date"] == run["run_date"]
+    assert done["execution_name"] == "exec-1"
+    assert 0.5 < done["result"]["auc"] <= 1 and done["result"]["bayes_auc"] is not None
+    for shard in prepared["shards"]:
+        scored = run_container("inference", {"RUN": json.dumps(run), "SHARD": str(shard)})
+        assert scored.returncode == 0, scored.stderr
+        assert log_records(scored.stdout)[-1]["result"] == {"shard": shard, "rows_scored": CUSTOMERS}
+    published = publish({"run": run, "expected_rows": prepared["scoring_rows"]})
+    assert published["rows_published"] == CUSTOMERS
+    assert set(panel.catalog.partitions(table("predictions"))) == {run["run_date"]}
+
+
+def test_publish_refuses_a_partial_inference_and_publishes_nothing(panel):
+    run = cleanup({"input": {}, "execution_name": "exec-1"})["run"]
+    with pytest.raises(DataQualityError, match="inference wrote 0 predictions .* expected 800"):
+        publish({"run": run, "expected_rows": CUSTOMERS})
+    assert panel.catalog.partitions(table("predictions")) == {}
+
+
+@pytest.mark.parametrize("environment, message", [
+    ({"RUN": ""}, "environment variable RUN is required"),
+    ({"RUN": "{not json"}, "RUN environment variable: not JSON"),
+    ({"RUN": '{"run_date": "2026-03-02"}'}, "RUN environment variable: churn_horizon_weeks: Field required"),
+])
+def test_a_container_without_its_run_exits_2_and_logs_why(home, environment, message):
+    result = run_container("training", environment)
+    assert result.returncode == 2
+    (failure,) = log_records(result.stdout)
+    assert failure["level"] == "ERROR" and failure["error_type"] == "EventError"
+    assert message in failure["error_message"] and "traceback" not in failure
+
+
+def test_record_failure_keeps_the_error(services):
+    record = record_failure({"execution_name": "exec-9",
+                             "state": {"input": {}, "error": {"Error": "DataQualityError", "Cause": "missing week"}}})
+    assert record["error"] == "DataQualityError" and record["run"] is None
+    assert read_json(services.storage, "runs/failures/exec-9.json")["cause"] == "missing week"
+
+
+def test_a_scheduled_run_whose_week_has_not_landed_fails_instead_of_rerunning_the_last(panel):
+    with pytest.raises(DataQualityError, match="no snapshot landed for the week up to 2026-03-16.*2026-03-02"):
+        cleanup({"input": {"scheduled_time": "2026-03-16T06:00:00Z"}, "execution_name": "late"})
+
+
+@pytest.mark.parametrize("execution_input, message", [
+    ({"churn_horizon_weeks": 0}, "input.churn_horizon_weeks: must be a positive integer, got 0"),
+    ({"churn_horizon_weeks": "abc"}, "input.churn_horizon_weeks: must be a positive integer, got 'abc'"),
+    ({"churn_horizon_weeks": True}, "input.churn_horizon_weeks: must be a positive integer, got True"),
+    ({"run_date": "02/03/2026"}, "input.run_date: must be a date YYYY-MM-DD, got '02/03/2026'"),
+    ({"rundate": "2026-03-02"}, "input.rundate: Extra inputs are not permitted"),
+])
+def test_a_bad_execution_input_is_refused_naming_the_field(panel, execution_input, message):
+    with pytest.raises(EventError, match=f"CleanupEvent: {re.escape(message)}"):
+        cleanup({"input": execution_input, "execution_name": "bad"})
+
+
+def test_prepare_data_refuses_a_truncated_week(panel, tmp_path):
+    path = tmp_path / "truncated.csv"
+    path.write_text("customer_id,sessions_7d\n" + "".join(f"c{i},1\n" for i in range(100)))
+    ingest_file(panel, path, dt.date(2026, 3, 2))
+    run = cleanup({"input": {}, "execution_name": "truncated"})["run"]
+    with pytest.raises(DataQualityError, match="snapshot 2026-03-02 has 100 customers, less than 50% of the week"):
+        prepare_data({"run": run})

@@ -1,0 +1,88 @@
+import datetime as dt
+
+import pyarrow as pa
+import pytest
+
+from pipeline.errors import DataQualityError
+from pipeline.features import FeatureSpec
+from pipeline.keys import attempt_prefix
+from pipeline.model_store import ModelStore, StoredModel
+from pipeline.run import Run
+from pipeline.stages.publish import publish
+from pipeline.storage import write_parquet
+from pipeline.tables import table
+
+WEEK = dt.date(2026, 3, 2)
+METRICS = {"model_version": "v1", "auc": 0.8, "bayes_auc": None, "log_loss": 0.3, "base_rate": 0.1,
+           "validation_week": "2026-02-02", "rows_trained": 10, "rows_validated": 5, "best_iteration": 3,
+           "churn_horizon_weeks": 4}
+
+
+def run(execution: str) -> Run:
+    return Run(run_date=WEEK, churn_horizon_weeks=4, model_version="v1", execution_name=execution)
+
+
+def store_model(services) -> None:
+    model = StoredModel("v1", b"model", FeatureSpec(numeric=["sessions_7d"], categories={}), {}, METRICS)
+    ModelStore(services.storage).save(model, pa.table({"customer_id": ["a"], "churned": [1],
+                                                       "churn_probability": [0.5]}))
+
+
+def scored(services, execution: str, rows: int = 2) -> None:
+    predictions = pa.table({"customer_id": [f"c{i}" for i in range(rows)], "churn_probability": [0.1] * rows,
+                            "risk_band": ["low"] * rows, "model_version": ["v1"] * rows,
+                            "snapshot_date": [WEEK] * rows}, schema=table("predictions").arrow_schema())
+    write_parquet(services.storage, f"{attempt_prefix('predictions', WEEK, execution)}shard-00000.parquet",
+                  predictions)
+
+
+class FailingMetricsCatalog:
+    """The catalog, except that swapping the model_metrics partition fails (a throttled Glue call)."""
+
+    def __init__(self, catalog):
+        self.catalog = catalog
+
+    def __getattr__(self, name):
+        return getattr(self.catalog, name)
+
+    def put_partition(self, definition, value, location):
+        if definition.name == "model_metrics" and "execution=second" in location:
+            raise RuntimeError("ThrottlingException")
+        self.catalog.put_partition(definition, value, location)
+
+
+def published(services) -> dict[str, dict[str, str]]:
+    return {name: services.catalog.partitions(table(name)) for name in ("predictions", "model_metrics")}
+
+
+def test_publish_points_both_partitions_at_the_execution_and_writes_the_metrics_row(services):
+    store_model(services)
+    scored(services, "first")
+    result = publish(services, run("first"), expected_rows=2)
+    assert result["rows_published"] == 2
+    for locations in published(services).values():
+        assert list(locations) == [WEEK.isoformat()] and locations[WEEK.isoformat()].endswith("/execution=first/")
+    row = services.sql.query("SELECT * FROM engagement.model_metrics").to_pylist()[0]
+    assert row["auc"] == 0.8 and row["rows_scored"] == 2 and row["execution_name"] == "first"
+
+
+def test_publish_refuses_a_partial_inference_and_publishes_nothing(services):
+    store_model(services)
+    scored(services, "first", rows=1)
+    with pytest.raises(DataQualityError, match="inference wrote 1 predictions .* expected 2"):
+        publish(services, run("first"), expected_rows=2)
+    assert published(services) == {"predictions": {}, "model_metrics": {}}
+
+
+def test_a_failed_swap_puts_the_previous_results_back(services):
+    store_model(services)
+    scored(services, "first")
+    publish(services, run("first"), expected_rows=2)
+    before = published(services)
+    scored(services, "second")
+    failing = type(services)(services.settings, services.storage, FailingMetricsCatalog(services.catalog),
+                             services.sql)
+    with pytest.raises(RuntimeError, match="ThrottlingException"):
+        publish(failing, run("second"), expected_rows=2)
+    assert published(services) == before
+    assert services.sql.query("SELECT count(*) FROM engagement.predictions").column(0)[0].as_py() == 2

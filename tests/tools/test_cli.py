@@ -1,0 +1,65 @@
+"""The command line as a user types it: generate, ingest, run, query, runs."""
+import json
+
+import pytest
+
+from tools.cli import main
+from pipeline.tables import table
+
+
+def test_generate_if_missing_keeps_the_same_panel(services, capsys):
+    assert main(["generate", "--customers", "300", "--weeks", "7", "--if-missing"]) == 0
+    assert main(["generate", "--customers", "300", "--weeks", "7", "--if-missing"]) == 0
+    assert "kept the synthetic panel already landed" in capsys.readouterr().out
+    assert main(["generate", "--customers", "200", "--weeks", "7", "--if-missing"]) == 0  # another size: replaced
+    assert main(["query", "SELECT count(*) AS n FROM engagement.snapshots", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out.splitlines()[-1]) == {"n": 200 * 7}
+
+
+def test_generate_if_missing_never_overwrites_ingested_weeks(services, tmp_path, capsys):
+    path = tmp_path / "week.csv"
+    path.write_text("customer_id,sessions_7d\na,1\nb,0\n")
+    assert main(["ingest", str(path), "--snapshot-date", "2026-03-02"]) == 0
+    assert main(["generate", "--customers", "300", "--weeks", "7", "--if-missing"]) == 0
+    assert "not generating synthetic data over your own" in capsys.readouterr().out
+    assert list(services.catalog.partitions(table("snapshots"))) == ["2026-03-02"]
+
+
+def test_ingest_of_a_bad_file_names_the_problem_and_lands_nothing(services, tmp_path, capsys):
+    path = tmp_path / "week.csv"
+    path.write_text("customer_id,sessions_7d\na,1\nb,lots\n")
+    assert main(["ingest", str(path), "--snapshot-date", "2026-03-02"]) == 2
+    assert f"{path}: column 'sessions_7d': must be of type bigint: 1 row(s), e.g. 'lots'" in capsys.readouterr().err
+    assert services.catalog.partitions(table("snapshots")) == {}
+
+
+def test_run_then_query_and_runs(services, capsys):
+    main(["generate", "--customers", "400", "--weeks", "9"])
+    assert main(["run"]) == 0
+    out = capsys.readouterr().out
+    assert "Bayes-optimal AUC" in out and "Next, try:" in out
+    assert main(["query", "SELECT count(*) AS customers FROM engagement.predictions", "--format", "csv"]) == 0
+    assert capsys.readouterr().out.splitlines() == ["customers", "400"]
+    assert main(["runs"]) == 0
+    assert "SUCCEEDED" in capsys.readouterr().out
+
+
+def test_failed_run_says_where_and_why(services, capsys):
+    main(["generate", "--customers", "300", "--weeks", "5"])
+    assert main(["run"]) == 1
+    err = capsys.readouterr().err
+    assert "run failed in PrepareData" in err and "DataQualityError: 5 weekly snapshot(s)" in err
+    assert main(["runs"]) == 0
+    assert "FAILED" in capsys.readouterr().out
+
+
+def test_a_query_error_is_reported_without_a_traceback(services, capsys):
+    assert main(["query", "SELECT * FROM engagement.nope"]) == 2
+    assert "query failed" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [["ingest", "x.csv", "--snapshot-date", "02/03/2026"],
+                                  ["generate", "--customers", "0"]])
+def test_bad_arguments_are_refused(argv, services, capsys):
+    assert main(argv) == 2
+    assert "Invalid value" in capsys.readouterr().err

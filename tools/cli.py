@@ -1,0 +1,228 @@
+"""The command line, `engagement-pipeline COMMAND`: land data, run a week, query the results.
+
+PIPELINE_RUNTIME (local, the default, or aws) is the one switch: it picks the services here, at the edge, once.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+import time
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from local_runtime.asl import ExecutionFailed
+from local_runtime.launcher import execute_locally, new_execution_name
+from local_runtime.services import install_local_host
+from pipeline.contract import markdown_table
+from pipeline.errors import ConfigError, PipelineError
+from pipeline.ingest import ingest_file
+from pipeline.model_store import ModelStore
+from pipeline.ports import Services
+from pipeline.settings import load_settings
+from pipeline.tables import snapshots_document
+from tools.report import RunProgress, metrics_line, summary_table
+from tools.run_records import past_runs, record_run
+from tools.synthetic_panel import land_synthetic_panel
+
+PROG = "engagement-pipeline"
+# Piped output (CI logs, `| tee`) gets wide lines rather than rich's 80-column default.
+console = Console(width=None if sys.stdout.isatty() else 160)
+err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
+app = typer.Typer(name=PROG, help=__doc__, add_completion=False, no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+
+
+def runtime() -> str:
+    name = os.environ.get("PIPELINE_RUNTIME", "local")
+    if name not in ("local", "aws"):
+        raise ConfigError(f"PIPELINE_RUNTIME must be 'local' or 'aws', got {name!r}")
+    return name
+
+
+def edge_services() -> Services:
+    """The services PIPELINE_RUNTIME names: the local stand-ins, or S3, Glue and Athena."""
+    if runtime() == "local":
+        return install_local_host()
+    from pipeline.aws import aws_services  # boto3 and awswrangler load only for AWS
+
+    return aws_services(load_settings())
+
+
+def _iso_date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"expected a date YYYY-MM-DD, got {value!r}") from None
+
+
+PositiveInt = Annotated[int, typer.Option(min=1)]
+
+
+@app.command()
+def generate(customers: PositiveInt = 100_000, weeks: PositiveInt = 12, seed: int = 7,
+             if_missing: Annotated[bool, typer.Option(
+                 help="keep data already landed (the same panel, or your own ingested weeks)")] = False,
+             force: Annotated[bool, typer.Option(help="replace weeks you ingested with synthetic ones")] = False,
+             ) -> None:
+    """Land a seeded synthetic panel of weekly snapshots, through the same validation as ingest."""
+    with console.status("generating synthetic weekly snapshots") as status:
+        outcome = land_synthetic_panel(edge_services(), customers, weeks, seed, if_missing=if_missing, force=force,
+                                       progress=lambda week: status.update(f"landed week {week}"))
+    console.print(outcome)
+
+
+@app.command()
+def ingest(file: Path, snapshot_date: Annotated[dt.date, typer.Option(parser=_iso_date, metavar="YYYY-MM-DD")]
+           ) -> None:
+    """Validate your own weekly CSV/Parquet against the contract and land it (re-ingesting a week replaces it)."""
+    rows, location, notes = ingest_file(edge_services(), file, snapshot_date)
+    for note in notes:
+        console.print(f"[yellow]note:[/] {note}")
+    console.print(f"landed {rows:,} rows for snapshot {snapshot_date} at {location}", soft_wrap=True)
+
+
+@app.command()
+def run(run_date: Annotated[Optional[dt.date], typer.Option(
+            parser=_iso_date, metavar="YYYY-MM-DD", help="the week to run (default: the newest snapshot)")] = None,
+        churn_horizon_weeks: Annotated[Optional[int], typer.Option(min=1)] = None) -> None:
+    """Execute the weekly state machine (statemachine/pipeline.asl.json) on this machine."""
+    if runtime() != "local":
+        raise ConfigError("`run` executes the state machine locally; on AWS start an execution of the deployed "
+                          "state machine (the stack's BackfillCommand output)")
+    services = edge_services()
+    execution_input = {key: value for key, value in (("run_date", run_date and run_date.isoformat()),
+                                                     ("churn_horizon_weeks", churn_horizon_weeks)) if value}
+    execution_name = new_execution_name(execution_input.get("run_date"))
+    console.print(f"execution {execution_name} of statemachine/pipeline.asl.json, input {json.dumps(execution_input)}",
+                  soft_wrap=True)
+    record = {"execution_name": execution_name, "input": execution_input,
+              "started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+    clock = time.monotonic()
+    with RunProgress(console) as progress:
+        try:
+            result = execute_locally(execution_input, execution_name=execution_name, on_event=progress)
+        except ExecutionFailed as failure:
+            record |= {"duration_seconds": round(time.monotonic() - clock, 1)}
+            _report_failure(services, record, progress.finished, failure)
+            raise typer.Exit(1) from None
+    record |= {"duration_seconds": round(time.monotonic() - clock, 1)}
+    _report_success(services, record, progress.finished, result.output)
+
+
+def _report_failure(services: Services, record: dict, finished: dict, failure: ExecutionFailed) -> None:
+    failed_state = next((name for name, event in finished.items() if event.status in ("caught", "failed")), "?")
+    resolved = getattr(finished.get("Cleanup"), "output", None) or {}
+    record |= {"status": "FAILED", "failed_state": failed_state, "error": failure.error, "cause": failure.cause,
+               "run_date": resolved.get("run", {}).get("run_date", record["input"].get("run_date")),
+               "states": _state_durations(finished)}
+    record_run(services.storage, record["execution_name"], record)
+    err_console.print(f"[red]run failed[/] in {failed_state} after {record['duration_seconds']}s: "
+                      f"{failure.error}: {_readable_cause(failure.cause)}", soft_wrap=True, highlight=False)
+    err_console.print(f"published results were left as they were; details: `{PROG} runs`")
+
+
+def _report_success(services: Services, record: dict, finished: dict, output: dict) -> None:
+    metrics = ModelStore(services.storage).metrics(output["run"]["model_version"])
+    record |= {"status": "SUCCEEDED", "run_date": output["run"]["run_date"], "states": _state_durations(finished),
+               "auc": metrics["auc"], "bayes_auc": metrics["bayes_auc"]}
+    record_run(services.storage, record["execution_name"], record)
+    _print_summary(finished, output, metrics, record)
+
+
+def _readable_cause(cause: str) -> str:
+    """Lambda and ECS failures carry JSON causes; show the message a person needs."""
+    try:
+        details = json.loads(cause)
+    except ValueError:
+        return cause
+    if "errorMessage" in details:
+        return details["errorMessage"]
+    reasons = [container.get("Reason", "") for container in details.get("Containers", [])]
+    return "; ".join(filter(None, reasons)) + (f" (log: {details['LogFile']})" if "LogFile" in details else "")
+
+
+def _state_durations(finished) -> dict[str, float]:
+    return {name: round(event.ended - event.started, 2) for name, event in finished.items()}
+
+
+def _print_summary(finished: dict, output: dict, metrics: dict, record: dict) -> None:
+    run_date = output["run"]["run_date"]
+    console.print(summary_table(finished, output, metrics))
+    # soft_wrap: paths and the query must stay copy-pasteable, whatever the terminal width.
+    console.print(metrics_line(metrics), soft_wrap=True)
+    console.print(f"Run {run_date} succeeded in {record['duration_seconds']}s. Results: engagement.predictions "
+                  f"(partition run_date={run_date}) at {output['published']['predictions_location']}", soft_wrap=True)
+    console.print(f"Next, try:\n  {_command_prefix()} query "
+                  "\"SELECT risk_band, count(*) AS customers, round(avg(churn_probability), 3) AS avg_probability "
+                  f"FROM engagement.predictions WHERE run_date = DATE '{run_date}' GROUP BY risk_band "
+                  "ORDER BY avg_probability DESC\"", soft_wrap=True, highlight=False)
+
+
+def _command_prefix() -> str:
+    """How to call this command again from here: the virtualenv's script, unless it is on PATH."""
+    script = Path(sys.executable).with_name(PROG)
+    return PROG if not script.exists() or os.environ.get("VIRTUAL_ENV") else os.path.relpath(script)
+
+
+class Format(str, Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+@app.command()
+def query(sql: str, format: Format = Format.table) -> None:
+    """Athena SQL over the engagement tables (answered locally by DuckDB)."""
+    result = edge_services().sql.query(sql)
+    if format is Format.csv:
+        sys.stdout.write(result.to_pandas().to_csv(index=False))
+    elif format is Format.json:
+        sys.stdout.writelines(json.dumps(row, default=str) + "\n" for row in result.to_pylist())
+    else:
+        table = Table(*result.column_names)
+        for row in result.to_pylist():
+            table.add_row(*("" if value is None else str(value) for value in row.values()))
+        console.print(table)
+
+
+@app.command()
+def runs() -> None:
+    """Past runs with status, duration, AUC and error."""
+    records = past_runs(edge_services().storage)
+    table = Table()
+    for column in ("run_date", "status", "seconds", "auc", "failed in", "execution"):
+        table.add_column(column, no_wrap=True)
+    for record in records:
+        auc = f"{record['auc']:.4f}" if record.get("auc") is not None else ""
+        table.add_row(record.get("run_date") or "", record["status"], str(record.get("duration_seconds", "")), auc,
+                      record.get("failed_state", ""), record["execution_name"])
+    console.print(table)
+    for record in records:
+        if record.get("error"):
+            console.print(f"{record['execution_name']}: {record['error']}: "
+                          f"{_readable_cause(record.get('cause', ''))}", soft_wrap=True, highlight=False)
+
+
+@app.command()
+def contract(glue: Annotated[bool, typer.Option(help="the Glue table definition as JSON")] = False) -> None:
+    """The input contract as Markdown (or the Glue table JSON)."""
+    print(json.dumps(snapshots_document(), indent=2) if glue else markdown_table())
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The console script: the exit status (0 done, 1 a failed run, 2 bad arguments or a pipeline error)."""
+    try:
+        app(args=argv, prog_name=PROG)
+    except SystemExit as exit_:
+        return exit_.code if isinstance(exit_.code, int) else int(exit_.code is not None)
+    except (PipelineError, FileNotFoundError) as error:
+        err_console.print(f"[red]error:[/] {error}", highlight=False)
+        return 2
+    return 0
