@@ -1,0 +1,199 @@
+"""What each image carries, rebuilt from its Dockerfile: production code only, and all that its handlers or
+entrypoints import. No Docker here, so each image's files are copied into a folder as its COPY lines say, and its
+handlers are imported there by a Python that sees only the packages the image's pip install would bring."""
+from __future__ import annotations
+
+import ast
+import importlib.metadata
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+from local_runtime.launcher import LAMBDA_FUNCTIONS, TASK_FAMILIES
+from pipeline.settings import REPO_ROOT
+
+PROJECT = "engagement-pipeline"
+PRODUCTION_ROOTS = ("pipeline", "lambdas", "containers")
+NEVER_SHIPPED = ("local_runtime", "tools", "tests")
+IMAGES = {
+    "lambda": (REPO_ROOT / "lambdas" / "Dockerfile", [f"lambdas.{name}.app" for name in LAMBDA_FUNCTIONS.values()]),
+    "task": (REPO_ROOT / "containers" / "Dockerfile",
+             [f"containers.{family}.entrypoint" for family in TASK_FAMILIES.values()]),
+}
+# Imported in the image's Python: every module given, then the services a Lambda or task builds on AWS.
+SANDBOX_SCRIPT = """
+import importlib, importlib.abc, json, os, sys
+image_root, blocked, modules = sys.argv[1], set(json.loads(sys.argv[2])), json.loads(sys.argv[3])
+
+class NotInTheImage(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] in blocked:
+            raise ModuleNotFoundError(f"No module named {name!r} in this image", name=name)
+        return None
+
+sys.meta_path.insert(0, NotInTheImage())
+sys.path.insert(0, image_root)
+os.environ.update(PIPELINE_BUCKET="churn-data", AWS_DEFAULT_REGION="eu-west-1")
+for module in modules:
+    importlib.import_module(module)
+from pipeline.services import current_services
+current_services()
+loaded = {name: getattr(module, "__file__", None) for name, module in list(sys.modules.items())}
+print(json.dumps(loaded))
+"""
+
+
+def dockerfile_lines(dockerfile: Path) -> list[str]:
+    """Instructions with their continuation lines joined, comments dropped."""
+    text = re.sub(r"\\\n", "", dockerfile.read_text())
+    return [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+
+
+def copied_files(dockerfile: Path) -> set[str]:
+    """The files the COPY lines put in the image, relative to its WORKDIR (the build context is the repo)."""
+    files = set()
+    for line in dockerfile_lines(dockerfile):
+        if line.startswith("COPY "):
+            *sources, destination = line.split()[1:]
+            for source in sources:
+                path = REPO_ROOT / source
+                found = [path] if path.is_file() else [item for item in path.rglob("*") if item.is_file()]
+                files |= {str(Path(destination) / item.relative_to(path)) if path.is_dir()
+                          else str(Path(destination) / item.name) if destination.endswith("/") else destination
+                          for item in found if "__pycache__" not in item.parts}
+    return files
+
+
+def installed_requirements(dockerfile: Path) -> list[Requirement]:
+    """What the image's `pip install` installs: the requirement list its RUN line prints, plus named pins."""
+    (line,) = [line for line in dockerfile_lines(dockerfile) if "pip install" in line]
+    printer = re.search(r'python -c "(.*?)"\s*> /tmp/requirements.txt', line).group(1)
+    printed = subprocess.run([sys.executable, "-c", printer], cwd=REPO_ROOT, capture_output=True, text=True,
+                             check=True).stdout.split()
+    named = re.search(r"-r /tmp/requirements.txt(.*?)(&&|$)", line).group(1).split()
+    return [Requirement(text) for text in printed + named]
+
+
+def distribution_closure(requirements: list[Requirement]) -> set[str]:
+    """Every distribution that installing `requirements` brings, read from this environment's metadata."""
+    found, pending = set(), [(requirement, ()) for requirement in requirements]
+    while pending:
+        requirement, extras = pending.pop()
+        name = canonicalize_name(requirement.name)
+        if requirement.marker and not any(requirement.marker.evaluate({"extra": extra}) for extra in extras or ("",)):
+            continue
+        if name in found:
+            continue
+        try:
+            distribution = importlib.metadata.distribution(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue  # pinned for the image only (the Lambda runtime client): not in this environment
+        found.add(name)
+        pending += [(Requirement(text), tuple(requirement.extras)) for text in distribution.requires or []]
+    return found
+
+
+def modules_not_in_image(installed: set[str]) -> set[str]:
+    """Top-level modules of this environment that the image would not have."""
+    blocked = set(NEVER_SHIPPED)
+    for module, distributions in importlib.metadata.packages_distributions().items():
+        names = {canonicalize_name(name) for name in distributions}
+        if PROJECT not in names and not names & installed:
+            blocked.add(module)
+    return blocked
+
+
+def build_image(name: str, root: Path) -> dict:
+    dockerfile, entrypoints = IMAGES[name]
+    files = copied_files(dockerfile)
+    for file in files:
+        (root / file).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPO_ROOT / file, root / file)
+    installed = distribution_closure(installed_requirements(dockerfile))
+    return {"name": name, "root": root, "files": files, "installed": installed,
+            "blocked": modules_not_in_image(installed), "entrypoints": entrypoints}
+
+
+@pytest.fixture(scope="module")
+def lambda_image(tmp_path_factory) -> dict:
+    return build_image("lambda", tmp_path_factory.mktemp("lambda"))
+
+
+@pytest.fixture(scope="module")
+def task_image(tmp_path_factory) -> dict:
+    return build_image("task", tmp_path_factory.mktemp("task"))
+
+
+@pytest.fixture(params=sorted(IMAGES))
+def image(request) -> dict:
+    return request.getfixturevalue(f"{request.param}_image")
+
+
+def import_in_image(image: dict, modules: list[str]) -> dict[str, str | None]:
+    result = subprocess.run([sys.executable, "-I", "-c", SANDBOX_SCRIPT, str(image["root"]),
+                             json.dumps(sorted(image["blocked"])), json.dumps(modules)],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, f"{image['name']} image: {result.stderr[-3000:]}"
+    return json.loads(result.stdout)
+
+
+def test_the_image_copies_production_code_and_nothing_else(image):
+    tops = {Path(file).parts[0] for file in image["files"]}
+    assert tops == {"pyproject.toml", "constraints.txt", "pipeline", "athena_sql", "glue",
+                    "lambdas" if image["name"] == "lambda" else "containers"}
+    assert not tops & set(NEVER_SHIPPED)
+
+
+def test_every_handler_and_entrypoint_imports_from_the_image_alone(image):
+    loaded = import_in_image(image, [*image["entrypoints"], "pipeline.aws"])
+    ours = {name: file for name, file in loaded.items() if name.partition(".")[0] in PRODUCTION_ROOTS and file}
+    assert set(image["entrypoints"]) <= set(loaded)
+    outside = {name: file for name, file in ours.items() if not file.startswith(str(image["root"]))}
+    assert not outside, f"loaded from outside the image: {outside}"
+    assert not {name for name in loaded if name.partition(".")[0] in NEVER_SHIPPED}
+
+
+def test_the_lambda_image_installs_no_machine_learning_libraries(lambda_image, task_image):
+    assert not lambda_image["installed"] & {"xgboost-cpu", "scikit-learn", "scipy"}
+    assert {"xgboost-cpu", "scikit-learn", "scipy"} <= task_image["installed"]  # the check sees them when there
+    for image in (lambda_image, task_image):
+        assert not image["installed"] & {"duckdb", "sqlglot", "rich", "typer"}  # local runtime and tools only
+        assert {"pandas", "pyarrow", "boto3", "awswrangler", "pydantic"} <= image["installed"]
+
+
+def test_every_production_module_imports_in_the_task_image(task_image):
+    """Training and inference need all of pipeline/; the Lambda image, without xgboost, needs less."""
+    modules = [".".join(path.relative_to(task_image["root"]).with_suffix("").parts).removesuffix(".__init__")
+               for path in (task_image["root"] / "pipeline").rglob("*.py")]
+    loaded = import_in_image(task_image, modules)
+    assert set(modules) <= set(loaded)
+
+
+def production_sources() -> list[Path]:
+    return sorted(path for root in PRODUCTION_ROOTS for path in (REPO_ROOT / root).rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", production_sources(), ids=lambda path: str(path.relative_to(REPO_ROOT)))
+def test_production_code_never_names_the_local_runtime_or_the_tools(path):
+    """Neither an import nor a module name in a string (importlib, runpy) reaches outside production."""
+    tree = ast.parse(path.read_text())
+    named = [node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module]
+    named += [alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names]
+    named += [node.value for node in ast.walk(tree) if isinstance(node, ast.Constant) and isinstance(node.value, str)
+              and re.fullmatch(r"[a-z_]+(\.[a-z_]+)*", node.value)]
+    assert not [name for name in named if name.partition(".")[0] in ("local_runtime", "tools")]
+
+
+def test_the_boundary_check_catches_an_import_of_the_local_runtime(tmp_path):
+    """The check above can fail: a production file that imports the launcher is caught."""
+    offender = tmp_path / "offender.py"
+    offender.write_text("from local_runtime.launcher import execute_locally\n")
+    with pytest.raises(AssertionError):
+        test_production_code_never_names_the_local_runtime_or_the_tools(offender)
