@@ -92,7 +92,8 @@ def container_main(work: Callable[[Run, Services], dict]) -> int:
     """Run a container's work as a process: JSON logs on stdout, the outcome as the exit code."""
     logs.configure_json_logging()
     try:
-        _call_logged(_task_name(), lambda: _run_container_work(work))
+        with logs.bound_fields():
+            _call_logged(_task_name(), lambda: _run_container_work(work))
     except PipelineError:
         return EXIT_PIPELINE_ERROR
     except Exception:
@@ -108,5 +109,5 @@ def _task_name() -> str:
 
 def _run_container_work(work: Callable[[Run, Services], dict]) -> dict:
     run = container_run()
-    logs.bind(**run_fields(run))  # one task per process: every later line is about this run
+    logs.bind(**run_fields(run))  # every later line of the task is about this run
     return work(run, current_services())

@@ -33,12 +33,13 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(document, default=str)
 
 
-def configure_json_logging(stream: TextIO = sys.stdout, level: int = logging.INFO) -> None:
-    """Every record of the process as one JSON line on `stream` (CloudWatch takes stdout on Lambda and ECS)."""
+def configure_json_logging(stream: TextIO | None = None, level: int = logging.INFO) -> None:
+    """Every record of the process as one JSON line on `stream`, by default stdout (which CloudWatch takes on
+    Lambda and ECS)."""
     root = logging.getLogger()
     for handler in list(root.handlers):
         root.removeHandler(handler)
-    handler = logging.StreamHandler(stream)
+    handler = logging.StreamHandler(stream or sys.stdout)
     handler.setFormatter(JsonFormatter())
     root.addHandler(handler)
     root.setLevel(level)

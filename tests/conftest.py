@@ -9,9 +9,11 @@ from pipeline.ingest import land_snapshot
 from pipeline.ports import Services
 from pipeline.services import install_host
 from pipeline.validate import validate_snapshot
+from tools.synthetic_panel import land_synthetic_panel
 
 FIRST_WEEK = dt.date(2026, 1, 5)
 AWS_REGION = "eu-west-1"
+PANEL_CUSTOMERS, PANEL_WEEKS = 800, 9
 
 
 def pytest_collection_modifyitems(items):
@@ -51,6 +53,13 @@ def home(tmp_path, monkeypatch):
 def services(home) -> Services:
     """The local stand-ins, installed as the host the handlers use."""
     return install_local_host()
+
+
+@pytest.fixture
+def panel(services) -> Services:
+    """A small seeded synthetic panel, landed: enough weeks for one honest run."""
+    land_synthetic_panel(services, PANEL_CUSTOMERS, PANEL_WEEKS, seed=3, if_missing=False)
+    return services
 
 
 def week(index: int) -> dt.date:

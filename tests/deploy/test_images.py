@@ -151,6 +151,7 @@ def test_the_image_copies_production_code_and_nothing_else(image):
     assert not tops & set(NEVER_SHIPPED)
 
 
+@pytest.mark.slow
 def test_every_handler_and_entrypoint_imports_from_the_image_alone(image):
     loaded = import_in_image(image, [*image["entrypoints"], "pipeline.aws"])
     ours = {name: file for name, file in loaded.items() if name.partition(".")[0] in PRODUCTION_ROOTS and file}
@@ -168,6 +169,7 @@ def test_the_lambda_image_installs_no_machine_learning_libraries(lambda_image, t
         assert {"pandas", "pyarrow", "boto3", "awswrangler", "pydantic"} <= image["installed"]
 
 
+@pytest.mark.slow
 def test_every_production_module_imports_in_the_task_image(task_image):
     """Training and inference need all of pipeline/; the Lambda image, without xgboost, needs less."""
     modules = [".".join(path.relative_to(task_image["root"]).with_suffix("").parts).removesuffix(".__init__")

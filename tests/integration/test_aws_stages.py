@@ -13,28 +13,16 @@ import pytest
 from lambdas.cleanup.app import handler as cleanup
 from lambdas.publish.app import handler as publish
 from lambdas.record_failure.app import handler as record_failure
-from pipeline.aws import GlueCatalog
 from pipeline.errors import DataQualityError
 from pipeline.features import FeatureSpec
 from pipeline.keys import attempt_prefix
 from pipeline.model_store import ModelStore, StoredModel
-from pipeline.services import current_services
 from pipeline.storage import write_parquet
 from pipeline.tables import table
-from tests.conftest import AWS_REGION
+from tests.integration.conftest import BUCKET
 from tools.cli import main
 
-BUCKET = "churn-data"
 WEEK = dt.date(2026, 3, 2)
-
-
-@pytest.fixture
-def aws(mocked_aws, monkeypatch):
-    monkeypatch.setenv("PIPELINE_RUNTIME", "aws")
-    monkeypatch.setenv("PIPELINE_BUCKET", BUCKET)
-    boto3.client("s3").create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": AWS_REGION})
-    GlueCatalog(boto3.client("glue"), f"s3://{BUCKET}").ensure_tables()  # the SAM template does this on AWS
-    return current_services()
 
 
 def glue_partitions(table_name: str) -> dict[str, str]:
@@ -88,24 +76,3 @@ def test_record_failure_writes_to_the_bucket(aws):
     record_failure({"execution_name": "e1", "state": {"error": {"Error": "States.TaskFailed", "Cause": "boom"}}})
     body = boto3.client("s3").get_object(Bucket=BUCKET, Key="runs/failures/e1.json")["Body"].read()
     assert json.loads(body)["cause"] == "boom"
-
-
-def test_athena_unload_output_without_file_extensions_is_counted_and_read(aws, monkeypatch):
-    """Athena's UNLOAD writes extensionless Parquet files; moto cannot run Athena, so stand in for that write."""
-    import io
-
-    import awswrangler as wr
-    import pyarrow.parquet as pq
-
-    from pipeline.storage import read_parquet
-
-    def fake_unload(sql, path, **kwargs):
-        for part in range(2):
-            sink = io.BytesIO()
-            pq.write_table(pa.table({"customer_id": [f"{part}-a", f"{part}-b"]}), sink)
-            bucket, key = path.removeprefix("s3://").split("/", 1)
-            boto3.client("s3").put_object(Bucket=bucket, Key=f"{key}20261123_0000{part}_abc", Body=sink.getvalue())
-
-    monkeypatch.setattr(wr.athena, "unload", fake_unload)
-    assert aws.sql.unload("SELECT customer_id FROM engagement.snapshots", "work/run_date=2026-03-02/training/") == 4
-    assert read_parquet(aws.storage, "work/run_date=2026-03-02/training/").num_rows == 4

@@ -1,10 +1,6 @@
-"""Each Lambda handler and container entrypoint, called the way the state machine calls it."""
+"""Each Lambda handler, called with the event the state machine gives it."""
 import datetime as dt
-import json
-import os
 import re
-import subprocess
-import sys
 
 import pytest
 
@@ -14,29 +10,9 @@ from lambdas.publish.app import handler as publish
 from lambdas.record_failure.app import handler as record_failure
 from pipeline.errors import DataQualityError, EventError
 from pipeline.ingest import ingest_file
-from pipeline.settings import REPO_ROOT
 from pipeline.storage import read_json, write_json
 from pipeline.tables import table
-from tools.synthetic_panel import land_synthetic_panel
-
-CUSTOMERS, WEEKS = 800, 9
-
-
-@pytest.fixture
-def panel(services):
-    land_synthetic_panel(services, CUSTOMERS, WEEKS, seed=3, if_missing=False)
-    return services
-
-
-def run_container(name: str, environment: dict[str, str]) -> subprocess.CompletedProcess:
-    """The entrypoint as a process, as the local launcher runs it (the local services installed first)."""
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), **environment}
-    return subprocess.run([sys.executable, "-m", "local_runtime.container", f"containers.{name}.entrypoint"],
-                          cwd=REPO_ROOT, env=env, capture_output=True, text=True)
-
-
-def log_records(output: str) -> list[dict]:
-    return [json.loads(line) for line in output.splitlines()]
+from tests.conftest import PANEL_CUSTOMERS as CUSTOMERS, PANEL_WEEKS as WEEKS
 
 
 def test_cleanup_resolves_the_newest_week_and_removes_stale_outputs(panel):
@@ -78,42 +54,11 @@ def test_prepare_data_names_a_missing_week(panel):
         prepare_data({"run": run})
 
 
-def test_containers_train_score_and_publish(panel, home):
-    run = cleanup({"input": {}, "execution_name": "exec-1"})["run"]
-    prepared = prepare_data({"run": run})
-    trained = run_container("training", {"RUN": json.dumps(run)})
-    assert trained.returncode == 0, trained.stderr
-    (*_, done) = log_records(trained.stdout)
-    assert done["message"] == "containers.training.entrypoint succeeded" and done["run_date"] == run["run_date"]
-    assert done["execution_name"] == "exec-1"
-    assert 0.5 < done["result"]["auc"] <= 1 and done["result"]["bayes_auc"] is not None
-    for shard in prepared["shards"]:
-        scored = run_container("inference", {"RUN": json.dumps(run), "SHARD": str(shard)})
-        assert scored.returncode == 0, scored.stderr
-        assert log_records(scored.stdout)[-1]["result"] == {"shard": shard, "rows_scored": CUSTOMERS}
-    published = publish({"run": run, "expected_rows": prepared["scoring_rows"]})
-    assert published["rows_published"] == CUSTOMERS
-    assert set(panel.catalog.partitions(table("predictions"))) == {run["run_date"]}
-
-
 def test_publish_refuses_a_partial_inference_and_publishes_nothing(panel):
     run = cleanup({"input": {}, "execution_name": "exec-1"})["run"]
     with pytest.raises(DataQualityError, match="inference wrote 0 predictions .* expected 800"):
         publish({"run": run, "expected_rows": CUSTOMERS})
     assert panel.catalog.partitions(table("predictions")) == {}
-
-
-@pytest.mark.parametrize("environment, message", [
-    ({"RUN": ""}, "environment variable RUN is required"),
-    ({"RUN": "{not json"}, "RUN environment variable: not JSON"),
-    ({"RUN": '{"run_date": "2026-03-02"}'}, "RUN environment variable: churn_horizon_weeks: Field required"),
-])
-def test_a_container_without_its_run_exits_2_and_logs_why(home, environment, message):
-    result = run_container("training", environment)
-    assert result.returncode == 2
-    (failure,) = log_records(result.stdout)
-    assert failure["level"] == "ERROR" and failure["error_type"] == "EventError"
-    assert message in failure["error_message"] and "traceback" not in failure
 
 
 def test_record_failure_keeps_the_error(services):

@@ -36,13 +36,3 @@ def test_drop_partition_is_idempotent(catalog):
     catalog.drop_partition(snapshots, "2026-01-05")
     catalog.drop_partition(snapshots, "2026-01-05")
     assert catalog.partitions(snapshots) == {}
-
-
-def test_glue_tables_match_the_definitions(mocked_aws):
-    client = boto3.client("glue")
-    GlueCatalog(client, "s3://churn").ensure_tables()
-    created = client.get_table(DatabaseName="engagement", Name="predictions")["Table"]
-    assert created["StorageDescriptor"]["Location"] == "s3://churn/results/predictions/"
-    assert [key["Name"] for key in created["PartitionKeys"]] == ["run_date"]
-    assert [column["Name"] for column in created["StorageDescriptor"]["Columns"]] == [
-        name for name, _ in table("predictions").columns]

@@ -33,6 +33,7 @@ def test_ingest_of_a_bad_file_names_the_problem_and_lands_nothing(services, tmp_
     assert services.catalog.partitions(table("snapshots")) == {}
 
 
+@pytest.mark.slow
 def test_run_then_query_and_runs(services, capsys):
     main(["generate", "--customers", "400", "--weeks", "9"])
     assert main(["run"]) == 0

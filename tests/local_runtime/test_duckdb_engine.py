@@ -1,0 +1,39 @@
+"""DuckDB standing in for Athena: the shipped Athena SQL, translated, over the catalog's partitions."""
+import pytest
+
+from local_runtime.duckdb_engine import to_duckdb
+from pipeline.errors import QueryError
+from tests.conftest import land_weeks
+
+
+def test_athena_functions_are_translated_and_answered(services):
+    sql = "SELECT date_add('day', 7, DATE '2026-01-05') AS next_week"
+    assert to_duckdb(sql) != sql
+    assert services.sql.query(sql).column(0)[0].as_py().isoformat().startswith("2026-01-12")
+
+
+def test_an_empty_table_answers_with_its_typed_columns(services):
+    result = services.sql.query("SELECT * FROM engagement.predictions")
+    assert result.num_rows == 0
+    assert result.column_names == ["customer_id", "churn_probability", "risk_band", "model_version",
+                                   "snapshot_date", "run_date"]
+
+
+def test_partitions_become_a_column(services):
+    land_weeks(services, {"a": [1, 2], "b": [0, None]})
+    rows = services.sql.query("SELECT snapshot_date, count(*) AS n FROM engagement.snapshots "
+                              "GROUP BY 1 ORDER BY 1").to_pylist()
+    assert [(row["snapshot_date"].isoformat(), row["n"]) for row in rows] == [("2026-01-05", 2), ("2026-01-12", 1)]
+
+
+def test_unload_writes_parquet_by_partition_and_counts_rows(services):
+    land_weeks(services, {"a": [1], "b": [0], "c": [3]})
+    rows = services.sql.unload("SELECT customer_id, sessions_7d % 2 AS shard FROM engagement.snapshots",
+                               "work/test/", partition_by="shard")
+    assert rows == 3
+    assert sorted({key.split("/")[2] for key in services.storage.list_keys("work/test/")}) == ["shard=0", "shard=1"]
+
+
+def test_a_bad_query_is_one_query_error(services):
+    with pytest.raises(QueryError, match="query failed: .*nope"):
+        services.sql.query("SELECT * FROM engagement.nope")

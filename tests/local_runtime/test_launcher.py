@@ -1,0 +1,55 @@
+"""The local launcher: what it gives the definition, and how a task's failure reaches the execution."""
+import json
+import re
+
+import pytest
+
+from local_runtime.asl import TaskFailed
+from local_runtime.launcher import (
+    ECS_RUN_TASK_SYNC,
+    STATE_MACHINE_PATH,
+    LocalTaskInvoker,
+    _failure_reason,
+    local_substitutions,
+    task_environment,
+)
+
+RUN = {"run_date": "2026-03-02", "churn_horizon_weeks": 4, "model_version": "v", "execution_name": "e"}
+
+
+def test_every_placeholder_of_the_definition_has_a_local_value():
+    placeholders = set(re.findall(r"\$\{([^}]+)\}", STATE_MACHINE_PATH.read_text()))
+    assert placeholders == set(local_substitutions())
+
+
+def test_the_failure_reason_is_the_tasks_last_error_line(tmp_path):
+    log = tmp_path / "task.log"
+    log.write_text("\n".join([
+        json.dumps({"level": "INFO", "message": "start"}),
+        "a line that is not JSON",
+        json.dumps({"level": "ERROR", "error_type": "DataQualityError", "error_message": "week 3 is missing"}),
+    ]))
+    assert _failure_reason(log) == "DataQualityError: week 3 is missing"
+    log.write_text("Segmentation fault\n")
+    assert _failure_reason(log) == "Segmentation fault"  # no error line: the log's tail
+
+
+def test_a_failed_container_fails_the_task_like_ecs_with_the_reason(home, tmp_path):
+    invoker = LocalTaskInvoker(task_environment(home), tmp_path / "logs")
+    parameters = {"TaskDefinition": "arn:aws:ecs:local:0:task-definition/training",
+                  "Overrides": {"ContainerOverrides": [{"Name": "training", "Environment": [
+                      {"Name": "RUN", "Value": json.dumps({**RUN, "run_date": "not-a-date"})}]}]}}
+    with pytest.raises(TaskFailed) as failure:
+        invoker(ECS_RUN_TASK_SYNC, parameters, {"State": {"Name": "Training"}})
+    assert failure.value.error == "States.TaskFailed"
+    cause = json.loads(failure.value.cause)
+    assert cause["StopCode"] == "EssentialContainerExited" and cause["Containers"][0]["ExitCode"] == 2
+    assert cause["Containers"][0]["Reason"] == ("EventError: RUN environment variable: run_date: must be a date "
+                                                "YYYY-MM-DD, got 'not-a-date'")
+    assert cause["LogFile"].startswith(str(tmp_path / "logs" / "Training-"))
+
+
+def test_a_resource_the_launcher_cannot_run_is_a_runtime_error(home, tmp_path):
+    invoker = LocalTaskInvoker(task_environment(home), tmp_path)
+    with pytest.raises(TaskFailed, match="cannot run resource arn:aws:states:::sqs:sendMessage"):
+        invoker("arn:aws:states:::sqs:sendMessage", {}, {})

@@ -1,0 +1,55 @@
+"""PrepareData's checks of the landed weeks, before any label is built."""
+import datetime as dt
+
+import pytest
+
+from local_runtime.services import local_services  # settings read again, after the variable is set
+from pipeline.errors import DataQualityError
+from pipeline.run import Run
+from pipeline.stages.prepare_data import MAX_SHARDS, check_snapshot_weeks, prepare_data, shard_count_for
+from pipeline.tables import table
+from tests.conftest import land_weeks, week
+
+CUSTOMERS = [f"c{i}" for i in range(40)]
+
+
+def land(services, weeks: int, sessions=lambda customer, index: index % 2):
+    land_weeks(services, {customer: [sessions(customer, index) for index in range(weeks)] for customer in CUSTOMERS})
+
+
+def test_the_landed_weeks_up_to_the_run_are_counted(services):
+    land(services, 6)
+    weeks = check_snapshot_weeks(services, week(5), churn_horizon_weeks=2)
+    assert [entry["snapshot_date"] for entry in weeks] == [week(index) for index in range(1, 6)]
+    assert {entry["customers"] for entry in weeks} == {40}
+
+
+def test_a_run_needs_two_horizons_and_a_week(services):
+    land(services, 4)
+    with pytest.raises(DataQualityError, match="4 weekly snapshot.* needs at least 5"):
+        check_snapshot_weeks(services, week(4), churn_horizon_weeks=2)
+
+
+def test_an_unlanded_run_week_and_a_gap_are_named(services):
+    land(services, 6)
+    with pytest.raises(DataQualityError, match="no snapshot landed for run_date 2026-02-16"):
+        check_snapshot_weeks(services, week(7), churn_horizon_weeks=2)
+    services.catalog.drop_partition(table("snapshots"), week(3).isoformat())
+    with pytest.raises(DataQualityError, match=f"missing weeks: {week(3)}"):
+        check_snapshot_weeks(services, week(6), churn_horizon_weeks=2)
+
+
+def test_shards_follow_the_week_size_up_to_athenas_partition_limit():
+    assert shard_count_for(1, 50_000) == 1
+    assert shard_count_for(100_001, 50_000) == 3
+    assert shard_count_for(10**9, 50_000) == MAX_SHARDS
+
+
+def test_prepare_data_writes_both_sets_and_lists_the_shards(services, monkeypatch):
+    monkeypatch.setenv("INFERENCE_ROWS_PER_SHARD", "15")
+    land(services, 6)
+    run = Run(run_date=week(6), churn_horizon_weeks=2, model_version="v", execution_name="e")
+    prepared = prepare_data(local_services(), run)
+    assert prepared["training_rows"] == 40 * 4 and prepared["scoring_rows"] == 40
+    assert prepared["shard_count"] == 3 and prepared["shards"] == [0, 1, 2]
+    assert prepared["first_week"] == dt.date(2026, 1, 5).isoformat()
