@@ -137,7 +137,7 @@ def lambda_log_file(path: Path) -> Iterator[None]:
     root = logging.getLogger()
     level = root.level
     root.addHandler(handler)
-    root.setLevel(min(level, logging.INFO) if level else logging.INFO)
+    root.setLevel(min(root.getEffectiveLevel(), logging.INFO))
     try:
         yield
     finally:

@@ -1,5 +1,6 @@
-"""Cleanup (Lambda, first state): resolve the run's identity, then remove the week's temporary outputs and the
-result folders no partition points at (earlier executions of the week that failed or were replaced)."""
+"""Cleanup (Lambda, first state, once its handler has resolved the run with `pipeline.run`): remove the week's
+temporary outputs and the result folders no partition points at (earlier executions that failed or were
+replaced)."""
 from __future__ import annotations
 
 import datetime as dt
