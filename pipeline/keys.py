@@ -13,6 +13,7 @@ from pipeline.tables import table
 LANDED_FOLDER = "landed-"
 EXECUTION_FOLDER = "execution="
 RUNS_PREFIX = "runs/"
+FAILURES_PREFIX = f"{RUNS_PREFIX}failures/"
 
 
 def work_prefix(run_date: dt.date) -> str:
@@ -57,7 +58,7 @@ def run_record_key(execution_name: str) -> str:
 
 def failure_record_key(execution_name: str) -> str:
     """RecordFailure's record of why an execution failed (on AWS too)."""
-    return f"{RUNS_PREFIX}failures/{execution_name}.json"
+    return f"{FAILURES_PREFIX}{execution_name}.json"
 
 
 def is_managed_folder(key: str) -> bool:

@@ -66,6 +66,7 @@ class Run(Strict):
 
 class ExecutionInput(Strict):
     """What an execution is started with: nothing (the newest week), a week, or the schedule's time."""
+    Comment: str | None = None  # what the Step Functions console puts in a new execution's input; ignored
     run_date: IsoDate | None = None
     scheduled_time: Timestamp | None = None
     churn_horizon_weeks: PositiveCount | None = None

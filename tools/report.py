@@ -82,9 +82,9 @@ def summary_table(finished: dict[str, StateEvent], output: dict, metrics: dict) 
         "PrepareData": (f"{prepared['snapshot_rows']:,} snapshot rows ({prepared['weeks_available']} weeks)",
                         f"{prepared['training_rows']:,} training rows, {prepared['scoring_rows']:,} to score"),
         "Training": (f"{metrics['rows_trained']:,} labelled rows",
-                  f"model {metrics['model_version']}, {metrics['best_iteration'] + 1} trees"),
+                     f"model {metrics['model_version']}, {metrics['best_iteration'] + 1} trees"),
         "Inference": (f"{prepared['scoring_rows']:,} customers",
-                           f"{prepared['scoring_rows']:,} scores in {prepared['shard_count']} shard(s)"),
+                      f"{prepared['scoring_rows']:,} scores in {prepared['shard_count']} shard(s)"),
         "Publish": (f"{prepared['scoring_rows']:,} scores", f"{published['rows_published']:,} rows published"),
     }
     table = Table(title="Weekly run", show_lines=False)

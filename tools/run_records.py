@@ -1,7 +1,8 @@
-"""The CLI's record of each local execution (status, durations, AUC, error), listed by `runs`."""
+"""The record of each execution, listed by `runs`: the CLI's own record of a local run, and RecordFailure's
+record of a failed one (the only record an execution on AWS leaves, until runs are read from Step Functions)."""
 from __future__ import annotations
 
-from pipeline.keys import RUNS_PREFIX, run_record_key
+from pipeline.keys import FAILURES_PREFIX, RUNS_PREFIX, run_record_key
 from pipeline.ports import Storage
 from pipeline.storage import read_json, write_json
 
@@ -11,6 +12,17 @@ def record_run(storage: Storage, execution_name: str, record: dict) -> None:
 
 
 def past_runs(storage: Storage) -> list[dict]:
-    # One record per execution at the top level; runs/failures/ holds RecordFailure's own records.
-    keys = [key for key in storage.list_keys(RUNS_PREFIX) if key.endswith(".json") and key.count("/") == 1]
-    return sorted((read_json(storage, key) for key in keys), key=lambda run: run.get("started", ""))
+    """Every execution once, oldest first: the launcher's record where there is one, else the failure record."""
+    records = {}
+    for key in storage.list_keys(FAILURES_PREFIX):
+        failure = read_json(storage, key)
+        run = failure.get("run")
+        records[failure["execution_name"]] = {
+            "execution_name": failure["execution_name"], "status": "FAILED", "started": failure["recorded_at"],
+            "run_date": run.get("run_date") if isinstance(run, dict) else None,
+            "error": failure["error"], "cause": failure["cause"]}
+    for key in storage.list_keys(RUNS_PREFIX):
+        if key.count("/") == 1 and key.endswith(".json"):
+            record = read_json(storage, key)
+            records[record["execution_name"]] = record
+    return sorted(records.values(), key=lambda run: run.get("started", ""))

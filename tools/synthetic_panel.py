@@ -19,6 +19,8 @@ from tools.synthetic import SyntheticSnapshot, generate_panel
 
 PANEL_KEY = "reference/synthetic_panel.json"  # what was generated, and where each week landed
 REFERENCE_PREFIX = "reference/"
+# A panel generated before reference scores existed (its weeks count as generated, and are generated again).
+LEGACY_PANEL_KEYS = ("raw/synthetic_panel.json", "raw/synthetic_truth/")
 
 
 def land_synthetic_panel(services: Services, customers: int, weeks: int, seed: int, *, if_missing: bool,
@@ -32,7 +34,7 @@ def land_synthetic_panel(services: Services, customers: int, weeks: int, seed: i
     wanted = {"customers": customers, "weeks": weeks, "seed": seed, "churn_horizon_weeks": horizon}
     existing = services.catalog.partitions(table("snapshots"))
     panel = read_json(services.storage, PANEL_KEY) if services.storage.exists(PANEL_KEY) else {}
-    generated = panel.get("landed", {})
+    generated = dict(existing) if services.storage.exists(LEGACY_PANEL_KEYS[0]) else panel.get("landed", {})
     ingested = [week for week, location in existing.items() if generated.get(week) != location]
     if ingested and not force:
         if if_missing:
@@ -59,7 +61,7 @@ def _land_week(services: Services, snapshot: SyntheticSnapshot, churn_horizon_we
     # The true probability depends on the horizon and on this very landing: say both, so a run with another
     # horizon, or over a week ingested since, reports no Bayes AUC rather than a wrong one.
     write_parquet(services.storage, reference_scores_key(snapshot.snapshot_date), scores.replace_schema_metadata(
-        {"snapshot_location": location, "churn_horizon_weeks": str(churn_horizon_weeks)}))
+        {"snapshot_key": services.storage.key_of(location), "churn_horizon_weeks": str(churn_horizon_weeks)}))
     return location
 
 
@@ -69,4 +71,5 @@ def _drop_all_snapshots(services: Services, existing: dict[str, str]) -> None:
         services.catalog.drop_partition(snapshots, value)
         if is_managed_folder(services.storage.key_of(location)):
             services.storage.delete_prefix(services.storage.key_of(location))
-    services.storage.delete_prefix(REFERENCE_PREFIX)
+    for prefix in (REFERENCE_PREFIX, *LEGACY_PANEL_KEYS):
+        services.storage.delete_prefix(prefix)

@@ -75,7 +75,6 @@ def prepare_data(services: Services, run: Run) -> dict:
     return {
         "weeks_available": len(weeks),
         "snapshot_rows": sum(week["customers"] for week in weeks),
-        "first_week": weeks[0]["snapshot_date"].isoformat(),
         "training_rows": training_rows,
         "scoring_rows": scoring_rows,
         "shard_count": shard_count,

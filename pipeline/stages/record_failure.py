@@ -19,8 +19,9 @@ def record_failure(services: Services, event: RecordFailureEvent) -> dict:
     record = {
         "execution_name": event.execution_name,
         "run": event.state.run,
-        "error": event.state.error.Error,
-        "cause": event.state.error.Cause,
+        "input": event.execution_input,
+        "error": event.state.error_field("Error", "Unknown"),
+        "cause": event.state.error_field("Cause", ""),
         "recorded_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
     }
     write_json(services.storage, failure_record_key(event.execution_name), record)

@@ -15,10 +15,9 @@ from pipeline.errors import DataQualityError
 from pipeline.features import LABEL_COLUMN, feature_matrix, fit_feature_spec
 from pipeline.keys import reference_scores_key, training_prefix
 from pipeline.model_store import ModelStore, StoredModel
-from pipeline.ports import Catalog, Services, Storage
+from pipeline.ports import Services, Storage
 from pipeline.run import Run
 from pipeline.storage import read_parquet
-from pipeline.tables import table
 
 logger = logging.getLogger(__name__)
 
@@ -62,18 +61,21 @@ def _matrix(features: pd.DataFrame, labels: pd.Series, reference: xgb.QuantileDM
     return xgb.QuantileDMatrix(features, label=labels, enable_categorical=True, ref=reference)
 
 
-def reference_auc(storage: Storage, catalog: Catalog, validation: pd.DataFrame, validation_week: dt.date,
+def reference_auc(storage: Storage, validation: pd.DataFrame, validation_week: dt.date,
                   churn_horizon_weeks: int) -> float | None:
     """AUC of the week's reference scores, when someone knows the true probabilities: on synthetic data the
-    generator does, so this is the ceiling any model could reach (the Bayes-optimal AUC)."""
+    generator does, so this is the ceiling any model could reach (the Bayes-optimal AUC).
+
+    Storage only (the task role grants S3, not Glue): a landing the scores describe that is gone was replaced.
+    """
     key = reference_scores_key(validation_week)
     if not storage.exists(key):
         return None  # real data: nobody knows the true probabilities
     reference = read_parquet(storage, key)
     described = reference.schema.metadata or {}
-    landed = catalog.partitions(table("snapshots")).get(validation_week.isoformat())
-    if described.get(b"snapshot_location", b"").decode() != landed:
-        return None  # the week was landed again since: the scores describe other data
+    landing = described.get(b"snapshot_key", b"").decode()
+    if not landing or not storage.exists(landing):
+        return None  # the week was landed again since (which retires the old landing): other data
     if described.get(b"churn_horizon_weeks", b"").decode() != str(churn_horizon_weeks):
         return None  # scores for another horizon answer another question
     joined = validation.merge(reference.to_pandas(), on="customer_id", how="inner", suffixes=("", "_reference"))
@@ -112,8 +114,7 @@ def train(services: Services, run: Run) -> dict:
         "model_version": run.model_version,
         "run_date": run.run_date.isoformat(),
         "auc": float(roc_auc_score(labels, predicted)),
-        "bayes_auc": reference_auc(services.storage, services.catalog, validation, validation_week,
-                                   churn_horizon_weeks),
+        "bayes_auc": reference_auc(services.storage, validation, validation_week, churn_horizon_weeks),
         "log_loss": float(log_loss(labels, np.clip(predicted, 1e-7, 1 - 1e-7))),
         "base_rate": float(labels.mean()),
         "validation_week": validation_week.isoformat(),

@@ -81,9 +81,10 @@ def installed_requirements(dockerfile: Path) -> list[Requirement]:
     return [Requirement(text) for text in printed + named]
 
 
-def distribution_closure(requirements: list[Requirement]) -> set[str]:
-    """Every distribution that installing `requirements` brings, read from this environment's metadata."""
-    found, pending = set(), [(requirement, ()) for requirement in requirements]
+def distribution_closure(requirements: list[Requirement]) -> tuple[set[str], set[str]]:
+    """Every distribution that installing `requirements` brings, read from this environment's metadata, and the
+    ones this environment does not have (so cannot follow)."""
+    found, missing, pending = set(), set(), [(requirement, ()) for requirement in requirements]
     while pending:
         requirement, extras = pending.pop()
         name = canonicalize_name(requirement.name)
@@ -94,10 +95,11 @@ def distribution_closure(requirements: list[Requirement]) -> set[str]:
         try:
             distribution = importlib.metadata.distribution(name)
         except importlib.metadata.PackageNotFoundError:
-            continue  # pinned for the image only (the Lambda runtime client): not in this environment
+            missing.add(name)
+            continue
         found.add(name)
         pending += [(Requirement(text), tuple(requirement.extras)) for text in distribution.requires or []]
-    return found
+    return found, missing
 
 
 def modules_not_in_image(installed: set[str]) -> set[str]:
@@ -116,8 +118,8 @@ def build_image(name: str, root: Path) -> dict:
     for file in files:
         (root / file).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(REPO_ROOT / file, root / file)
-    installed = distribution_closure(installed_requirements(dockerfile))
-    return {"name": name, "root": root, "files": files, "installed": installed,
+    installed, not_here = distribution_closure(installed_requirements(dockerfile))
+    return {"name": name, "root": root, "files": files, "installed": installed, "not_here": not_here,
             "blocked": modules_not_in_image(installed), "entrypoints": entrypoints}
 
 
@@ -159,6 +161,12 @@ def test_every_handler_and_entrypoint_imports_from_the_image_alone(image):
     outside = {name: file for name, file in ours.items() if not file.startswith(str(image["root"]))}
     assert not outside, f"loaded from outside the image: {outside}"
     assert not {name for name in loaded if name.partition(".")[0] in NEVER_SHIPPED}
+
+
+def test_only_the_lambda_runtime_client_is_pinned_outside_the_project(lambda_image, task_image):
+    """Everything else an image installs is in this environment, so the import checks see all of it."""
+    assert lambda_image["not_here"] == {"awslambdaric", "simplejson", "snapshot-restore-py"}
+    assert task_image["not_here"] == set()
 
 
 def test_the_lambda_image_installs_no_machine_learning_libraries(lambda_image, task_image):

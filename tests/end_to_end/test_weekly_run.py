@@ -6,6 +6,7 @@ import pytest
 from local_runtime.asl import ExecutionFailed
 from local_runtime.launcher import execute_locally
 from pipeline.ingest import ingest_file
+from pipeline.storage import read_json
 from pipeline.tables import table
 from tools.synthetic import generate_panel
 from tools.synthetic_panel import land_synthetic_panel
@@ -73,7 +74,10 @@ def test_a_bad_week_fails_clearly_and_keeps_that_weeks_earlier_results(panel):
     assert failure.value.error == "DataQualityError"
     assert f"missing weeks: {two_weeks_earlier}" in failure.value.cause
     assert published(panel) == before
-    assert panel.storage.exists("runs/failures/bad.json")
+    record = read_json(panel.storage, "runs/failures/bad.json")
+    assert record["error"] == "DataQualityError" and "missing weeks" in record["cause"]
+    assert record["run"]["run_date"] == good.output["run"]["run_date"] and record["run"]["execution_name"] == "bad"
+    assert record["input"] == {"run_date": good.output["run"]["run_date"]}
 
 
 def test_own_data_with_only_a_few_columns_trains_and_scores(services, tmp_path):

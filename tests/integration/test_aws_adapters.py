@@ -1,4 +1,4 @@
-"""The AWS adapters where moto can stand in: Glue tables from glue/*.json, Athena's UNLOAD output handling."""
+"""The AWS adapters where moto cannot stand in: Athena's UNLOAD output, written here as Athena writes it."""
 import io
 
 import awswrangler as wr
@@ -6,19 +6,7 @@ import boto3
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipeline.aws import GlueCatalog
 from pipeline.storage import read_parquet
-from pipeline.tables import table
-
-
-def test_glue_tables_match_the_definitions(mocked_aws):
-    client = boto3.client("glue")
-    GlueCatalog(client, "s3://churn").ensure_tables()
-    created = client.get_table(DatabaseName="engagement", Name="predictions")["Table"]
-    assert created["StorageDescriptor"]["Location"] == "s3://churn/results/predictions/"
-    assert [key["Name"] for key in created["PartitionKeys"]] == ["run_date"]
-    assert [column["Name"] for column in created["StorageDescriptor"]["Columns"]] == [
-        name for name, _ in table("predictions").columns]
 
 
 def test_athena_unload_output_without_file_extensions_is_counted_and_read(aws, monkeypatch):

@@ -5,6 +5,7 @@ import pytest
 from local_runtime.local_catalog import LocalCatalog
 from pipeline.aws.glue import GlueCatalog
 from pipeline.tables import table
+from tests.integration.glue_tables import create_glue_tables
 
 
 @pytest.fixture(params=["local", "glue"])
@@ -12,10 +13,8 @@ def catalog(request, tmp_path):
     if request.param == "local":
         return LocalCatalog(tmp_path / "catalog.json")
     request.getfixturevalue("mocked_aws")
-    glue = GlueCatalog(boto3.client("glue"), "s3://churn")
-    glue.ensure_tables()
-    glue.ensure_tables()  # idempotent
-    return glue
+    create_glue_tables(boto3.client("glue"), "s3://churn")
+    return GlueCatalog(boto3.client("glue"))
 
 
 def test_put_partition_creates_then_swaps_location(catalog):

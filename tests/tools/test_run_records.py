@@ -2,8 +2,19 @@ from pipeline.storage import write_json
 from tools.run_records import past_runs, record_run
 
 
-def test_runs_are_listed_in_start_order_without_failure_records(services):
+def test_runs_are_listed_once_each_in_start_order(services):
     record_run(services.storage, "b", {"execution_name": "b", "started": "2026-03-02T07:00:00", "status": "FAILED"})
     record_run(services.storage, "a", {"execution_name": "a", "started": "2026-03-02T06:00:00", "status": "SUCCEEDED"})
-    write_json(services.storage, "runs/failures/b.json", {"execution_name": "b", "error": "X"})
-    assert [run["execution_name"] for run in past_runs(services.storage)] == ["a", "b"]
+    write_json(services.storage, "runs/failures/b.json", {"execution_name": "b", "recorded_at": "2026-03-02T07:01:00",
+                                                          "run": None, "error": "X", "cause": ""})
+    assert [(run["execution_name"], run["status"]) for run in past_runs(services.storage)] == [
+        ("a", "SUCCEEDED"), ("b", "FAILED")]
+
+
+def test_a_failure_recorded_on_aws_is_listed_without_a_launcher_record(services):
+    write_json(services.storage, "runs/failures/sfn-1.json", {
+        "execution_name": "sfn-1", "recorded_at": "2026-03-02T06:05:00", "run": {"run_date": "2026-03-02"},
+        "error": "DataQualityError", "cause": "missing week"})
+    (run,) = past_runs(services.storage)
+    assert run == {"execution_name": "sfn-1", "status": "FAILED", "started": "2026-03-02T06:05:00",
+                   "run_date": "2026-03-02", "error": "DataQualityError", "cause": "missing week"}

@@ -1,5 +1,4 @@
 """PrepareData's checks of the landed weeks, before any label is built."""
-import datetime as dt
 
 import pytest
 
@@ -52,4 +51,3 @@ def test_prepare_data_writes_both_sets_and_lists_the_shards(services, monkeypatc
     prepared = prepare_data(local_services(), run)
     assert prepared["training_rows"] == 40 * 4 and prepared["scoring_rows"] == 40
     assert prepared["shard_count"] == 3 and prepared["shards"] == [0, 1, 2]
-    assert prepared["first_week"] == dt.date(2026, 1, 5).isoformat()

@@ -18,14 +18,15 @@ VALIDATION = pd.DataFrame({"customer_id": ["a", "b", "c", "d"], "churned": [1, 0
 
 
 def land_reference(services, probabilities: list[float], horizon: int = 4, location: str | None = None) -> None:
-    landed = services.catalog.partitions(table("snapshots"))[WEEK.isoformat()]
+    """Reference scores for WEEK, describing its current landing unless told otherwise."""
+    landed = services.storage.key_of(services.catalog.partitions(table("snapshots"))[WEEK.isoformat()])
     scores = pa.table({"customer_id": ["a", "b", "c", "d"], "churn_probability": probabilities})
     write_parquet(services.storage, reference_scores_key(WEEK), scores.replace_schema_metadata(
-        {"snapshot_location": location or landed, "churn_horizon_weeks": str(horizon)}))
+        {"snapshot_key": location or landed, "churn_horizon_weeks": str(horizon)}))
 
 
 def auc(services, horizon: int = 4) -> float | None:
-    return reference_auc(services.storage, services.catalog, VALIDATION, WEEK, churn_horizon_weeks=horizon)
+    return reference_auc(services.storage, VALIDATION, WEEK, churn_horizon_weeks=horizon)
 
 
 @pytest.fixture
@@ -44,7 +45,7 @@ def test_reference_auc_is_unknown_for_real_data_another_horizon_or_a_relanded_we
     land_reference(landed, [0.9, 0.2, 0.8, 0.3], horizon=4)
     assert auc(landed) == pytest.approx(1.0)
     assert auc(landed, horizon=2) is None
-    land_reference(landed, [0.9, 0.2, 0.8, 0.3], location="somewhere/else/")
+    land_reference(landed, [0.9, 0.2, 0.8, 0.3], location="raw/snapshots/snapshot_date=2026-02-02/landed-gone/")
     assert auc(landed) is None
 
 
