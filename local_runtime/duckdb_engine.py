@@ -22,6 +22,11 @@ DUCKDB_TYPES = {"string": "VARCHAR", "bigint": "BIGINT", "double": "DOUBLE", "da
                 "boolean": "BOOLEAN", "timestamp": "TIMESTAMP"}
 
 
+def sql_string(text: str) -> str:
+    """`text` as an SQL string literal: a path may hold quotes."""
+    return "'" + text.replace("'", "''") + "'"
+
+
 def to_duckdb(sql: str) -> str:
     return sqlglot.transpile(sql, read="athena", write="duckdb")[0]
 
@@ -46,7 +51,8 @@ class DuckDbEngine:
         if not partition_by:
             target = target / "part-0.parquet"
         with self._connected() as connection:
-            copied = connection.execute(f"COPY ({to_duckdb(sql)}) TO '{target}' (FORMAT parquet{options})")
+            copied = connection.execute(f"COPY ({to_duckdb(sql)}) TO {sql_string(str(target))} "
+                                        f"(FORMAT parquet{options})")
             return int(copied.fetchone()[0])
 
     @contextmanager
@@ -70,7 +76,7 @@ class DuckDbEngine:
                                 for name, type_ in (*table.columns, *table.partition_keys))
             return f"SELECT {columns} WHERE false"
         column_list = ", ".join(name for name, _ in table.columns)
-        selects = [f"SELECT {column_list}, CAST('{value}' AS {DUCKDB_TYPES[key_type]}) AS {key} "
-                   f"FROM read_parquet('{location.rstrip('/')}/**/*.parquet')"
+        selects = [f"SELECT {column_list}, CAST({sql_string(value)} AS {DUCKDB_TYPES[key_type]}) AS {key} "
+                   f"FROM read_parquet({sql_string(location.rstrip('/') + '/**/*.parquet')})"
                    for value, location in partitions.items()]
         return "\nUNION ALL\n".join(selects)

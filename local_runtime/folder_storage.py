@@ -25,6 +25,20 @@ class FolderStorage:
         partial.write_bytes(data)
         os.replace(partial, path)
 
+    def create_exclusive(self, key: str, data: bytes) -> bool:
+        # Link a complete file into place: the link fails if the key exists, and no reader sees half of it.
+        path = Path(self.uri(key))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f".{path.name}.partial-{os.getpid()}")
+        partial.write_bytes(data)
+        try:
+            os.link(partial, path)
+        except FileExistsError:
+            return False
+        finally:
+            partial.unlink()
+        return True
+
     def read_bytes(self, key: str) -> bytes:
         return Path(self.uri(key)).read_bytes()
 

@@ -1,7 +1,9 @@
 """The Catalog port as a JSON file: the local stand-in for the Glue Data Catalog.
 
 A partition points at one folder. Results become visible by writing a new folder and then pointing the partition
-at it (`put_partition`), so readers see the old results or the new ones, never a mix.
+at it, so readers see the old results or the new ones, never a mix; `publish_partitions` re-points several tables
+in one write of the file. Locations are kept relative to the warehouse folder, so a copied or moved data
+directory reads its own files.
 """
 from __future__ import annotations
 
@@ -14,23 +16,42 @@ from typing import Iterator
 
 from pipeline.tables import TableDef
 
+IN_WAREHOUSE = "./"  # how a stored location relative to the warehouse folder begins
+
 
 class LocalCatalog:
-    """A JSON file standing in for the Glue Data Catalog: {"engagement.table": {"partition value": location}}."""
+    """{"engagement.table": {"partition value": location relative to the warehouse folder}}."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, warehouse: Path):
         self.path = path
+        self.warehouse = warehouse.resolve()
 
     def partitions(self, table: TableDef) -> dict[str, str]:
-        return dict(sorted(self._load().get(table.qualified_name, {}).items()))
+        stored = self._load().get(table.qualified_name, {})
+        return {value: self._location(stored[value]) for value in sorted(stored)}
 
     def put_partition(self, table: TableDef, value: str, location: str) -> None:
+        self.publish_partitions(value, {table: location})
+
+    def publish_partitions(self, value: str, locations: dict[TableDef, str]) -> None:
         with self._editing() as document:
-            document.setdefault(table.qualified_name, {})[value] = location
+            for table, location in locations.items():
+                document.setdefault(table.qualified_name, {})[value] = self._stored(location)
 
     def drop_partition(self, table: TableDef, value: str) -> None:
         with self._editing() as document:
             document.get(table.qualified_name, {}).pop(value, None)
+
+    def _stored(self, location: str) -> str:
+        path = Path(location)
+        if not path.is_relative_to(self.warehouse):
+            return location  # a folder outside the warehouse, registered by hand: kept as given
+        return f"{IN_WAREHOUSE}{path.relative_to(self.warehouse)}/"
+
+    def _location(self, stored: str) -> str:
+        if not stored.startswith(IN_WAREHOUSE):
+            return stored
+        return f"{self.warehouse / stored.removeprefix(IN_WAREHOUSE)}/"
 
     def _load(self) -> dict[str, dict[str, str]]:
         return json.loads(self.path.read_text()) if self.path.exists() else {}

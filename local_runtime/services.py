@@ -24,7 +24,7 @@ def local_home(environ: dict[str, str] | None = None) -> Path:
 def local_services() -> Services:
     home = local_home()
     storage = FolderStorage(home / "warehouse")
-    catalog = LocalCatalog(home / "catalog.json")
+    catalog = LocalCatalog(home / "catalog.json", home / "warehouse")
     return Services(load_settings(), storage, catalog, DuckDbEngine(catalog, storage))
 
 

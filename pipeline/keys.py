@@ -14,6 +14,7 @@ LANDED_FOLDER = "landed-"
 EXECUTION_FOLDER = "execution="
 RUNS_PREFIX = "runs/"
 FAILURES_PREFIX = f"{RUNS_PREFIX}failures/"
+LOCKS_PREFIX = "locks/"
 
 
 def work_prefix(run_date: dt.date) -> str:
@@ -59,6 +60,11 @@ def run_record_key(execution_name: str) -> str:
 def failure_record_key(execution_name: str) -> str:
     """RecordFailure's record of why an execution failed (on AWS too)."""
     return f"{FAILURES_PREFIX}{execution_name}.json"
+
+
+def week_lock_key(run_date: dt.date) -> str:
+    """Held by the one execution running this week, from Cleanup to Publish or RecordFailure."""
+    return f"{LOCKS_PREFIX}run_date={run_date.isoformat()}.json"
 
 
 def is_managed_folder(key: str) -> bool:

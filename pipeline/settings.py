@@ -4,6 +4,7 @@ PIPELINE_BUCKET           S3 bucket holding data, models and results (on AWS)
 ATHENA_WORKGROUP          Athena workgroup (default: primary)
 CHURN_HORIZON_WEEKS       weeks without activity that define churn (default 4)
 INFERENCE_ROWS_PER_SHARD  customers per inference shard (default 50000)
+WEEK_LOCK_STALE_HOURS     a week's lock older than this belongs to a dead run (default 24; longer than any run)
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent  # holds athena_sql/ and glue
 DATABASE = "engagement"
 DEFAULT_CHURN_HORIZON_WEEKS = 4
 DEFAULT_ROWS_PER_SHARD = 50_000
+DEFAULT_WEEK_LOCK_STALE_HOURS = 24
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,7 @@ class Settings:
     athena_workgroup: str = "primary"
     churn_horizon_weeks: int = DEFAULT_CHURN_HORIZON_WEEKS
     rows_per_shard: int = DEFAULT_ROWS_PER_SHARD
+    week_lock_stale_hours: int = DEFAULT_WEEK_LOCK_STALE_HOURS
 
 
 def positive_int(value: object) -> int | None:
@@ -48,4 +51,5 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         athena_workgroup=env.get("ATHENA_WORKGROUP", "primary"),
         churn_horizon_weeks=_positive_setting(env, "CHURN_HORIZON_WEEKS", DEFAULT_CHURN_HORIZON_WEEKS),
         rows_per_shard=_positive_setting(env, "INFERENCE_ROWS_PER_SHARD", DEFAULT_ROWS_PER_SHARD),
+        week_lock_stale_hours=_positive_setting(env, "WEEK_LOCK_STALE_HOURS", DEFAULT_WEEK_LOCK_STALE_HOURS),
     )

@@ -1,18 +1,23 @@
 import datetime as dt
 
+import boto3
 import pandas as pd
 import pytest
 from moto import mock_aws
 
 from local_runtime.services import install_local_host
+from pipeline.aws import aws_services
 from pipeline.ingest import land_snapshot
 from pipeline.ports import Services
 from pipeline.services import install_host
+from pipeline.settings import load_settings
 from pipeline.validate import validate_snapshot
+from tests.integration.glue_tables import create_glue_tables
 from tools.synthetic_panel import land_synthetic_panel
 
 FIRST_WEEK = dt.date(2026, 1, 5)
 AWS_REGION = "eu-west-1"
+BUCKET = "churn-data"
 PANEL_CUSTOMERS, PANEL_WEEKS = 800, 9
 
 
@@ -37,6 +42,16 @@ def mocked_aws(monkeypatch):
     monkeypatch.setenv("AWS_DEFAULT_REGION", AWS_REGION)
     with mock_aws():
         yield
+
+
+@pytest.fixture
+def aws(mocked_aws, monkeypatch) -> Services:
+    """The AWS adapters on moto: the bucket and the Glue tables the SAM template creates."""
+    monkeypatch.setenv("PIPELINE_RUNTIME", "aws")
+    monkeypatch.setenv("PIPELINE_BUCKET", BUCKET)
+    boto3.client("s3").create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": AWS_REGION})
+    create_glue_tables(boto3.client("glue"), f"s3://{BUCKET}")
+    return aws_services(load_settings())
 
 
 @pytest.fixture

@@ -7,11 +7,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import signal
 import sys
 import time
+from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Iterator, Optional
 
 import typer
 from rich.console import Console
@@ -27,11 +29,13 @@ from pipeline.model_store import ModelStore
 from pipeline.ports import Services
 from pipeline.settings import load_settings
 from pipeline.tables import snapshots_document
+from pipeline.week_lock import release_weeks_held_by
 from tools.report import RunProgress, metrics_line, summary_table
 from tools.run_records import past_runs, record_run
 from tools.synthetic_panel import land_synthetic_panel
 
 PROG = "engagement-pipeline"
+EXIT_INTERRUPTED = 130  # what a shell reports for a process ended by Ctrl-C
 # Piped output (CI logs, `| tee`) gets wide lines rather than rich's 80-column default.
 console = Console(width=None if sys.stdout.isatty() else 160)
 err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
@@ -105,15 +109,42 @@ def run(run_date: Annotated[Optional[dt.date], typer.Option(
     record = {"execution_name": execution_name, "input": execution_input,
               "started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
     clock = time.monotonic()
-    with RunProgress(console) as progress:
+    with RunProgress(console) as progress, _terminate_as_interrupt():
         try:
             result = execute_locally(execution_input, execution_name=execution_name, on_event=progress)
         except ExecutionFailed as failure:
             record |= {"duration_seconds": round(time.monotonic() - clock, 1)}
             _report_failure(services, record, progress.finished, failure)
             raise typer.Exit(1) from None
+        except KeyboardInterrupt:
+            record |= {"duration_seconds": round(time.monotonic() - clock, 1)}
+            _report_interrupt(services, record, progress)
+            raise typer.Exit(EXIT_INTERRUPTED) from None
     record |= {"duration_seconds": round(time.monotonic() - clock, 1)}
     _report_success(services, record, progress.finished, result.output)
+
+
+@contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM (a stopped container, `kill`) ends a run the way Ctrl-C does: recorded, its week given back."""
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _report_interrupt(services: Services, record: dict, progress: RunProgress) -> None:
+    record |= {"status": "INTERRUPTED", "failed_state": ", ".join(progress.running()),
+               "states": _state_durations(progress.finished),
+               "error": "Interrupted", "cause": "stopped by Ctrl-C or SIGTERM"}
+    released = release_weeks_held_by(services.storage, record["execution_name"])
+    record_run(services.storage, record["execution_name"], record)
+    err_console.print(f"[red]run interrupted[/] after {record['duration_seconds']}s; published results were left as "
+                      f"they were{', and the week was given back' if released else ''}. Start it again at any time.")
 
 
 def _report_failure(services: Services, record: dict, finished: dict, failure: ExecutionFailed) -> None:

@@ -65,6 +65,11 @@ class RunProgress:
                 self.console.print(f"{mark} {event.name:<15} {_seconds(event):7.1f}s  {event.status}{detail}")
             self._refresh()
 
+    def running(self) -> list[str]:
+        """The top-level states started and not yet ended."""
+        with self._lock:
+            return list(self._running)
+
     def _describe_running(self) -> str:
         parts = [f"{name} ({time.monotonic() - since:.0f}s)" for name, since in self._running.items()]
         if "Inference" in self._running:

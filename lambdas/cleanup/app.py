@@ -1,14 +1,15 @@
-"""Cleanup (first state): resolve the run's identity from the execution input, remove the week's stale outputs."""
+"""Cleanup (first state): resolve the run's identity from the execution input, take the week, remove its stale
+outputs."""
 from pipeline import logs
 from pipeline.door import lambda_handler, run_fields
 from pipeline.events import CleanupEvent
 from pipeline.ports import Services
 from pipeline.run import resolve_run
-from pipeline.stages.cleanup import clean_week
+from pipeline.stages.cleanup import cleanup
 
 
 @lambda_handler(CleanupEvent)
 def handler(event: CleanupEvent, services: Services) -> dict:
     run = resolve_run(services, event.input, event.execution_name)
     logs.bind(**run_fields(run))
-    return {"run": run.to_json_dict(), "files_removed": clean_week(services, run.run_date)}
+    return {"run": run.to_json_dict(), "files_removed": cleanup(services, run)}

@@ -34,6 +34,23 @@ class GlueCatalog:
             self._glue.update_partition(DatabaseName=self.database, TableName=table.name,
                                         PartitionValueList=[value], PartitionInput=partition)
 
+    def publish_partitions(self, value: str, locations: dict[TableDef, str]) -> None:
+        """Glue has no transaction across tables: re-point one after the other, and if one fails put back the
+        ones already done (a process killed in between leaves the mix until the week runs again)."""
+        done: list[tuple[TableDef, str | None]] = []
+        try:
+            for table, location in locations.items():
+                before = self.partitions(table).get(value)
+                self.put_partition(table, value, location)
+                done.append((table, before))
+        except Exception:
+            for table, before in reversed(done):
+                if before:
+                    self.put_partition(table, value, before)
+                else:
+                    self.drop_partition(table, value)
+            raise
+
     def drop_partition(self, table: TableDef, value: str) -> None:
         try:
             self._glue.delete_partition(DatabaseName=self.database, TableName=table.name, PartitionValues=[value])

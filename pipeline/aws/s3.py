@@ -1,6 +1,11 @@
 """The Storage port on an S3 bucket, through an injected boto3 client."""
 from __future__ import annotations
 
+from botocore.exceptions import ClientError
+
+# S3's answers to a conditional write whose condition failed, or that raced another one on the same key.
+CONDITION_FAILED = {"PreconditionFailed", "ConditionalRequestConflict"}
+
 
 class S3Storage:
     def __init__(self, bucket: str, s3_client):
@@ -18,6 +23,15 @@ class S3Storage:
 
     def write_bytes(self, key: str, data: bytes) -> None:
         self._s3.put_object(Bucket=self.bucket, Key=key, Body=data)
+
+    def create_exclusive(self, key: str, data: bytes) -> bool:
+        try:
+            self._s3.put_object(Bucket=self.bucket, Key=key, Body=data, IfNoneMatch="*")
+        except ClientError as error:
+            if error.response["Error"]["Code"] in CONDITION_FAILED:
+                return False
+            raise
+        return True
 
     def read_bytes(self, key: str) -> bytes:
         return self._s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()

@@ -1,6 +1,7 @@
-"""Cleanup (Lambda, first state, once its handler has resolved the run with `pipeline.run`): remove the week's
-temporary outputs and the result folders no partition points at (earlier executions that failed or were
-replaced)."""
+"""Cleanup (Lambda, first state, once its handler has resolved the run with `pipeline.run`): take the week's lock,
+then remove the week's temporary outputs and the result folders no partition points at (earlier executions
+that failed or were replaced). Under the lock no other run of the week can publish while this reads the catalog.
+"""
 from __future__ import annotations
 
 import datetime as dt
@@ -8,11 +9,19 @@ import logging
 
 from pipeline.keys import can_retire, work_prefix
 from pipeline.ports import Services
+from pipeline.run import Run
 from pipeline.tables import table
+from pipeline.week_lock import acquire_week
 
 logger = logging.getLogger(__name__)
 
 RESULT_TABLES = ("predictions", "model_metrics")
+
+
+def cleanup(services: Services, run: Run) -> int:
+    """Take the week for this execution, then clean it; return how many files went."""
+    acquire_week(services.storage, run, dt.timedelta(hours=services.settings.week_lock_stale_hours))
+    return clean_week(services, run.run_date)
 
 
 def clean_week(services: Services, run_date: dt.date) -> int:

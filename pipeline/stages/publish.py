@@ -1,7 +1,8 @@
-"""Publish (Lambda): check inference wrote every customer, write the metrics row, then swap the partitions.
+"""Publish (Lambda): check inference wrote every customer, write the metrics row, then re-point the week's
+partitions of both tables at this execution's folders in one catalog write, and give the week back.
 
-Publishing only re-points catalog partitions; the folders they pointed at before are left for the next
-Cleanup of that week, so queries already reading them finish, and a failed swap can be undone.
+The folders the partitions pointed at before are left for the next Cleanup of that week, so queries already
+reading them finish.
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from pipeline.ports import Services
 from pipeline.run import Run
 from pipeline.storage import parquet_row_count, write_parquet
 from pipeline.tables import table
+from pipeline.week_lock import release_week
 
 logger = logging.getLogger(__name__)
 
@@ -32,8 +34,11 @@ def publish(services: Services, run: Run, expected_rows: int) -> dict:
     metrics_prefix = attempt_prefix("model_metrics", run_date, execution_name)
     _write_metrics_row(services, metrics_prefix, {**metrics, "rows_scored": scored,
                                                   "execution_name": execution_name})
-    _swap_partitions(services, run_date, {"predictions": predictions_prefix, "model_metrics": metrics_prefix})
+    services.catalog.publish_partitions(run_date.isoformat(), {
+        table("predictions"): services.storage.uri(predictions_prefix),
+        table("model_metrics"): services.storage.uri(metrics_prefix)})
     services.storage.delete_prefix(work_prefix(run_date))
+    release_week(services.storage, run)
     logger.info("published %d predictions and the metrics row for run_date %s", scored, run_date)
     return {"rows_published": scored, "predictions_location": services.storage.uri(predictions_prefix),
             "auc": metrics["auc"], "bayes_auc": metrics["bayes_auc"]}
@@ -44,21 +49,3 @@ def _write_metrics_row(services: Services, prefix: str, row: dict) -> None:
     values = {**row, "validation_week": dt.date.fromisoformat(row["validation_week"])}
     record = pa.Table.from_pylist([{name: values.get(name) for name in schema.names}], schema=schema)
     write_parquet(services.storage, f"{prefix}part-0.parquet", record)
-
-
-def _swap_partitions(services: Services, run_date: dt.date, prefixes: dict[str, str]) -> None:
-    """Point each table's partition at this run's folder; if one swap fails, put back the ones already done."""
-    value = run_date.isoformat()
-    swapped: list[tuple[str, str | None]] = []
-    try:
-        for table_name, prefix in prefixes.items():
-            definition = table(table_name)
-            swapped.append((table_name, services.catalog.partitions(definition).get(value)))
-            services.catalog.put_partition(definition, value, services.storage.uri(prefix))
-    except Exception:
-        for table_name, previous in swapped:
-            if previous:
-                services.catalog.put_partition(table(table_name), value, previous)
-            else:
-                services.catalog.drop_partition(table(table_name), value)
-        raise

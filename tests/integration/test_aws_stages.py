@@ -19,7 +19,7 @@ from pipeline.keys import attempt_prefix
 from pipeline.model_store import ModelStore, StoredModel
 from pipeline.storage import write_parquet
 from pipeline.tables import table
-from tests.integration.conftest import BUCKET
+from tests.conftest import BUCKET
 from tools.cli import main
 
 WEEK = dt.date(2026, 3, 2)

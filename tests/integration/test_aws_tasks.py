@@ -11,7 +11,7 @@ from pipeline.stages.prepare_data import prepare_data
 from pipeline.stages.training import train
 from pipeline.storage import parquet_row_count
 from tests.conftest import PANEL_CUSTOMERS
-from tests.integration.conftest import BUCKET
+from tests.conftest import BUCKET
 
 
 class NotGranted:

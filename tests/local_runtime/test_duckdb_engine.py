@@ -1,8 +1,12 @@
 """DuckDB standing in for Athena: the shipped Athena SQL, translated, over the catalog's partitions."""
+import shutil
+
 import pytest
 
 from local_runtime.duckdb_engine import to_duckdb
+from local_runtime.services import install_local_host
 from pipeline.errors import QueryError
+from pipeline.tables import table
 from tests.conftest import land_weeks
 
 
@@ -37,3 +41,22 @@ def test_unload_writes_parquet_by_partition_and_counts_rows(services):
 def test_a_bad_query_is_one_query_error(services):
     with pytest.raises(QueryError, match="query failed: .*nope"):
         services.sql.query("SELECT * FROM engagement.nope")
+
+
+def test_a_data_directory_with_quotes_and_spaces_works(tmp_path, monkeypatch):
+    monkeypatch.setenv("PIPELINE_HOME", str(tmp_path / "it's a \"home\" ü"))
+    services = install_local_host()
+    land_weeks(services, {"a": [1], "b": [2]})
+    assert services.sql.unload("SELECT customer_id FROM engagement.snapshots", "work/quoted/") == 2
+    assert services.sql.query("SELECT count(*) FROM engagement.snapshots").column(0)[0].as_py() == 2
+
+
+def test_a_copied_data_directory_reads_its_own_files(services, home, tmp_path, monkeypatch):
+    land_weeks(services, {"a": [1], "b": [2]})
+    copy = tmp_path / "copy"
+    shutil.copytree(home, copy)
+    shutil.rmtree(home)
+    monkeypatch.setenv("PIPELINE_HOME", str(copy))
+    moved = install_local_host()
+    assert moved.sql.query("SELECT count(*) FROM engagement.snapshots").column(0)[0].as_py() == 2
+    assert all(location.startswith(str(copy)) for location in moved.catalog.partitions(table("snapshots")).values())

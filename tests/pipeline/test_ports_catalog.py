@@ -11,7 +11,7 @@ from tests.integration.glue_tables import create_glue_tables
 @pytest.fixture(params=["local", "glue"])
 def catalog(request, tmp_path):
     if request.param == "local":
-        return LocalCatalog(tmp_path / "catalog.json")
+        return LocalCatalog(tmp_path / "catalog.json", tmp_path / "warehouse")
     request.getfixturevalue("mocked_aws")
     create_glue_tables(boto3.client("glue"), "s3://churn")
     return GlueCatalog(boto3.client("glue"))

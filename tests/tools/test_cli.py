@@ -3,8 +3,10 @@ import json
 
 import pytest
 
-from tools.cli import main
+import tools.cli
+from lambdas.cleanup.app import handler as cleanup
 from pipeline.tables import table
+from tools.cli import main
 
 
 def test_generate_if_missing_keeps_the_same_panel(services, capsys):
@@ -64,3 +66,16 @@ def test_a_query_error_is_reported_without_a_traceback(services, capsys):
 def test_bad_arguments_are_refused(argv, services, capsys):
     assert main(argv) == 2
     assert "Invalid value" in capsys.readouterr().err
+
+
+def test_an_interrupted_run_is_recorded_and_gives_its_week_back(panel, monkeypatch, capsys):
+    def interrupted(execution_input, *, execution_name, on_event):
+        cleanup({"input": execution_input, "execution_name": execution_name})  # Cleanup took the week
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(tools.cli, "execute_locally", interrupted)
+    assert main(["run"]) == 130
+    assert "run interrupted" in capsys.readouterr().err
+    assert not panel.storage.list_keys("locks/")
+    assert main(["runs"]) == 0
+    assert "INTERRUPTED" in capsys.readouterr().out

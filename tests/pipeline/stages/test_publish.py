@@ -36,6 +36,24 @@ def scored(services, execution: str, rows: int = 2) -> None:
                   predictions)
 
 
+def run(execution: str) -> Run:
+    return Run(run_date=WEEK, churn_horizon_weeks=4, model_version="v1", execution_name=execution)
+
+
+def store_model(services) -> None:
+    model = StoredModel("v1", b"model", FeatureSpec(numeric=["sessions_7d"], categories={}), {}, METRICS)
+    ModelStore(services.storage).save(model, pa.table({"customer_id": ["a"], "churned": [1],
+                                                       "churn_probability": [0.5]}))
+
+
+def scored(services, execution: str, rows: int = 2) -> None:
+    predictions = pa.table({"customer_id": [f"c{i}" for i in range(rows)], "churn_probability": [0.1] * rows,
+                            "risk_band": ["low"] * rows, "model_version": ["v1"] * rows,
+                            "snapshot_date": [WEEK] * rows}, schema=table("predictions").arrow_schema())
+    write_parquet(services.storage, f"{attempt_prefix('predictions', WEEK, execution)}shard-00000.parquet",
+                  predictions)
+
+
 class FailingMetricsCatalog:
     """The catalog, except that swapping the model_metrics partition fails (a throttled Glue call)."""
 
@@ -74,15 +92,53 @@ def test_publish_refuses_a_partial_inference_and_publishes_nothing(services):
     assert published(services) == {"predictions": {}, "model_metrics": {}}
 
 
-def test_a_failed_swap_puts_the_previous_results_back(services):
+class Killed(BaseException):
+    """The process dying mid-call: nothing after it runs, not even an `except Exception`."""
+
+
+class DiesAfter:
+    """Storage or catalog that lets `calls` go through, then kills the process on the next write-like call."""
+
+    WRITES = {"write_bytes", "create_exclusive", "delete_prefix", "put_partition", "publish_partitions",
+              "drop_partition"}
+
+    def __init__(self, target, budget: list[int]):
+        self.target, self.budget = target, budget
+
+    def __getattr__(self, name):
+        attribute = getattr(self.target, name)
+        if name not in self.WRITES:
+            return attribute
+
+        def call(*args, **kwargs):
+            if self.budget[0] == 0:
+                raise Killed(name)
+            self.budget[0] -= 1
+            return attribute(*args, **kwargs)
+        return call
+
+
+def test_a_publish_killed_at_any_step_leaves_the_old_week_or_the_new_one_never_a_mix(services):
     store_model(services)
     scored(services, "first")
     publish(services, run("first"), expected_rows=2)
-    before = published(services)
-    scored(services, "second")
-    failing = type(services)(services.settings, services.storage, FailingMetricsCatalog(services.catalog),
-                             services.sql)
-    with pytest.raises(RuntimeError, match="ThrottlingException"):
-        publish(failing, run("second"), expected_rows=2)
-    assert published(services) == before
-    assert services.sql.query("SELECT count(*) FROM engagement.predictions").column(0)[0].as_py() == 2
+    old = published(services)
+    outcomes = set()
+    for budget in range(20):
+        scored(services, "second")
+        remaining = [budget]
+        dying = type(services)(services.settings, DiesAfter(services.storage, remaining),
+                               DiesAfter(services.catalog, remaining), services.sql)
+        try:
+            publish(dying, run("second"), expected_rows=2)
+        except Killed:
+            pass
+        now = published(services)
+        executions = {location.rsplit("execution=", 1)[1] for week in now.values() for location in week.values()}
+        assert len(executions) == 1, f"killed after {budget} writes: {now}"  # both tables on one execution
+        outcomes |= executions
+        if remaining[0] > 0:  # publish finished before its budget ran out: every step was tried
+            break
+        for name, locations in old.items():  # back to the old week for the next try
+            services.catalog.put_partition(table(name), WEEK.isoformat(), locations[WEEK.isoformat()])
+    assert outcomes == {"first/", "second/"}

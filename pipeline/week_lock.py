@@ -1,0 +1,88 @@
+"""One run per week at a time: a lock object per run_date, created only if absent (a conditional S3 write on AWS,
+an exclusive file locally), taken by Cleanup and given back by Publish or RecordFailure.
+
+A second execution of a running week is refused at once, naming the execution that holds it. A lock whose holder
+is gone (a process on this machine that no longer runs, or older than any run lasts) is taken over.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import socket
+from pathlib import Path
+
+from pipeline.errors import PipelineError
+from pipeline.keys import LOCKS_PREFIX, week_lock_key
+from pipeline.ports import Storage
+from pipeline.run import Run
+from pipeline.storage import read_json
+
+logger = logging.getLogger(__name__)
+BOOT_ID = Path("/proc/sys/kernel/random/boot_id")
+
+
+class WeekLockedError(PipelineError):
+    """Another execution is running this week."""
+
+
+def machine_id() -> str:
+    """This machine's boot: a Lambda sandbox or Fargate task has one of its own, so a pid is only compared with
+    the pids of the machine that wrote it."""
+    return BOOT_ID.read_text().strip() if BOOT_ID.exists() else socket.gethostname()
+
+
+def acquire_week(storage: Storage, run: Run, stale_after: dt.timedelta) -> None:
+    key = week_lock_key(run.run_date)
+    now = dt.datetime.now(dt.timezone.utc)
+    holder = {"execution_name": run.execution_name, "acquired_at": now.isoformat(timespec="seconds"),
+              "machine": machine_id(), "pid": os.getpid()}
+    if storage.create_exclusive(key, json.dumps(holder).encode()):
+        return
+    current = read_json(storage, key)
+    if current["execution_name"] == run.execution_name:
+        return  # this execution again (a retried Cleanup, a redrive): it holds the week already
+    if not _is_stale(current, now, stale_after):
+        raise WeekLockedError(
+            f"run_date {run.run_date} is being run by execution {current['execution_name']} (since "
+            f"{current['acquired_at']}); start this week again once it has ended. If it died without a trace, "
+            f"delete {storage.uri(key)}")
+    logger.warning("taking over the lock of run_date %s from execution %s, which is gone", run.run_date,
+                   current["execution_name"], extra={"stale_lock": current})
+    storage.delete_prefix(key)
+    if not storage.create_exclusive(key, json.dumps(holder).encode()):
+        raise WeekLockedError(f"run_date {run.run_date} was just taken by another execution: "
+                              f"{read_json(storage, key)['execution_name']}")
+
+
+def release_week(storage: Storage, run: Run) -> None:
+    _release(storage, week_lock_key(run.run_date), run.execution_name)
+
+
+def release_weeks_held_by(storage: Storage, execution_name: str) -> list[str]:
+    """Give back every week this execution holds (it failed or was interrupted, wherever it was)."""
+    return [key for key in storage.list_keys(LOCKS_PREFIX) if _release(storage, key, execution_name)]
+
+
+def _release(storage: Storage, key: str, execution_name: str) -> bool:
+    if not storage.exists(key) or read_json(storage, key)["execution_name"] != execution_name:
+        return False  # not ours: never release another execution's week
+    storage.delete_prefix(key)
+    return True
+
+
+def _is_stale(holder: dict, now: dt.datetime, stale_after: dt.timedelta) -> bool:
+    if now - dt.datetime.fromisoformat(holder["acquired_at"]) > stale_after:
+        return True
+    return holder.get("machine") == machine_id() and not _pid_alive(holder["pid"])
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # alive, another user's
+    return True
