@@ -15,6 +15,7 @@ from pipeline.ports import Services
 from pipeline.storage import write_parquet
 from pipeline.tables import table
 from pipeline.validate import read_snapshot_file, validate_snapshot
+from pipeline.week_checks import compare_with_previous_week
 
 logger = logging.getLogger(__name__)
 
@@ -33,8 +34,10 @@ def land_snapshot(services: Services, snapshot: pa.Table, snapshot_date: dt.date
 
 
 def ingest_file(services: Services, path: Path, snapshot_date: dt.date) -> tuple[int, str, list[str]]:
-    """Validate a user's weekly CSV/Parquet against the contract and land it; return (rows, location, notes)."""
+    """Validate a user's weekly CSV/Parquet against the contract and the week before, and land it; return (rows,
+    location, notes)."""
     snapshot, notes = validate_snapshot(read_snapshot_file(path), str(path))
+    notes += compare_with_previous_week(services, snapshot, snapshot_date, str(path))
     location = land_snapshot(services, snapshot, snapshot_date)
     logger.info("landed %d rows of %s for snapshot %s at %s", snapshot.num_rows, path, snapshot_date, location)
     return snapshot.num_rows, location, notes

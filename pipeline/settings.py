@@ -5,6 +5,8 @@ ATHENA_WORKGROUP          Athena workgroup (default: primary)
 CHURN_HORIZON_WEEKS       weeks without activity that define churn (default 4)
 INFERENCE_ROWS_PER_SHARD  customers per inference shard (default 50000)
 WEEK_LOCK_STALE_HOURS     a week's lock older than this belongs to a dead run (default 24; longer than any run)
+WEEKLY_SHRINK_LIMIT       a week with fewer customers than this share of the week before is refused (default 0.5)
+WEEKLY_GROWTH_LIMIT       a week with more customers than this multiple of the week before is refused (default 2)
 """
 from __future__ import annotations
 
@@ -19,6 +21,9 @@ DATABASE = "engagement"
 DEFAULT_CHURN_HORIZON_WEEKS = 4
 DEFAULT_ROWS_PER_SHARD = 50_000
 DEFAULT_WEEK_LOCK_STALE_HOURS = 24
+# A truncated extract would mark the missing customers as churned; a duplicated or mixed-up one scores strangers.
+DEFAULT_WEEKLY_SHRINK_LIMIT = 0.5
+DEFAULT_WEEKLY_GROWTH_LIMIT = 2.0
 
 
 @dataclass(frozen=True)
@@ -28,6 +33,8 @@ class Settings:
     churn_horizon_weeks: int = DEFAULT_CHURN_HORIZON_WEEKS
     rows_per_shard: int = DEFAULT_ROWS_PER_SHARD
     week_lock_stale_hours: int = DEFAULT_WEEK_LOCK_STALE_HOURS
+    weekly_shrink_limit: float = DEFAULT_WEEKLY_SHRINK_LIMIT
+    weekly_growth_limit: float = DEFAULT_WEEKLY_GROWTH_LIMIT
 
 
 def positive_int(value: object) -> int | None:
@@ -44,6 +51,18 @@ def _positive_setting(env: dict[str, str], name: str, default: int) -> int:
     return int(value)
 
 
+def _ratio_setting(env: dict[str, str], name: str, default: float, *, above_one: bool) -> float:
+    value = env.get(name, str(default))
+    try:
+        ratio = float(value)
+    except ValueError:
+        ratio = float("nan")
+    if not (ratio > 1 if above_one else 0 < ratio < 1):
+        bounds = "a number above 1" if above_one else "a number between 0 and 1"
+        raise ConfigError(f"{name} must be {bounds}, got {value!r}")
+    return ratio
+
+
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
     env = os.environ if environ is None else environ
     return Settings(
@@ -52,4 +71,6 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         churn_horizon_weeks=_positive_setting(env, "CHURN_HORIZON_WEEKS", DEFAULT_CHURN_HORIZON_WEEKS),
         rows_per_shard=_positive_setting(env, "INFERENCE_ROWS_PER_SHARD", DEFAULT_ROWS_PER_SHARD),
         week_lock_stale_hours=_positive_setting(env, "WEEK_LOCK_STALE_HOURS", DEFAULT_WEEK_LOCK_STALE_HOURS),
+        weekly_shrink_limit=_ratio_setting(env, "WEEKLY_SHRINK_LIMIT", DEFAULT_WEEKLY_SHRINK_LIMIT, above_one=False),
+        weekly_growth_limit=_ratio_setting(env, "WEEKLY_GROWTH_LIMIT", DEFAULT_WEEKLY_GROWTH_LIMIT, above_one=True),
     )

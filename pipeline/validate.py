@@ -29,9 +29,16 @@ FLOAT_EXACT_LIMIT = 2.0 ** 53  # beyond this a float no longer holds every integ
 PLAIN_INTEGER = re.compile(r"\s*[+-]?\d+\s*")
 
 
+# What CSV exports write for "no value" in a number, date or flag column. Text columns keep these words as text:
+# "NA" is Namibia's country code, and "None" may be a plan; there only an empty field is null.
+NULL_WORDS = {"#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN", "<NA>", "N/A",
+              "NA", "NULL", "NaN", "None", "n/a", "nan", "null"}
+
+
 def _read_csv(path: Path) -> pd.DataFrame:
-    """Read as text so that every value is checked by the contract, not guessed by the reader."""
-    return pd.read_csv(path, dtype=str, keep_default_na=True)
+    """Read as text so that every value is checked by the contract, not guessed by the reader; only an empty
+    field is null here (the contract decides per column what else means null)."""
+    return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
 
 
 READERS = {".csv": ("CSV", _read_csv), ".parquet": ("Parquet", pd.read_parquet), ".pq": ("Parquet", pd.read_parquet)}
@@ -88,12 +95,24 @@ def _is_number_dtype(raw: pd.Series) -> bool:
 
 
 def _to_strings(raw: pd.Series) -> tuple[pd.Series, dict[str, pd.Series]]:
+    """Text, trimmed: "c42 " and "c42" are one customer, "US " and "US" one country."""
     if raw.dtype != object:
-        return raw.astype("string"), {}
+        return _trimmed(raw.astype("string")), {}
     # Parquet list/struct/binary columns arrive as arrays, dicts and bytes: not text.
     scalar = raw.map(lambda value: pd.api.types.is_scalar(value) and not isinstance(value, bytes))
     bad = raw.notna() & ~scalar.astype(bool)
-    return raw.where(~bad).astype("string"), {"must be of type string": bad}
+    return _trimmed(raw.where(~bad).astype("string")), {"must be of type string": bad}
+
+
+def _trimmed(text: pd.Series) -> pd.Series:
+    stripped = text.str.strip()
+    return stripped.where(stripped != "")  # blank is no value
+
+
+def _null_words_to_null(raw: pd.Series) -> pd.Series:
+    if raw.dtype != object and not _is_text_dtype(raw):
+        return raw
+    return raw.where(~raw.isin(NULL_WORDS))
 
 
 def _numbers(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -203,12 +222,13 @@ def _convert(raw: pd.Series, column: Column) -> tuple[pd.Series, dict[str, pd.Se
 
 def _check_key(frame: pd.DataFrame, source: str) -> list[str]:
     ids = frame[KEY_COLUMN]
-    # Compared as the text that lands (1 and "1" are the same key); text is hashable where Arrow lists are not.
-    keys = ids.astype("string")
+    # Compared as the trimmed text that lands (1, "1" and " 1" are one key); text is hashable where Arrow lists
+    # are not.
+    keys = ids.astype("string").str.strip()
     problems = [
-        _violation(source, KEY_COLUMN, "must not be empty", ids.isna() | (keys.str.strip() == ""), ids),
-        _violation(source, KEY_COLUMN, "must be unique within a snapshot",
-                   ids.notna() & keys.duplicated(keep=False), ids),
+        _violation(source, KEY_COLUMN, "must not be empty", ids.isna() | (keys == ""), ids),
+        _violation(source, KEY_COLUMN, "must be unique within a snapshot (after trimming spaces)",
+                   ids.notna() & (keys != "") & keys.duplicated(keep=False), ids),
     ]
     return [problem for problem in problems if problem]
 
@@ -232,7 +252,7 @@ def validate_snapshot(frame: pd.DataFrame, source: str) -> tuple[pa.Table, list[
     conformed: dict[str, pd.Series] = {}
     for name in frame.columns.intersection(list(COLUMNS_BY_NAME)):
         column = COLUMNS_BY_NAME[name]
-        raw = frame[name]
+        raw = frame[name] if column.type == "string" else _null_words_to_null(frame[name])
         values, broken = _convert(raw, column)
         problems.extend(_violation(source, name, rule, bad, raw) for rule, bad in broken.items())
         if column.required:

@@ -10,11 +10,11 @@ from pipeline.errors import DataQualityError
 from pipeline.keys import scoring_prefix, training_prefix
 from pipeline.ports import Services
 from pipeline.run import Run
+from pipeline.settings import Settings
 
 logger = logging.getLogger(__name__)
 WEEK = dt.timedelta(days=7)
 MAX_SHARDS = 100  # Athena's UNLOAD writes at most 100 partitions per query
-MIN_WEEK_OVER_WEEK_RATIO = 0.5
 
 
 def check_snapshot_weeks(services: Services, run_date: dt.date, churn_horizon_weeks: int) -> list[dict]:
@@ -32,7 +32,7 @@ def check_snapshot_weeks(services: Services, run_date: dt.date, churn_horizon_we
             "weekly snapshots must be 7 days apart; "
             + (f"missing weeks: {', '.join(map(str, missing))}" if missing else "")
             + (f" off-cycle weeks: {', '.join(map(str, odd))}" if odd else ""))
-    _check_week_sizes(weeks)
+    _check_week_sizes(weeks, services.settings)
     needed = 2 * churn_horizon_weeks + 1
     if len(dates) < needed:
         raise DataQualityError(
@@ -43,19 +43,27 @@ def check_snapshot_weeks(services: Services, run_date: dt.date, churn_horizon_we
     return weeks
 
 
-def _check_week_sizes(weeks: list[dict]) -> None:
-    """Catch a truncated or duplicated extract before it turns into labels: a week that shrank by more than
-    half would mark the missing customers as churned in every earlier week's labels."""
+def _check_week_sizes(weeks: list[dict], settings: Settings) -> None:
+    """Catch a truncated, duplicated or mixed-up extract before it turns into labels: a week that shrank would mark
+    the missing customers as churned in every earlier week's labels; one that jumped scores customers who are not
+    this product's."""
     for week in weeks:
         if week["customers"] != week["distinct_customers"]:
             duplicates = week["customers"] - week["distinct_customers"]
             raise DataQualityError(f"snapshot {week['snapshot_date']}: {duplicates} duplicate customer_id row(s)")
     for earlier, later in zip(weeks, weeks[1:]):
-        if later["customers"] < MIN_WEEK_OVER_WEEK_RATIO * earlier["customers"]:
+        ratio = later["customers"] / earlier["customers"]
+        if ratio < settings.weekly_shrink_limit:
             raise DataQualityError(
                 f"snapshot {later['snapshot_date']} has {later['customers']:,} customers, less than "
-                f"{MIN_WEEK_OVER_WEEK_RATIO:.0%} of the week before ({earlier['customers']:,}); is the extract "
-                "truncated? Re-ingest the week")
+                f"{settings.weekly_shrink_limit:.0%} of the week before ({earlier['customers']:,}); is the extract "
+                "truncated? Re-ingest the week (or set WEEKLY_SHRINK_LIMIT if the drop is real)")
+        if ratio > settings.weekly_growth_limit:
+            raise DataQualityError(
+                f"snapshot {later['snapshot_date']} has {later['customers']:,} customers, more than "
+                f"{settings.weekly_growth_limit:g} times the week before ({earlier['customers']:,}); is it another "
+                "extract, or several weeks at once? Re-ingest the week (or set WEEKLY_GROWTH_LIMIT if the growth "
+                "is real)")
 
 
 def shard_count_for(rows: int, rows_per_shard: int) -> int:

@@ -26,3 +26,10 @@ def test_a_bad_number_names_the_variable(name, value):
 
 def test_positive_int_refuses_booleans_and_fractions():
     assert [positive_int(value) for value in (1, "7", True, 0, "2.0", None)] == [1, 7, None, None, None, None]
+
+
+@pytest.mark.parametrize("name, value", [("WEEKLY_SHRINK_LIMIT", "1.5"), ("WEEKLY_SHRINK_LIMIT", "0"),
+                                         ("WEEKLY_GROWTH_LIMIT", "0.9"), ("WEEKLY_GROWTH_LIMIT", "lots")])
+def test_week_size_limits_must_make_sense(name, value):
+    with pytest.raises(ConfigError, match=f"{name} must be a number"):
+        load_settings({name: value})

@@ -37,7 +37,8 @@ def test_every_broken_rule_is_reported_with_counts_and_examples():
     with pytest.raises(ContractError) as caught:
         validate_snapshot(frame, "bad.csv")
     message = str(caught.value)
-    assert "bad.csv: column 'customer_id': must be unique within a snapshot: 2 row(s), e.g. 'a'" in message
+    assert ("bad.csv: column 'customer_id': must be unique within a snapshot (after trimming spaces): 2 row(s), "
+            "e.g. 'a'") in message
     assert "bad.csv: column 'customer_id': must not be empty: 1 row(s)" in message
     assert "bad.csv: column 'sessions_7d': must be of type bigint: 1 row(s), e.g. 'x'" in message
     assert "bad.csv: column 'sessions_7d': must be >= 0: 1 row(s), e.g. '-2'" in message
@@ -243,3 +244,31 @@ def test_duplicate_column_names_are_named():
     frame = pd.DataFrame([["a", 1, 2]], columns=["customer_id", "sessions_7d", "sessions_7d"])
     with pytest.raises(ContractError, match=r"week\.parquet: column\(s\) appear more than once: sessions_7d"):
         validate_snapshot(frame, "week.parquet")
+
+
+def write_text(tmp_path, text: str):
+    path = tmp_path / "week.csv"
+    path.write_text(text)
+    return path
+
+
+def test_ids_and_text_are_trimmed_so_a_trailing_space_is_the_same_customer(tmp_path):
+    table, _ = validate_snapshot(read_snapshot_file(write_text(tmp_path, "customer_id,sessions_7d,country\n"
+                                                                           " c1 ,1, US \nc2,0,\n")), "week.csv")
+    assert table.column("customer_id").to_pylist() == ["c1", "c2"]
+    assert table.column("country").to_pylist() == ["US", None]
+
+
+def test_an_id_that_repeats_once_trimmed_is_refused(tmp_path):
+    with pytest.raises(ContractError, match="must be unique within a snapshot .*2 row"):
+        validate_snapshot(read_snapshot_file(write_text(tmp_path, "customer_id,sessions_7d\nc1,1\nc1 ,2\n")), "w")
+
+
+def test_na_is_a_country_in_text_and_no_value_in_numbers(tmp_path):
+    csv = "customer_id,sessions_7d,country,plan,minutes_7d,email_opt_in\nNA,1,NA,None,NA,null\nc2,2,DE,,N/A,true\n"
+    table, _ = validate_snapshot(read_snapshot_file(write_text(tmp_path, csv)), "week.csv")
+    assert table.column("customer_id").to_pylist() == ["NA", "c2"]
+    assert table.column("country").to_pylist() == ["NA", "DE"]  # Namibia
+    assert table.column("plan").to_pylist() == ["None", None]
+    assert table.column("minutes_7d").to_pylist() == [None, None]
+    assert table.column("email_opt_in").to_pylist() == [None, True]

@@ -51,3 +51,18 @@ def test_prepare_data_writes_both_sets_and_lists_the_shards(services, monkeypatc
     prepared = prepare_data(local_services(), run)
     assert prepared["training_rows"] == 40 * 4 and prepared["scoring_rows"] == 40
     assert prepared["shard_count"] == 3 and prepared["shards"] == [0, 1, 2]
+
+
+def test_a_week_that_jumps_is_refused_and_the_limits_are_settings(services, monkeypatch):
+    land_weeks(services, {f"c{i}": [1, 1] if i < 10 else [None, 1] for i in range(40)})  # 10 customers, then 40
+    with pytest.raises(DataQualityError, match="has 40 customers, more than 2 times the week before \\(10\\)"):
+        check_snapshot_weeks(services, week(2), churn_horizon_weeks=1)
+    monkeypatch.setenv("WEEKLY_GROWTH_LIMIT", "5")
+    with pytest.raises(DataQualityError, match="needs at least 3"):  # the size passes; too few weeks remain
+        check_snapshot_weeks(local_services(), week(2), churn_horizon_weeks=1)
+
+
+def test_a_week_that_shrinks_is_refused(services):
+    land_weeks(services, {f"c{i}": [1, 1] if i < 10 else [1, None] for i in range(40)})
+    with pytest.raises(DataQualityError, match="has 10 customers, less than 50% of the week before \\(40\\)"):
+        check_snapshot_weeks(services, week(2), churn_horizon_weeks=1)
