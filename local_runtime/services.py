@@ -11,6 +11,7 @@ from pathlib import Path
 from local_runtime.duckdb_engine import DuckDbEngine
 from local_runtime.folder_storage import FolderStorage
 from local_runtime.local_catalog import LocalCatalog
+from pipeline.errors import ConfigError
 from pipeline.ports import Services
 from pipeline.services import install_host
 from pipeline.settings import REPO_ROOT, load_settings
@@ -28,7 +29,18 @@ def local_services() -> Services:
     return Services(load_settings(), storage, catalog, DuckDbEngine(catalog, storage))
 
 
+def check_data_directory(home: Path) -> None:
+    """A data directory that cannot hold the warehouse is said once, up front, rather than as a failed write later."""
+    if home.exists() and not home.is_dir():
+        raise ConfigError(f"PIPELINE_HOME={home} is a file, not a directory: point it at a folder")
+    existing = next(folder for folder in (home, *home.parents) if folder.exists())
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ConfigError(f"PIPELINE_HOME={home} is not writable ({existing} is read-only for this user): "
+                          "point it at a folder you can write")
+
+
 def install_local_host() -> Services:
     """Make this process's handlers and entrypoints use the local stand-ins; return them."""
+    check_data_directory(local_home())
     install_host(local_services)
     return local_services()

@@ -23,3 +23,7 @@ class QueryError(PipelineError):
 
 class EventError(PipelineError):
     """A Lambda event, container environment or execution input is malformed (names every bad field)."""
+
+
+class ModelStoreError(PipelineError):
+    """A model version is missing, unfinished or damaged in the model store (names the file)."""

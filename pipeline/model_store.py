@@ -7,10 +7,11 @@ exist is complete, so a training task killed half-way never leaves a model that 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable, TypeVar
 
 import pyarrow as pa
 
-from pipeline.errors import PipelineError
+from pipeline.errors import ModelStoreError
 from pipeline.features import FeatureSpec
 from pipeline.keys import model_prefix
 from pipeline.ports import Storage
@@ -21,6 +22,7 @@ FEATURES_FILE = "features.json"
 PARAMS_FILE = "params.json"
 VALIDATION_FILE = "validation.parquet"
 METRICS_FILE = "metrics.json"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -46,14 +48,27 @@ class ModelStore:
 
     def metrics(self, version: str) -> dict:
         self._require_complete(version)
-        return read_json(self.storage, f"{model_prefix(version)}{METRICS_FILE}")
+        return self._read(version, METRICS_FILE, lambda key: read_json(self.storage, key))
 
     def load(self, version: str) -> StoredModel:
-        prefix = model_prefix(version)
         metrics = self.metrics(version)
-        return StoredModel(version=version, model=self.storage.read_bytes(f"{prefix}{MODEL_FILE}"),
-                           features=FeatureSpec.from_dict(read_json(self.storage, f"{prefix}{FEATURES_FILE}")),
-                           params=read_json(self.storage, f"{prefix}{PARAMS_FILE}"), metrics=metrics)
+        return StoredModel(
+            version=version, model=self._read(version, MODEL_FILE, self.storage.read_bytes),
+            features=self._read(version, FEATURES_FILE,
+                                lambda key: FeatureSpec.from_dict(read_json(self.storage, key))),
+            params=self._read(version, PARAMS_FILE, lambda key: read_json(self.storage, key)), metrics=metrics)
+
+    def damaged(self, version: str, file: str, reason: object) -> ModelStoreError:
+        return ModelStoreError(f"model version {version}: {self.storage.uri(model_prefix(version) + file)} is "
+                               f"damaged ({reason}); run the week again to train a new model")
+
+    def _read(self, version: str, file: str, reader: Callable[[str], T]) -> T:
+        try:
+            return reader(f"{model_prefix(version)}{file}")
+        except FileNotFoundError:
+            raise self.damaged(version, file, "missing") from None
+        except (ValueError, KeyError, TypeError) as error:  # truncated or edited JSON
+            raise self.damaged(version, file, error) from None
 
     def validation_scores(self, version: str) -> pa.Table:
         """customer_id, churned and churn_probability of the validation week, as the evaluation model scored it."""
@@ -62,5 +77,5 @@ class ModelStore:
 
     def _require_complete(self, version: str) -> None:
         if not self.storage.exists(f"{model_prefix(version)}{METRICS_FILE}"):
-            raise PipelineError(f"model version {version} is not in the model store at "
+            raise ModelStoreError(f"model version {version} is not in the model store at "
                                 f"{self.storage.uri(model_prefix(version))} (or its training did not finish)")

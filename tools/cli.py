@@ -248,12 +248,18 @@ def contract(glue: Annotated[bool, typer.Option(help="the Glue table definition 
 
 
 def main(argv: list[str] | None = None) -> int:
-    """The console script: the exit status (0 done, 1 a failed run, 2 bad arguments or a pipeline error)."""
+    """The console script: the exit status (0 done, 1 a failed run, 2 bad arguments or a pipeline error, 130
+    interrupted: typer turns Ctrl-C into that exit, `run` records the run first)."""
     try:
         app(args=argv, prog_name=PROG)
     except SystemExit as exit_:
         return exit_.code if isinstance(exit_.code, int) else int(exit_.code is not None)
     except (PipelineError, FileNotFoundError) as error:
         err_console.print(f"[red]error:[/] {error}", highlight=False)
+        return 2
+    except OSError as error:  # a full disk, a read-only or vanished folder: the machine's fault, not the data's
+        where = f" ({error.filename})" if error.filename else ""
+        err_console.print(f"[red]error:[/] {error.strerror or error}{where}; nothing was published, and what was "
+                          "published before is unchanged", highlight=False)
         return 2
     return 0

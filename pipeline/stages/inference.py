@@ -10,7 +10,7 @@ import xgboost as xgb
 
 from pipeline.features import feature_matrix
 from pipeline.keys import attempt_prefix, shard_prefix
-from pipeline.model_store import ModelStore
+from pipeline.model_store import MODEL_FILE, ModelStore
 from pipeline.ports import Services
 from pipeline.run import Run
 from pipeline.storage import read_parquet, write_parquet
@@ -26,9 +26,13 @@ def risk_band(probability: np.ndarray) -> np.ndarray:
 
 
 def score_shard(services: Services, run: Run, shard: int) -> int:
-    model = ModelStore(services.storage).load(run.model_version)
+    store = ModelStore(services.storage)
+    model = store.load(run.model_version)
     booster = xgb.Booster()
-    booster.load_model(bytearray(model.model))
+    try:
+        booster.load_model(bytearray(model.model))
+    except xgb.core.XGBoostError as error:
+        raise store.damaged(run.model_version, MODEL_FILE, str(error).splitlines()[0]) from None
     rows = read_parquet(services.storage, shard_prefix(run.run_date, shard)).to_pandas()
     matrix = xgb.DMatrix(feature_matrix(rows, model.features), enable_categorical=True)
     probability = booster.predict(matrix, iteration_range=(0, model.metrics["best_iteration"] + 1))

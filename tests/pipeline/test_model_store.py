@@ -1,7 +1,7 @@
 import pyarrow as pa
 import pytest
 
-from pipeline.errors import PipelineError
+from pipeline.errors import ModelStoreError, PipelineError
 from pipeline.features import FeatureSpec
 from pipeline.keys import model_prefix
 from pipeline.model_store import METRICS_FILE, ModelStore, StoredModel
@@ -31,3 +31,18 @@ def test_a_version_without_metrics_is_incomplete_and_refused(services):
 def test_an_unknown_version_names_itself(services):
     with pytest.raises(PipelineError, match="model version nope is not in the model store"):
         ModelStore(services.storage).metrics("nope")
+
+
+@pytest.mark.parametrize("file, damage", [("features.json", b'{"numeric": ['), ("params.json", b"not json"),
+                                          ("model.ubj", None)])
+def test_a_damaged_or_missing_artifact_is_named_with_the_way_out(services, file, damage):
+    store = ModelStore(services.storage)
+    store.save(MODEL, VALIDATION)
+    key = f"{model_prefix(MODEL.version)}{file}"
+    if damage is None:
+        services.storage.delete_prefix(key)
+    else:
+        services.storage.write_bytes(key, damage)
+    with pytest.raises(ModelStoreError, match=f"model version 20260302-abc: .*{file} is damaged .*"
+                                              "run the week again to train a new model"):
+        store.load(MODEL.version)

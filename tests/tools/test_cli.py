@@ -79,3 +79,41 @@ def test_an_interrupted_run_is_recorded_and_gives_its_week_back(panel, monkeypat
     assert not panel.storage.list_keys("locks/")
     assert main(["runs"]) == 0
     assert "INTERRUPTED" in capsys.readouterr().out
+
+
+def published_files(services) -> dict[str, bytes]:
+    return {key: services.storage.read_bytes(key) for key in services.storage.list_keys("")}
+
+
+def test_a_full_disk_is_one_clear_line_and_changes_nothing(services, tmp_path, monkeypatch, capsys):
+    path = tmp_path / "week.csv"
+    path.write_text("customer_id,sessions_7d\na,1\n")
+    assert main(["ingest", str(path), "--snapshot-date", "2026-03-02"]) == 0
+    before = published_files(services)
+
+    def full(self, key, data):
+        raise OSError(28, "No space left on device", self.uri(key))
+
+    monkeypatch.setattr("local_runtime.folder_storage.FolderStorage.write_bytes", full)
+    assert main(["ingest", str(path), "--snapshot-date", "2026-03-09"]) == 2
+    err = capsys.readouterr().err
+    assert "error: No space left on device" in err and "Traceback" not in err
+    monkeypatch.undo()
+    assert published_files(services) == before
+
+
+def test_a_data_directory_that_is_a_file_is_refused_before_anything_runs(tmp_path, monkeypatch, capsys):
+    home = tmp_path / "home"
+    home.write_text("")
+    monkeypatch.setenv("PIPELINE_HOME", str(home))
+    assert main(["runs"]) == 2
+    assert "is a file, not a directory" in capsys.readouterr().err
+
+
+def test_ctrl_c_outside_a_run_is_a_clean_exit(services, monkeypatch, capsys):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(tools.cli, "land_synthetic_panel", interrupted)
+    assert main(["generate", "--customers", "10", "--weeks", "1"]) == 130
+    assert "Traceback" not in capsys.readouterr().err

@@ -4,8 +4,10 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pytest
 import xgboost as xgb
 
+from pipeline.errors import ModelStoreError
 from pipeline.features import feature_matrix, fit_feature_spec
 from pipeline.keys import attempt_prefix, shard_prefix
 from pipeline.model_store import ModelStore, StoredModel
@@ -46,3 +48,10 @@ def test_a_shard_is_scored_into_the_executions_folder(services):
     scores = written.to_pydict()
     assert scores["customer_id"] == ["a", "b", "c"] and set(scores["model_version"]) == {"v1"}
     assert scores["churn_probability"][0] > scores["churn_probability"][1]  # no sessions: the likelier to churn
+
+
+def test_a_damaged_model_file_is_named(services):
+    store_tiny_model(services)
+    services.storage.write_bytes("models/model_version=v1/model.ubj", b"\x00 not a model")
+    with pytest.raises(ModelStoreError, match="model version v1: .*model.ubj is damaged"):
+        score_shard(services, RUN, 0)
