@@ -7,6 +7,7 @@ INFERENCE_ROWS_PER_SHARD  customers per inference shard (default 50000)
 WEEK_LOCK_STALE_HOURS     a week's lock older than this belongs to a dead run (default 24; longer than any run)
 WEEKLY_SHRINK_LIMIT       a week with fewer customers than this share of the week before is refused (default 0.5)
 WEEKLY_GROWTH_LIMIT       a week with more customers than this multiple of the week before is refused (default 2)
+RETENTION_WEEKS           replaced results, work files and unused models older than this are removed (default 8)
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ DEFAULT_WEEK_LOCK_STALE_HOURS = 24
 # A truncated extract would mark the missing customers as churned; a duplicated or mixed-up one scores strangers.
 DEFAULT_WEEKLY_SHRINK_LIMIT = 0.5
 DEFAULT_WEEKLY_GROWTH_LIMIT = 2.0
+DEFAULT_RETENTION_WEEKS = 8
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,7 @@ class Settings:
     week_lock_stale_hours: int = DEFAULT_WEEK_LOCK_STALE_HOURS
     weekly_shrink_limit: float = DEFAULT_WEEKLY_SHRINK_LIMIT
     weekly_growth_limit: float = DEFAULT_WEEKLY_GROWTH_LIMIT
+    retention_weeks: int = DEFAULT_RETENTION_WEEKS
 
 
 def positive_int(value: object) -> int | None:
@@ -73,4 +76,5 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         week_lock_stale_hours=_positive_setting(env, "WEEK_LOCK_STALE_HOURS", DEFAULT_WEEK_LOCK_STALE_HOURS),
         weekly_shrink_limit=_ratio_setting(env, "WEEKLY_SHRINK_LIMIT", DEFAULT_WEEKLY_SHRINK_LIMIT, above_one=False),
         weekly_growth_limit=_ratio_setting(env, "WEEKLY_GROWTH_LIMIT", DEFAULT_WEEKLY_GROWTH_LIMIT, above_one=True),
+        retention_weeks=_positive_setting(env, "RETENTION_WEEKS", DEFAULT_RETENTION_WEEKS),
     )

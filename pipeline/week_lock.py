@@ -56,6 +56,10 @@ def acquire_week(storage: Storage, run: Run, stale_after: dt.timedelta) -> None:
                               f"{read_json(storage, key)['execution_name']}")
 
 
+def is_held(storage: Storage, run_date: dt.date) -> bool:
+    return storage.exists(week_lock_key(run_date))
+
+
 def release_week(storage: Storage, run: Run) -> None:
     _release(storage, week_lock_key(run.run_date), run.execution_name)
 

@@ -1,27 +1,72 @@
 """Cleanup (Lambda, first state, once its handler has resolved the run with `pipeline.run`): take the week's lock,
 then remove the week's temporary outputs and the result folders no partition points at (earlier executions
 that failed or were replaced). Under the lock no other run of the week can publish while this reads the catalog.
+
+Retention: the same leftovers of weeks older than RETENTION_WEEKS that no run holds, and the model versions of
+those weeks that no published result was scored with, go too.
 """
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 
-from pipeline.keys import can_retire, work_prefix
+from pipeline.keys import EXECUTION_FOLDER, can_retire, model_prefix, work_prefix
 from pipeline.ports import Services
-from pipeline.run import Run
+from pipeline.run import Run, model_version_for
 from pipeline.tables import table
-from pipeline.week_lock import acquire_week
+from pipeline.week_lock import acquire_week, is_held
 
 logger = logging.getLogger(__name__)
 
 RESULT_TABLES = ("predictions", "model_metrics")
+RUN_DATE_FOLDER = re.compile(r"run_date=(\d{4}-\d{2}-\d{2})/")
+MODEL_FOLDER = re.compile(r"models/model_version=((\d{8})-[^/]+)/")
 
 
 def cleanup(services: Services, run: Run) -> int:
-    """Take the week for this execution, then clean it; return how many files went."""
+    """Take the week for this execution, then clean it and retire what is past retention; return how many files
+    went."""
     acquire_week(services.storage, run, dt.timedelta(hours=services.settings.week_lock_stale_hours))
-    return clean_week(services, run.run_date)
+    return clean_week(services, run.run_date) + retire_old_outputs(services, run)
+
+
+def retire_old_outputs(services: Services, run: Run) -> int:
+    oldest_kept = run.run_date - dt.timedelta(weeks=services.settings.retention_weeks)
+
+    def retirable(week: dt.date) -> bool:
+        return week < oldest_kept and not is_held(services.storage, week)  # a backfill of it may be running
+
+    removed = sum(clean_week(services, week) for week in _weeks_with_outputs(services) if retirable(week))
+    published = _published_model_versions(services)
+    for version, week in _model_versions(services):
+        if retirable(week) and version not in published:
+            removed += services.storage.delete_prefix(model_prefix(version))
+    logger.info("retention (%d weeks): %d file(s) of weeks before %s removed", services.settings.retention_weeks,
+                removed, oldest_kept)
+    return removed
+
+
+def _weeks_with_outputs(services: Services) -> set[dt.date]:
+    prefixes = ["work/", *(table(name).location for name in RESULT_TABLES)]
+    return {dt.date.fromisoformat(match.group(1)) for prefix in prefixes
+            for key in services.storage.list_keys(prefix) if (match := RUN_DATE_FOLDER.search(key))}
+
+
+def _model_versions(services: Services) -> list[tuple[str, dt.date]]:
+    """Every stored model version with the week it was trained for (the date its name begins with)."""
+    found = {match.groups() for key in services.storage.list_keys("models/") if (match := MODEL_FOLDER.match(key))}
+    return sorted((version, dt.datetime.strptime(day, "%Y%m%d").date()) for version, day in found)
+
+
+def _published_model_versions(services: Services) -> set[str]:
+    """The model version each published week was scored with: its execution's (see pipeline.run)."""
+    versions = set()
+    for value, location in services.catalog.partitions(table("predictions")).items():
+        folder = location.rstrip("/").rsplit("/", 1)[-1]
+        if folder.startswith(EXECUTION_FOLDER):
+            versions.add(model_version_for(dt.date.fromisoformat(value), folder.removeprefix(EXECUTION_FOLDER)))
+    return versions
 
 
 def clean_week(services: Services, run_date: dt.date) -> int:

@@ -1,10 +1,13 @@
 """Cleanup removes the week's leftovers and never what the catalog points at or what a user registered."""
 import datetime as dt
 
+from local_runtime.services import local_services  # settings read again, after RETENTION_WEEKS is set
 from pipeline.keys import attempt_prefix, work_prefix
-from pipeline.stages.cleanup import clean_week
+from pipeline.run import Run, model_version_for
+from pipeline.stages.cleanup import clean_week, cleanup
 from pipeline.storage import write_json
 from pipeline.tables import table
+from pipeline.week_lock import acquire_week
 
 WEEK = dt.date(2026, 3, 2)
 
@@ -29,3 +32,27 @@ def test_cleanup_removes_work_files_and_unpublished_attempts_only(services):
 
 def test_cleanup_of_a_clean_week_removes_nothing(services):
     assert clean_week(services, WEEK) == 0
+
+
+def test_retention_removes_old_leftovers_and_unused_models_never_published_or_held_ones(services, monkeypatch):
+    monkeypatch.setenv("RETENTION_WEEKS", "4")
+    old, held, recent = WEEK - dt.timedelta(weeks=10), WEEK - dt.timedelta(weeks=9), WEEK - dt.timedelta(weeks=2)
+    for week in (old, held, recent):
+        write_json(services.storage, f"{work_prefix(week)}training/part-0.json", {})
+        for execution in ("published", "replaced"):
+            write_json(services.storage, f"{attempt_prefix('predictions', week, execution)}shard-00000.json", {})
+            write_json(services.storage, f"models/model_version={model_version_for(week, execution)}/metrics.json", {})
+        services.catalog.put_partition(table("predictions"), week.isoformat(),
+                                       services.storage.uri(attempt_prefix("predictions", week, "published")))
+    acquire_week(services.storage, Run(run_date=held, churn_horizon_weeks=4, model_version="b", execution_name="b"),
+                 dt.timedelta(hours=24))  # a backfill of that week is running
+
+    run = Run(run_date=WEEK, churn_horizon_weeks=4, model_version="now", execution_name="now")
+    assert cleanup(local_services(), run) == 3  # the old week's work file, replaced folder and unused model
+    kept = services.storage.list_keys("")
+    assert f"{attempt_prefix('predictions', old, 'published')}shard-00000.json" in kept
+    assert f"models/model_version={model_version_for(old, 'published')}/metrics.json" in kept
+    assert not any(key.startswith(f"models/model_version={model_version_for(old, 'replaced')}") for key in kept)
+    for week in (held, recent):  # held by a run, or inside the window: untouched
+        assert f"{attempt_prefix('predictions', week, 'replaced')}shard-00000.json" in kept
+        assert f"models/model_version={model_version_for(week, 'replaced')}/metrics.json" in kept
