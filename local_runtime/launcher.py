@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from local_runtime.asl import StateEvent, TaskFailed, load_state_machine
+from local_runtime.asl import ExecutionFailed, Redrive, StateEvent, TaskFailed, load_state_machine
 from local_runtime.services import install_local_host, local_home
 from pipeline.logs import JsonFormatter
 from pipeline.settings import REPO_ROOT
@@ -31,7 +31,8 @@ LOCAL_ACCOUNT = "arn:aws:{service}:local:000000000000:{resource}"
 LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
 ECS_RUN_TASK_SYNC = "arn:aws:states:::ecs:runTask.sync"
 LAMBDA_FUNCTIONS = {"CleanupFunctionArn": "cleanup", "PrepareDataFunctionArn": "prepare_data",
-                    "PublishFunctionArn": "publish", "RecordFailureFunctionArn": "record_failure"}
+                    "PublishFunctionArn": "publish"}
+EXECUTION_ENDED_HANDLER = "record_failure"  # the template's EventBridge rule calls it when an execution fails
 TASK_FAMILIES = {"TrainingTaskDefinitionArn": "training", "InferenceTaskDefinitionArn": "inference"}
 STDERR_TAIL_LINES = 20
 
@@ -147,15 +148,33 @@ def lambda_log_file(path: Path) -> Iterator[None]:
 
 
 def execute_locally(execution_input: dict, *, execution_name: str | None = None,
-                    on_event: Callable[[StateEvent], None] | None = None, sleep: Callable[[float], None] = time.sleep):
-    """Run the state machine once against the local services; return the ExecutionResult or raise
-    ExecutionFailed."""
+                    on_event: Callable[[StateEvent], None] | None = None,
+                    sleep: Callable[[float], None] | None = None, redrive: Redrive | None = None):
+    """Run the state machine once against the local services (or continue a failed execution, `redrive`);
+    return the ExecutionResult or raise ExecutionFailed. An execution that fails or is interrupted is reported
+    to RecordFailure the way the template's EventBridge rule reports it on AWS."""
     install_local_host()
     machine = load_state_machine(STATE_MACHINE_PATH, local_substitutions())
     execution_name = execution_name or new_execution_name(execution_input.get("run_date"))
     log_dir = local_home() / "logs" / execution_name
     invoker = LocalTaskInvoker(task_environment(local_home()), log_dir)
     with lambda_log_file(log_dir / "lambdas.log"):
-        return machine.execute(execution_input, invoker, execution_name=execution_name, sleep=sleep,
-                               on_event=on_event)
+        try:
+            return machine.execute(execution_input, invoker, execution_name=execution_name,
+                                   sleep=sleep or time.sleep, on_event=on_event, redrive=redrive)
+        except ExecutionFailed as failure:
+            _report_ended(execution_name, execution_input, "FAILED", failure.error, failure.cause)
+            raise
+        except KeyboardInterrupt:
+            _report_ended(execution_name, execution_input, "ABORTED", "Interrupted", "stopped by Ctrl-C or SIGTERM")
+            raise
+
+
+def _report_ended(execution_name: str, execution_input: dict, status: str, error: str, cause: str) -> None:
+    """The "Step Functions Execution Status Change" event, delivered to RecordFailure."""
+    handler = importlib.import_module(f"lambdas.{EXECUTION_ENDED_HANDLER}.app").handler
+    context = LocalLambdaContext(EXECUTION_ENDED_HANDLER, str(uuid.uuid4()), time.monotonic() + 60)
+    handler({"source": "aws.states", "detail-type": "Step Functions Execution Status Change",
+             "detail": {"name": execution_name, "status": status, "input": json.dumps(execution_input),
+                        "error": error, "cause": cause}}, context)
 

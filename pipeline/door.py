@@ -18,6 +18,7 @@ from pydantic import BaseModel
 
 from pipeline import logs
 from pipeline.errors import EventError, PipelineError
+from pipeline.faults import inject_fault
 from pipeline.ports import Services
 from pipeline.run import Run, parse
 from pipeline.services import current_services
@@ -32,8 +33,9 @@ def run_fields(run: Run) -> dict[str, str]:
     return {"run_date": run.run_date.isoformat(), "execution_name": run.execution_name}
 
 
-def lambda_handler(event_model: type[EventT]) -> Callable:
-    """Decorate `work(event, services) -> dict` into a Lambda handler `(event: dict, context) -> dict`."""
+def lambda_handler(event_model: type[EventT], state: str) -> Callable:
+    """Decorate `work(event, services) -> dict` into the Lambda handler `(event: dict, context) -> dict` of the
+    ASL state `state`."""
     def decorate(work: Callable[[EventT, Services], dict]) -> Callable[[dict, object], dict]:
         @functools.wraps(work)
         def handler(event: dict, context: object = None) -> dict:
@@ -41,16 +43,18 @@ def lambda_handler(event_model: type[EventT]) -> Callable:
                 logs.configure_json_logging()
             function = getattr(context, "function_name", work.__module__)
             with logs.bound_fields(function=function, request_id=getattr(context, "aws_request_id", None)):
-                return _call_logged(function, lambda: _handle(event_model, work, event, event_model.__name__))
+                return _call_logged(function, lambda: _handle(event_model, work, event, state))
         return handler
     return decorate
 
 
-def _handle(event_model: type[EventT], work: Callable[[EventT, Services], dict], event: dict, where: str) -> dict:
-    parsed = parse(event_model, event, where)
+def _handle(event_model: type[EventT], work: Callable[[EventT, Services], dict], event: dict, state: str) -> dict:
+    parsed = parse(event_model, event, event_model.__name__)
     if run := getattr(parsed, "run", None):
         logs.bind(**run_fields(run))
-    return work(parsed, current_services())
+    services = current_services()
+    inject_fault(state, getattr(parsed, "execution_name", None) or run.execution_name, services.storage)
+    return work(parsed, services)
 
 
 def _call_logged(what: str, call: Callable[[], dict]) -> dict:
@@ -88,12 +92,13 @@ def required_env(name: str) -> str:
     return value
 
 
-def container_main(work: Callable[[Run, Services], dict]) -> int:
-    """Run a container's work as a process: JSON logs on stdout, the outcome as the exit code."""
+def container_main(work: Callable[[Run, Services], dict], state: str) -> int:
+    """Run a container's work (the ASL state `state`) as a process: JSON logs on stdout, the outcome as the exit
+    code."""
     logs.configure_json_logging()
     try:
         with logs.bound_fields():
-            _call_logged(_task_name(), lambda: _run_container_work(work))
+            _call_logged(_task_name(), lambda: _run_container_work(work, state))
     except PipelineError:
         return EXIT_PIPELINE_ERROR
     except Exception:
@@ -107,7 +112,9 @@ def _task_name() -> str:
     return spec.name if spec else "task"
 
 
-def _run_container_work(work: Callable[[Run, Services], dict]) -> dict:
+def _run_container_work(work: Callable[[Run, Services], dict], state: str) -> dict:
     run = container_run()
     logs.bind(**run_fields(run))  # every later line of the task is about this run
-    return work(run, current_services())
+    services = current_services()
+    inject_fault(state, run.execution_name, services.storage)
+    return work(run, services)

@@ -22,18 +22,23 @@ class PublishEvent(Strict):
     expected_rows: Annotated[int, Field(ge=0)]
 
 
-class FailedState(BaseModel):
-    """The state at the failure: loose on purpose, so that recording a failure never fails on its shape."""
+class ExecutionEnded(BaseModel):
+    """`detail` of EventBridge's "Step Functions Execution Status Change" event: loose on purpose, so that
+    recording a failure never fails on its shape."""
     model_config = ConfigDict(extra="allow")
-    run: Any = None  # absent when the run failed before its week was resolved
-    error: Any = None  # what a Catch put at `$.error`: {"Error": …, "Cause": …}
-
-    def error_field(self, name: str, default: str) -> str:
-        return str(self.error.get(name, default)) if isinstance(self.error, dict) else default
+    name: Name
+    status: str = "FAILED"
+    input: Any = None  # the execution's input, as JSON text
+    error: str | None = None
+    cause: str | None = None
 
 
 class RecordFailureEvent(BaseModel):
-    """Loose too: whatever the execution looked like, its failure gets recorded."""
-    execution_name: Name
-    execution_input: Any = None
-    state: FailedState = FailedState()
+    """What the template's EventBridge rule sends when an execution fails, times out or is aborted (locally, the
+    launcher sends the same)."""
+    model_config = ConfigDict(extra="allow")
+    detail: ExecutionEnded
+
+    @property
+    def execution_name(self) -> str:
+        return self.detail.name

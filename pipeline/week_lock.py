@@ -1,5 +1,6 @@
 """One run per week at a time: a lock object per run_date, created only if absent (a conditional S3 write on AWS,
-an exclusive file locally), taken by Cleanup and given back by Publish or RecordFailure.
+an exclusive file locally), taken by Cleanup, held again by every later stage (a resumed or redriven execution
+takes it back, and one whose week was taken over stops), and given back by Publish or RecordFailure.
 
 A second execution of a running week is refused at once, naming the execution that holds it. A lock whose holder
 is gone (a process on this machine that no longer runs, or older than any run lasts) is taken over.
@@ -15,7 +16,7 @@ from pathlib import Path
 
 from pipeline.errors import PipelineError
 from pipeline.keys import LOCKS_PREFIX, week_lock_key
-from pipeline.ports import Storage
+from pipeline.ports import Services, Storage
 from pipeline.run import Run
 from pipeline.storage import read_json
 
@@ -31,6 +32,11 @@ def machine_id() -> str:
     """This machine's boot: a Lambda sandbox or Fargate task has one of its own, so a pid is only compared with
     the pids of the machine that wrote it."""
     return BOOT_ID.read_text().strip() if BOOT_ID.exists() else socket.gethostname()
+
+
+def hold_week(services: Services, run: Run) -> None:
+    """Take the run's week for its execution, or keep it: every stage starts with this."""
+    acquire_week(services.storage, run, dt.timedelta(hours=services.settings.week_lock_stale_hours))
 
 
 def acquire_week(storage: Storage, run: Run, stale_after: dt.timedelta) -> None:
@@ -58,6 +64,11 @@ def acquire_week(storage: Storage, run: Run, stale_after: dt.timedelta) -> None:
 
 def is_held(storage: Storage, run_date: dt.date) -> bool:
     return storage.exists(week_lock_key(run_date))
+
+
+def week_of_lock(key: str) -> str:
+    """The run_date a lock key is for."""
+    return key.removeprefix(f"{LOCKS_PREFIX}run_date=").removesuffix(".json")
 
 
 def release_week(storage: Storage, run: Run) -> None:

@@ -19,7 +19,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from local_runtime.asl import ExecutionFailed
+from local_runtime.asl import ExecutionFailed, Redrive
 from local_runtime.launcher import execute_locally, new_execution_name
 from local_runtime.services import install_local_host
 from pipeline.contract import markdown_table
@@ -29,7 +29,6 @@ from pipeline.model_store import ModelStore
 from pipeline.ports import Services
 from pipeline.settings import load_settings
 from pipeline.tables import snapshots_document
-from pipeline.week_lock import release_weeks_held_by
 from tools.report import RunProgress, metrics_line, summary_table
 from tools.run_records import past_runs, record_run
 from tools.synthetic_panel import land_synthetic_panel
@@ -100,18 +99,42 @@ def run(run_date: Annotated[Optional[dt.date], typer.Option(
     if runtime() != "local":
         raise ConfigError("`run` executes the state machine locally; on AWS start an execution of the deployed "
                           "state machine (the stack's BackfillCommand output)")
-    services = edge_services()
     execution_input = {key: value for key, value in (("run_date", run_date and run_date.isoformat()),
                                                      ("churn_horizon_weeks", churn_horizon_weeks)) if value}
     execution_name = new_execution_name(execution_input.get("run_date"))
-    console.print(f"execution {execution_name} of statemachine/pipeline.asl.json, input {json.dumps(execution_input)}",
-                  soft_wrap=True)
     record = {"execution_name": execution_name, "input": execution_input,
               "started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+    _execute_and_report(edge_services(), record, redrive=None)
+
+
+@app.command()
+def resume(execution: Annotated[str, typer.Argument(help="the name of a failed execution, as `runs` lists it")]
+           ) -> None:
+    """Continue a failed run from the state that failed, with the outputs of the states before it (as AWS's
+    RedriveExecution does): Cleanup, PrepareData and Training are not run again if they had succeeded."""
+    if runtime() != "local":
+        raise ConfigError("`resume` continues a local execution; on AWS redrive the failed execution "
+                          "(aws stepfunctions redrive-execution --execution-arn …)")
+    services = edge_services()
+    record = next((run for run in past_runs(services.storage) if run["execution_name"] == execution), None)
+    if record is None or record.get("status") != "FAILED" or "resume_from" not in record:
+        status = record.get("status") if record else "not found"
+        raise PipelineError(f"execution {execution} cannot be resumed ({status}): only a failed local run can; "
+                            f"`{PROG} runs` lists them")
+    resume_from = record["resume_from"]
+    record |= {"resumed": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+    _execute_and_report(services, record, redrive=Redrive(resume_from["state"], resume_from["input"]))
+
+
+def _execute_and_report(services: Services, record: dict, redrive: Redrive | None) -> None:
+    execution_name, execution_input = record["execution_name"], record["input"]
+    where = f"from {redrive.state}" if redrive else f"input {json.dumps(execution_input)}"
+    console.print(f"execution {execution_name} of statemachine/pipeline.asl.json, {where}", soft_wrap=True)
     clock = time.monotonic()
     with RunProgress(console) as progress, _terminate_as_interrupt():
         try:
-            result = execute_locally(execution_input, execution_name=execution_name, on_event=progress)
+            result = execute_locally(execution_input, execution_name=execution_name, on_event=progress,
+                                     redrive=redrive)
         except ExecutionFailed as failure:
             record |= {"duration_seconds": round(time.monotonic() - clock, 1)}
             _report_failure(services, record, progress.finished, failure)
@@ -138,31 +161,37 @@ def _terminate_as_interrupt() -> Iterator[None]:
 
 
 def _report_interrupt(services: Services, record: dict, progress: RunProgress) -> None:
+    """The launcher has recorded the execution ABORTED and given its week back; keep the CLI's own record."""
     record |= {"status": "INTERRUPTED", "failed_state": ", ".join(progress.running()),
                "states": _state_durations(progress.finished),
                "error": "Interrupted", "cause": "stopped by Ctrl-C or SIGTERM"}
-    released = release_weeks_held_by(services.storage, record["execution_name"])
     record_run(services.storage, record["execution_name"], record)
     err_console.print(f"[red]run interrupted[/] after {record['duration_seconds']}s; published results were left as "
-                      f"they were{', and the week was given back' if released else ''}. Start it again at any time.")
+                      "they were, and the week was given back. Start it again at any time.")
 
 
 def _report_failure(services: Services, record: dict, finished: dict, failure: ExecutionFailed) -> None:
-    failed_state = next((name for name, event in finished.items() if event.status in ("caught", "failed")), "?")
+    failed = next((event for event in finished.values() if event.status == "failed"), None)
     resolved = getattr(finished.get("Cleanup"), "output", None) or {}
-    record |= {"status": "FAILED", "failed_state": failed_state, "error": failure.error, "cause": failure.cause,
-               "run_date": resolved.get("run", {}).get("run_date", record["input"].get("run_date")),
-               "states": _state_durations(finished)}
+    record |= {"status": "FAILED", "failed_state": failed.name if failed else "?", "error": failure.error,
+               "cause": failure.cause, "states": _state_durations(finished),
+               "run_date": resolved.get("run", {}).get("run_date", record.get("run_date")
+                                                       or record["input"].get("run_date"))}
+    if failed:  # where `resume` continues, as RedriveExecution would
+        record["resume_from"] = {"state": failed.name, "input": failed.input}
     record_run(services.storage, record["execution_name"], record)
-    err_console.print(f"[red]run failed[/] in {failed_state} after {record['duration_seconds']}s: "
+    err_console.print(f"[red]run failed[/] in {record['failed_state']} after {record['duration_seconds']}s: "
                       f"{failure.error}: {_readable_cause(failure.cause)}", soft_wrap=True, highlight=False)
-    err_console.print(f"published results were left as they were; details: `{PROG} runs`")
+    err_console.print(f"published results were left as they were; details: `{PROG} runs`; once the cause is "
+                      f"fixed, continue it with `{PROG} resume {record['execution_name']}`")
 
 
 def _report_success(services: Services, record: dict, finished: dict, output: dict) -> None:
     metrics = ModelStore(services.storage).metrics(output["run"]["model_version"])
     record |= {"status": "SUCCEEDED", "run_date": output["run"]["run_date"], "states": _state_durations(finished),
-               "auc": metrics["auc"], "bayes_auc": metrics["bayes_auc"]}
+               "auc": metrics["auc"], "bayes_auc": metrics["bayes_auc"], "error": None, "cause": None,
+               "failed_state": ""}
+    record.pop("resume_from", None)
     record_run(services.storage, record["execution_name"], record)
     _print_summary(finished, output, metrics, record)
 

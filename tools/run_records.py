@@ -16,11 +16,10 @@ def past_runs(storage: Storage) -> list[dict]:
     records = {}
     for key in storage.list_keys(FAILURES_PREFIX):
         failure = read_json(storage, key)
-        run = failure.get("run")
-        records[failure["execution_name"]] = {
-            "execution_name": failure["execution_name"], "status": "FAILED", "started": failure["recorded_at"],
-            "run_date": run.get("run_date") if isinstance(run, dict) else None,
-            "error": failure["error"], "cause": failure["cause"]}
+        records[failure["execution_name"]] = {  # .get: records written before status and run_date were kept
+            "execution_name": failure["execution_name"], "status": failure.get("status", "FAILED"),
+            "started": failure["recorded_at"], "run_date": failure.get("run_date"), "error": failure["error"],
+            "cause": failure["cause"]}
     for key in storage.list_keys(RUNS_PREFIX):
         if key.count("/") == 1 and key.endswith(".json"):
             record = read_json(storage, key)

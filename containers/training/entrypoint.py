@@ -15,4 +15,4 @@ def main(run: Run, services: Services) -> dict:
 
 
 if __name__ == "__main__":
-    sys.exit(container_main(main))
+    sys.exit(container_main(main, state="Training"))

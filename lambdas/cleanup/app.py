@@ -8,7 +8,7 @@ from pipeline.run import resolve_run
 from pipeline.stages.cleanup import cleanup
 
 
-@lambda_handler(CleanupEvent)
+@lambda_handler(CleanupEvent, state="Cleanup")
 def handler(event: CleanupEvent, services: Services) -> dict:
     run = resolve_run(services, event.input, event.execution_name)
     logs.bind(**run_fields(run))

@@ -5,6 +5,6 @@ from pipeline.ports import Services
 from pipeline.stages.prepare_data import prepare_data
 
 
-@lambda_handler(RunEvent)
+@lambda_handler(RunEvent, state="PrepareData")
 def handler(event: RunEvent, services: Services) -> dict:
     return prepare_data(services, event.run)

@@ -5,6 +5,6 @@ from pipeline.ports import Services
 from pipeline.stages.publish import publish
 
 
-@lambda_handler(PublishEvent)
+@lambda_handler(PublishEvent, state="Publish")
 def handler(event: PublishEvent, services: Services) -> dict:
     return publish(services, event.run, event.expected_rows)

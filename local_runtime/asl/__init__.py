@@ -8,12 +8,13 @@ with ExecutionResult or raises ExecutionFailed carrying the ASL error, cause and
 """
 from local_runtime.asl.errors import AslError, ExecutionFailed, TaskFailed, UnsupportedConstruct
 from local_runtime.asl.events import ExecutionResult, StateEvent
-from local_runtime.asl.executor import StateMachine, TaskInvoker, load_state_machine
+from local_runtime.asl.executor import Redrive, StateMachine, TaskInvoker, load_state_machine
 
 __all__ = [
     "AslError",
     "ExecutionFailed",
     "ExecutionResult",
+    "Redrive",
     "StateEvent",
     "StateMachine",
     "TaskFailed",

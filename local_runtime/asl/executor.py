@@ -9,7 +9,7 @@ import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Mapping
 
 from local_runtime.asl.definition import (
@@ -60,6 +60,14 @@ def load_state_machine(definition: str | dict[str, Any] | pathlib.Path,
     return StateMachine(parse_definition(document), document, name or default_name)
 
 
+@dataclass(frozen=True)
+class Redrive:
+    """Where a failed execution continues: the top-level state that failed, and the input it had."""
+
+    state: str
+    input: Any
+
+
 class StateMachine:
     def __init__(self, graph: Graph, definition: dict[str, Any], name: str) -> None:
         self.graph = graph
@@ -69,22 +77,30 @@ class StateMachine:
     def execute(self, input: Any, invoke_task: TaskInvoker, *, execution_name: str | None = None,
                 sleep: Callable[[float], None] = time.sleep,
                 on_event: Callable[[StateEvent], None] | None = None,
-                random_fraction: Callable[[], float] = random.random) -> ExecutionResult:
+                random_fraction: Callable[[], float] = random.random,
+                redrive: Redrive | None = None) -> ExecutionResult:
         """Run to completion; raise ExecutionFailed if it ends in a Fail state or an uncaught error.
 
         `invoke_task(resource, parameters, context)` runs Task states; raise TaskFailed(error, cause) to fail
         with a specific error name (any other exception is States.TaskFailed). `sleep` serves Wait states and
         retry delays; `random_fraction` scales FULL-jitter retry delays. `on_event` sees every start, retry
-        and end (from worker threads too, but never two calls at once).
+        and end (from worker threads too, but never two calls at once). `redrive` continues a failed execution
+        of this `input` from the top-level state that failed, with the input that state had, as RedriveExecution
+        does (a Map or Parallel state runs again whole, not only its failed iterations).
         """
         try:
             data = _json_copy(input)
         except StateError as failure:  # StartExecution would reject it
             raise ExecutionFailed(failure.error, f"execution input: {failure.cause}", []) from None
+        if redrive is not None and redrive.state not in self.graph.states:
+            raise ValueError(f"cannot redrive from {redrive.state!r}: the definition has no such top-level state")
         run = _Execution(self.name, execution_name or str(uuid.uuid4()), data, invoke_task, sleep, on_event,
                          random_fraction)
+        graph, start_data = self.graph, run.input
+        if redrive is not None:
+            graph, start_data = replace(self.graph, start_at=redrive.state), _json_copy(redrive.input)
         try:
-            output = run.run_graph(self.graph, run.input, scope="", cancel=_CancelToken())
+            output = run.run_graph(graph, start_data, scope="", cancel=_CancelToken())
         except StateError as failure:
             raise ExecutionFailed(failure.error, failure.cause, run.history) from None
         return ExecutionResult("SUCCEEDED", output, run.history, run.execution_id)

@@ -15,7 +15,7 @@ from pipeline.keys import EXECUTION_FOLDER, can_retire, model_prefix, work_prefi
 from pipeline.ports import Services
 from pipeline.run import Run, model_version_for
 from pipeline.tables import table
-from pipeline.week_lock import acquire_week, is_held
+from pipeline.week_lock import hold_week, is_held
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ MODEL_FOLDER = re.compile(r"models/model_version=((\d{8})-[^/]+)/")
 def cleanup(services: Services, run: Run) -> int:
     """Take the week for this execution, then clean it and retire what is past retention; return how many files
     went."""
-    acquire_week(services.storage, run, dt.timedelta(hours=services.settings.week_lock_stale_hours))
+    hold_week(services, run)
     return clean_week(services, run.run_date) + retire_old_outputs(services, run)
 
 

@@ -13,6 +13,7 @@ from pipeline.keys import attempt_prefix, shard_prefix
 from pipeline.model_store import MODEL_FILE, ModelStore
 from pipeline.ports import Services
 from pipeline.run import Run
+from pipeline.week_lock import hold_week
 from pipeline.storage import read_parquet, write_parquet
 from pipeline.tables import table
 
@@ -26,6 +27,7 @@ def risk_band(probability: np.ndarray) -> np.ndarray:
 
 
 def score_shard(services: Services, run: Run, shard: int) -> int:
+    hold_week(services, run)
     store = ModelStore(services.storage)
     model = store.load(run.model_version)
     booster = xgb.Booster()

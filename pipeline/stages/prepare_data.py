@@ -11,6 +11,7 @@ from pipeline.keys import scoring_prefix, training_prefix
 from pipeline.ports import Services
 from pipeline.run import Run
 from pipeline.settings import Settings
+from pipeline.week_lock import hold_week
 
 logger = logging.getLogger(__name__)
 WEEK = dt.timedelta(days=7)
@@ -71,6 +72,7 @@ def shard_count_for(rows: int, rows_per_shard: int) -> int:
 
 
 def prepare_data(services: Services, run: Run) -> dict:
+    hold_week(services, run)
     run_date = run.run_date
     weeks = check_snapshot_weeks(services, run_date, run.churn_horizon_weeks)
     params = {"run_date": run_date, "churn_horizon_weeks": run.churn_horizon_weeks}

@@ -18,12 +18,13 @@ from pipeline.ports import Services
 from pipeline.run import Run
 from pipeline.storage import parquet_row_count, write_parquet
 from pipeline.tables import table
-from pipeline.week_lock import release_week
+from pipeline.week_lock import hold_week, release_week
 
 logger = logging.getLogger(__name__)
 
 
 def publish(services: Services, run: Run, expected_rows: int) -> dict:
+    hold_week(services, run)
     run_date, execution_name = run.run_date, run.execution_name
     predictions_prefix = attempt_prefix("predictions", run_date, execution_name)
     scored = parquet_row_count(services.storage, predictions_prefix)

@@ -17,6 +17,7 @@ from pipeline.keys import reference_scores_key, training_prefix
 from pipeline.model_store import ModelStore, StoredModel
 from pipeline.ports import Services, Storage
 from pipeline.run import Run
+from pipeline.week_lock import hold_week
 from pipeline.storage import read_parquet
 
 logger = logging.getLogger(__name__)
@@ -89,6 +90,7 @@ def train(services: Services, run: Run) -> dict:
     fit the published model on every labelled week with that many rounds."""
     # Arrow buffers are freed column by column as pandas takes them, and the raw rows are dropped once the
     # compact float32 feature matrix exists: peak memory is what lets a week of millions fit one task.
+    hold_week(services, run)
     churn_horizon_weeks = run.churn_horizon_weeks
     labelled = read_parquet(services.storage, training_prefix(run.run_date)).to_pandas(self_destruct=True)
     # The SQL engine writes rows in no fixed order; row sampling depends on it, so fix it for repeatable models.

@@ -16,14 +16,15 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from local_runtime.launcher import LAMBDA_FUNCTIONS, TASK_FAMILIES
+from local_runtime.launcher import TASK_FAMILIES
 from pipeline.settings import REPO_ROOT
 
 PROJECT = "engagement-pipeline"
 PRODUCTION_ROOTS = ("pipeline", "lambdas", "containers")
 NEVER_SHIPPED = ("local_runtime", "tools", "tests")
 IMAGES = {
-    "lambda": (REPO_ROOT / "lambdas" / "Dockerfile", [f"lambdas.{name}.app" for name in LAMBDA_FUNCTIONS.values()]),
+    "lambda": (REPO_ROOT / "lambdas" / "Dockerfile",
+               [f"lambdas.{path.parent.name}.app" for path in sorted((REPO_ROOT / "lambdas").glob("*/app.py"))]),
     "task": (REPO_ROOT / "containers" / "Dockerfile",
              [f"containers.{family}.entrypoint" for family in TASK_FAMILIES.values()]),
 }

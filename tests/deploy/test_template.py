@@ -14,7 +14,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from local_runtime.launcher import LAMBDA_FUNCTIONS, STATE_MACHINE_PATH, TASK_FAMILIES, local_substitutions
+from local_runtime.launcher import (
+    EXECUTION_ENDED_HANDLER,
+    LAMBDA_FUNCTIONS,
+    STATE_MACHINE_PATH,
+    TASK_FAMILIES,
+    local_substitutions,
+)
 from pipeline.settings import DATABASE, REPO_ROOT, load_settings
 from pipeline.tables import GLUE_DIR, table_definitions
 
@@ -150,7 +156,7 @@ def test_lambda_substitutions_point_at_the_launchers_handlers(resources, state_m
 
 def test_lambda_functions_are_images_of_one_dockerfile(template, resources):
     functions = of_type(resources, "AWS::Serverless::Function")
-    assert len(functions) == len(LAMBDA_FUNCTIONS)
+    assert len(functions) == len(LAMBDA_FUNCTIONS) + 1  # and RecordFailure, which EventBridge calls
     for name, function in functions.items():
         assert function["Properties"]["PackageType"] == "Image", name
         assert function["Metadata"]["Dockerfile"] == "lambdas/Dockerfile", name
@@ -164,6 +170,18 @@ def test_lambda_functions_are_images_of_one_dockerfile(template, resources):
     settings = load_settings({key: defaults.get(value["Ref"], "stand-in") for key, value in environment.items()})
     assert (settings.churn_horizon_weeks, settings.rows_per_shard) == (4, 50_000)
     assert (settings.weekly_shrink_limit, settings.weekly_growth_limit, settings.retention_weeks) == (0.5, 2.0, 8)
+
+
+def test_a_failed_execution_is_recorded_by_eventbridge_not_by_a_state(resources, asl_text):
+    """No Catch leads to a final Fail state, so the failing state is where RedriveExecution resumes."""
+    assert not [state for state in walk(json.loads(asl_text)) if "Catch" in state]
+    function = resources["RecordFailureFunction"]["Properties"]
+    assert function["ImageConfig"]["Command"] == [f"lambdas.{EXECUTION_ENDED_HANDLER}.app.handler"]
+    (event,) = function["Events"].values()
+    assert event["Type"] == "EventBridgeRule"
+    assert event["Properties"]["Pattern"] == {
+        "source": ["aws.states"], "detail-type": ["Step Functions Execution Status Change"],
+        "detail": {"status": ["FAILED", "TIMED_OUT", "ABORTED"], "stateMachineArn": [{"Ref": "PipelineStateMachine"}]}}
 
 
 def test_task_substitutions_point_at_the_launchers_families(resources, state_machine):

@@ -76,8 +76,9 @@ def test_a_bad_week_fails_clearly_and_keeps_that_weeks_earlier_results(panel):
     assert published(panel) == before
     record = read_json(panel.storage, "runs/failures/bad.json")
     assert record["error"] == "DataQualityError" and "missing weeks" in record["cause"]
-    assert record["run"]["run_date"] == good.output["run"]["run_date"] and record["run"]["execution_name"] == "bad"
-    assert record["input"] == {"run_date": good.output["run"]["run_date"]}
+    assert record["run_date"] == good.output["run"]["run_date"] and record["execution_name"] == "bad"
+    assert record["input"] == {"run_date": good.output["run"]["run_date"]} and record["status"] == "FAILED"
+    assert panel.storage.list_keys("locks/") == []  # the failed execution gave its week back
 
 
 def test_own_data_with_only_a_few_columns_trains_and_scores(services, tmp_path):

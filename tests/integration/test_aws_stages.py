@@ -19,6 +19,7 @@ from pipeline.keys import attempt_prefix
 from pipeline.model_store import ModelStore, StoredModel
 from pipeline.storage import write_parquet
 from pipeline.tables import table
+from pipeline.week_lock import WeekLockedError
 from tests.conftest import BUCKET
 from tools.cli import main
 
@@ -66,13 +67,27 @@ def test_publish_swaps_the_glue_partition_and_cleanup_removes_leftovers(aws):
     with pytest.raises(DataQualityError, match="inference wrote 2 predictions"):
         publish({"run": {**run, "execution_name": "failed"}, "expected_rows": 3})
     assert glue_partitions("predictions")[WEEK.isoformat()].endswith("execution=second/")
+    with pytest.raises(WeekLockedError, match="being run by execution failed"):  # until its failure is recorded
+        cleanup({"input": {"run_date": WEEK.isoformat()}, "execution_name": "next"})
+    recorded = record_failure(execution_ended("failed", "DataQualityError", "inference wrote 2 predictions"))
+    assert recorded["weeks_released"] == ["locks/run_date=2026-03-02.json"] and recorded["run_date"] == "2026-03-02"
     cleaned = cleanup({"input": {"run_date": WEEK.isoformat()}, "execution_name": "next"})
-    assert cleaned["files_removed"] == 3 and cleaned["run"]["run_date"] == WEEK.isoformat()  # first's prediction and metrics files, failed's predictions
+    # first's prediction and metrics files, failed's predictions
+    assert cleaned["files_removed"] == 3 and cleaned["run"]["run_date"] == WEEK.isoformat()
     assert aws.storage.list_keys("results/predictions/") == [
         f"{attempt_prefix('predictions', WEEK, 'second')}shard-00000.parquet"]
 
 
+def execution_ended(name: str, error: str, cause: str) -> dict:
+    """What the template's EventBridge rule delivers when an execution fails."""
+    return {"source": "aws.states", "detail-type": "Step Functions Execution Status Change",
+            "detail": {"executionArn": f"arn:aws:states:eu-west-1:123456789012:execution:churn:{name}",
+                       "name": name, "status": "FAILED", "input": json.dumps({"run_date": WEEK.isoformat()}),
+                       "error": error, "cause": cause}}
+
+
 def test_record_failure_writes_to_the_bucket(aws):
-    record_failure({"execution_name": "e1", "state": {"error": {"Error": "States.TaskFailed", "Cause": "boom"}}})
-    body = boto3.client("s3").get_object(Bucket=BUCKET, Key="runs/failures/e1.json")["Body"].read()
-    assert json.loads(body)["cause"] == "boom"
+    record_failure(execution_ended("e1", "States.TaskFailed", "boom"))
+    body = json.loads(boto3.client("s3").get_object(Bucket=BUCKET, Key="runs/failures/e1.json")["Body"].read())
+    assert (body["cause"], body["error"], body["status"], body["input"]) == (
+        "boom", "States.TaskFailed", "FAILED", {"run_date": "2026-03-02"})

@@ -13,6 +13,7 @@ from pipeline.ingest import ingest_file
 from pipeline.storage import read_json, write_json
 from pipeline.tables import table
 from tests.conftest import PANEL_CUSTOMERS as CUSTOMERS, PANEL_WEEKS as WEEKS
+from tests.pipeline.test_events import ended
 
 
 def test_cleanup_resolves_the_newest_week_and_removes_stale_outputs(panel):
@@ -61,10 +62,10 @@ def test_publish_refuses_a_partial_inference_and_publishes_nothing(panel):
     assert panel.catalog.partitions(table("predictions")) == {}
 
 
-def test_record_failure_keeps_the_error(services):
-    record = record_failure({"execution_name": "exec-9",
-                             "state": {"input": {}, "error": {"Error": "DataQualityError", "Cause": "missing week"}}})
-    assert record["error"] == "DataQualityError" and record["run"] is None
+def test_record_failure_keeps_the_error_of_the_eventbridge_event(services):
+    record = record_failure(ended(name="exec-9", status="FAILED", input="{}", error="DataQualityError",
+                                  cause="missing week"))
+    assert record["error"] == "DataQualityError" and record["run_date"] is None
     assert read_json(services.storage, "runs/failures/exec-9.json")["cause"] == "missing week"
 
 

@@ -13,6 +13,7 @@ import pytest
 from local_runtime.asl import (
     ExecutionFailed,
     ExecutionResult,
+    Redrive,
     StateEvent,
     TaskFailed,
     UnsupportedConstruct,
@@ -685,3 +686,21 @@ def test_rejection_inside_a_map_names_where_the_state_lives():
     rejected = rejection(one_state(map_state({"Inner": {"Type": "Pass", "End": True, "Bogus": 1}})))
     assert "inside S.ItemProcessor" in str(rejected)
     assert str(rejected).startswith("state 'Inner', field 'Bogus': unknown field")
+
+
+def test_a_redrive_continues_from_the_failed_state_with_its_input():
+    definition = {"StartAt": "A", "States": {
+        "A": {"Type": "Task", "Resource": "arn:a", "ResultPath": "$.a", "Next": "B"},
+        "B": {"Type": "Task", "Resource": "arn:b", "ResultPath": "$.b", "End": True}}}
+    calls = []
+
+    def invoke(resource, parameters, context):
+        calls.append((resource, parameters, context["Execution"]["Input"]))
+        return resource
+
+    machine = load_state_machine(definition)
+    result = machine.execute({"x": 1}, invoke, redrive=Redrive("B", {"x": 1, "a": "arn:a"}))
+    assert result.output == {"x": 1, "a": "arn:a", "b": "arn:b"}
+    assert calls == [("arn:b", {"x": 1, "a": "arn:a"}, {"x": 1})]  # A is not run again; the input stays the original
+    with pytest.raises(ValueError, match="no such top-level state"):
+        machine.execute({}, invoke, redrive=Redrive("Nope", {}))

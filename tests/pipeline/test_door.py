@@ -19,7 +19,7 @@ class Context:
 def test_a_handler_gets_the_typed_event_and_the_installed_services(services):
     seen = {}
 
-    @lambda_handler(RunEvent)
+    @lambda_handler(RunEvent, state="PrepareData")
     def handler(event, given_services):
         seen.update(event=event, services=given_services)
         return {"ok": True}
@@ -30,7 +30,7 @@ def test_a_handler_gets_the_typed_event_and_the_installed_services(services):
 
 
 def test_a_handler_logs_its_outcome_with_the_run(services, caplog):
-    @lambda_handler(RunEvent)
+    @lambda_handler(RunEvent, state="PrepareData")
     def handler(event, given_services):
         logging.getLogger("tests.stage").info("working")
         raise DataQualityError("week 2026-02-16 is missing")
@@ -45,7 +45,7 @@ def test_a_handler_logs_its_outcome_with_the_run(services, caplog):
 
 
 def test_a_malformed_event_is_refused_before_any_work(services):
-    @lambda_handler(RunEvent)
+    @lambda_handler(RunEvent, state="PrepareData")
     def handler(event, given_services):
         raise AssertionError("not reached")
 
@@ -66,7 +66,7 @@ def test_a_container_reports_through_its_exit_code_and_last_log_line(services, m
         return {"rows": 3}
 
     try:
-        assert container_main(work) == code
+        assert container_main(work, state="Training") == code
     finally:
         root.handlers[:], root.level = saved
     last = json.loads(capsys.readouterr().out.splitlines()[-1])

@@ -19,19 +19,21 @@ def test_publish_refuses_a_negative_row_count():
         parse(PublishEvent, {"run": RUN, "expected_rows": -1}, "PublishEvent")
 
 
-@pytest.mark.parametrize("state", [{"x": 1}, {"run": "2026-03-02", "error": "boom"}, {"run": None, "error": [1]}])
-def test_record_failure_accepts_whatever_state_the_failure_left(state):
-    """A failure must be recorded whatever its shape: before the run is resolved, or with odd fields."""
-    event = parse(RecordFailureEvent, {"execution_name": "e", "state": state}, "RecordFailureEvent")
-    assert event.state.error_field("Error", "Unknown") == "Unknown" and event.state.error_field("Cause", "") == ""
+def ended(**detail) -> dict:
+    return {"source": "aws.states", "detail-type": "Step Functions Execution Status Change", "detail": detail}
 
 
-def test_record_failure_reads_the_caught_error():
-    caught = {"run": RUN, "prepared": {"shards": [0]}, "error": {"Error": "States.TaskFailed", "Cause": "boom"}}
-    event = parse(RecordFailureEvent, {"execution_name": "e", "execution_input": {"run_date": "2026-03-02"},
-                                       "state": caught}, "RecordFailureEvent")
-    assert event.state.run == RUN and event.state.error_field("Cause", "") == "boom"
-    assert event.execution_input == {"run_date": "2026-03-02"}
+@pytest.mark.parametrize("detail", [{"name": "e"}, {"name": "e", "status": "ABORTED", "input": "not json", "x": 1}])
+def test_record_failure_accepts_whatever_the_ended_execution_left(detail):
+    """A failure must be recorded whatever its shape: no error, odd input, fields added to the event later."""
+    event = parse(RecordFailureEvent, ended(**detail), "RecordFailureEvent")
+    assert event.execution_name == "e" and event.detail.error is None
+
+
+def test_record_failure_reads_the_error_of_the_event():
+    event = parse(RecordFailureEvent, ended(name="e", status="FAILED", input='{"run_date": "2026-03-02"}',
+                                            error="States.TaskFailed", cause="boom"), "RecordFailureEvent")
+    assert (event.detail.status, event.detail.error, event.detail.cause) == ("FAILED", "States.TaskFailed", "boom")
 
 
 def test_the_consoles_default_input_is_accepted():

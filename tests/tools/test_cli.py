@@ -4,7 +4,7 @@ import json
 import pytest
 
 import tools.cli
-from lambdas.cleanup.app import handler as cleanup
+from local_runtime.launcher import LocalTaskInvoker
 from pipeline.tables import table
 from tools.cli import main
 
@@ -69,11 +69,13 @@ def test_bad_arguments_are_refused(argv, services, capsys):
 
 
 def test_an_interrupted_run_is_recorded_and_gives_its_week_back(panel, monkeypatch, capsys):
-    def interrupted(execution_input, *, execution_name, on_event):
-        cleanup({"input": execution_input, "execution_name": execution_name})  # Cleanup took the week
+    invoke_lambda = LocalTaskInvoker.invoke_lambda
+
+    def interrupted_after_cleanup(self, parameters):
+        invoke_lambda(self, parameters)  # Cleanup takes the week
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(tools.cli, "execute_locally", interrupted)
+    monkeypatch.setattr(LocalTaskInvoker, "invoke_lambda", interrupted_after_cleanup)
     assert main(["run"]) == 130
     assert "run interrupted" in capsys.readouterr().err
     assert not panel.storage.list_keys("locks/")

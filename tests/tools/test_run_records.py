@@ -13,8 +13,8 @@ def test_runs_are_listed_once_each_in_start_order(services):
 
 def test_a_failure_recorded_on_aws_is_listed_without_a_launcher_record(services):
     write_json(services.storage, "runs/failures/sfn-1.json", {
-        "execution_name": "sfn-1", "recorded_at": "2026-03-02T06:05:00", "run": {"run_date": "2026-03-02"},
-        "error": "DataQualityError", "cause": "missing week"})
+        "execution_name": "sfn-1", "status": "FAILED", "recorded_at": "2026-03-02T06:05:00",
+        "run_date": "2026-03-02", "input": {}, "error": "DataQualityError", "cause": "missing week"})
     (run,) = past_runs(services.storage)
     assert run == {"execution_name": "sfn-1", "status": "FAILED", "started": "2026-03-02T06:05:00",
                    "run_date": "2026-03-02", "error": "DataQualityError", "cause": "missing week"}

@@ -1,16 +1,29 @@
+import datetime as dt
+
 from pipeline.events import RecordFailureEvent
-from pipeline.run import parse
+from pipeline.run import Run, parse
 from pipeline.stages.record_failure import record_failure
 from pipeline.storage import read_json
+from pipeline.week_lock import acquire_week
+from tests.pipeline.test_events import ended
 
 
-def test_the_failure_is_kept_with_its_run_and_cause(services):
-    state = {"run": {"run_date": "2026-03-02"}, "error": {"Error": "States.TaskFailed", "Cause": "{\"StopCode\": 1}"}}
-    event = parse(RecordFailureEvent, {"execution_name": "e9", "execution_input": {"run_date": "2026-03-02"},
-                                       "state": state}, "RecordFailureEvent")
+def test_the_failure_is_kept_with_its_week_and_cause_and_the_week_given_back(services):
+    run = Run(run_date="2026-03-02", churn_horizon_weeks=4, model_version="v", execution_name="e9")
+    acquire_week(services.storage, run, dt.timedelta(hours=24))
+    event = parse(RecordFailureEvent, ended(name="e9", status="FAILED", input="{}", error="States.TaskFailed",
+                                            cause='{"StopCode": 1}'), "RecordFailureEvent")
     record = record_failure(services, event)
-    assert record.pop("weeks_released") == []  # it held no week
+    assert record.pop("weeks_released") == ["locks/run_date=2026-03-02.json"]
     assert read_json(services.storage, "runs/failures/e9.json") == record
-    assert record["run"] == {"run_date": "2026-03-02"} and record["error"] == "States.TaskFailed"
-    assert record["cause"] == "{\"StopCode\": 1}" and record["recorded_at"]
-    assert record["input"] == {"run_date": "2026-03-02"}
+    assert record["run_date"] == "2026-03-02"  # the week it held, though the input named none
+    assert (record["status"], record["error"], record["cause"], record["input"]) == (
+        "FAILED", "States.TaskFailed", '{"StopCode": 1}', {})
+
+
+def test_an_execution_that_held_no_week_keeps_what_its_input_asked(services):
+    event = parse(RecordFailureEvent, ended(name="e1", status="ABORTED", input='{"run_date": "2026-02-23"}'),
+                  "RecordFailureEvent")
+    record = record_failure(services, event)
+    assert record["weeks_released"] == [] and record["run_date"] == "2026-02-23"
+    assert record["error"] == "ABORTED" and record["cause"] == ""
