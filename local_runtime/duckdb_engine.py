@@ -12,6 +12,7 @@ import duckdb
 import pyarrow as pa
 import sqlglot
 import sqlglot.errors
+import sqlglot.expressions
 
 from pipeline.errors import QueryError
 from pipeline.ports import Catalog, Storage
@@ -20,6 +21,13 @@ from pipeline.tables import TableDef, table_definitions
 
 DUCKDB_TYPES = {"string": "VARCHAR", "bigint": "BIGINT", "double": "DOUBLE", "date": "DATE",
                 "boolean": "BOOLEAN", "timestamp": "TIMESTAMP"}
+
+
+def _tables_read_by(sql: str) -> list[TableDef]:
+    """The catalog's tables the (Athena) SQL names."""
+    named = {table.name for statement in sqlglot.parse(sql, read="athena") if statement
+             for table in statement.find_all(sqlglot.expressions.Table) if table.db == DATABASE}
+    return [definition for name, definition in table_definitions().items() if name in named]
 
 
 def sql_string(text: str) -> str:
@@ -39,7 +47,7 @@ class DuckDbEngine:
         self.storage = storage
 
     def query(self, sql: str) -> pa.Table:
-        with self._connected() as connection:
+        with self._connected(sql) as connection:
             return connection.sql(to_duckdb(sql)).to_arrow_table()
 
     def unload(self, sql: str, prefix: str, partition_by: str | None = None) -> int:
@@ -50,19 +58,20 @@ class DuckDbEngine:
         options = f", PARTITION_BY ({partition_by})" if partition_by else ""
         if not partition_by:
             target = target / "part-0.parquet"
-        with self._connected() as connection:
+        with self._connected(sql) as connection:
             copied = connection.execute(f"COPY ({to_duckdb(sql)}) TO {sql_string(str(target))} "
                                         f"(FORMAT parquet{options})")
             return int(copied.fetchone()[0])
 
     @contextmanager
-    def _connected(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A fresh connection with the catalog's tables as views; engine errors become one QueryError."""
+    def _connected(self, sql: str) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A fresh connection with the tables `sql` reads as views (only those, so a damaged table fails only
+        the queries that read it, as on Athena); engine errors become one QueryError."""
         try:
             with duckdb.connect() as connection:
                 connection.execute("SET enable_progress_bar = false")
                 connection.execute(f"CREATE SCHEMA {DATABASE}")
-                for table in table_definitions().values():
+                for table in _tables_read_by(sql):
                     connection.execute(f"CREATE VIEW {table.qualified_name} AS {self._view_sql(table)}")
                 yield connection
         except (duckdb.Error, sqlglot.errors.SqlglotError) as error:
@@ -71,6 +80,11 @@ class DuckDbEngine:
     def _view_sql(self, table: TableDef) -> str:
         key, key_type = table.partition_keys[0]
         partitions = self.catalog.partitions(table)
+        for value, location in partitions.items():
+            if not any(Path(location).glob("**/*.parquet")):
+                raise QueryError(
+                    f"{table.qualified_name} partition {key}={value} points at {location}, which holds no data "
+                    f"files (deleted or moved?). Repair: run that week again, which replaces the partition")
         if not partitions:
             columns = ", ".join(f"CAST(NULL AS {DUCKDB_TYPES[type_]}) AS {name}"
                                 for name, type_ in (*table.columns, *table.partition_keys))

@@ -91,3 +91,12 @@ def test_own_data_with_only_a_few_columns_trains_and_scores(services, tmp_path):
     metrics = services.sql.query("SELECT auc, bayes_auc FROM engagement.model_metrics").to_pylist()[0]
     assert result.output["published"]["rows_published"] == CUSTOMERS
     assert metrics["bayes_auc"] is None and metrics["auc"] > 0.7
+
+
+def test_a_week_whose_published_files_are_damaged_is_replaced_by_running_it_again(panel):
+    first, _ = run({}, "first")
+    (damaged,) = [key for key in panel.storage.list_keys("results/predictions/") if key.endswith("00001.parquet")]
+    panel.storage.write_bytes(damaged, b"PAR1 truncated")
+    second, _ = run({"run_date": first.output["run"]["run_date"]}, "second")
+    assert second.status == "SUCCEEDED"
+    assert count(panel, "SELECT count(*) FROM engagement.predictions") == CUSTOMERS

@@ -1,11 +1,14 @@
 """DuckDB standing in for Athena: the shipped Athena SQL, translated, over the catalog's partitions."""
+import datetime as dt
 import shutil
 
+import pyarrow as pa
 import pytest
 
 from local_runtime.duckdb_engine import to_duckdb
 from local_runtime.services import install_local_host
 from pipeline.errors import QueryError
+from pipeline.storage import write_parquet
 from pipeline.tables import table
 from tests.conftest import land_weeks
 
@@ -60,3 +63,32 @@ def test_a_copied_data_directory_reads_its_own_files(services, home, tmp_path, m
     moved = install_local_host()
     assert moved.sql.query("SELECT count(*) FROM engagement.snapshots").column(0)[0].as_py() == 2
     assert all(location.startswith(str(copy)) for location in moved.catalog.partitions(table("snapshots")).values())
+
+
+def publish_predictions(services, week: str, rows: int = 2) -> str:
+    folder = f"results/predictions/run_date={week}/execution=e/"
+    predictions = pa.table({"customer_id": [f"c{i}" for i in range(rows)], "churn_probability": [0.5] * rows,
+                            "risk_band": ["high"] * rows, "model_version": ["v"] * rows,
+                            "snapshot_date": [dt.date.fromisoformat(week)] * rows},
+                           schema=table("predictions").arrow_schema())
+    write_parquet(services.storage, f"{folder}shard-00000.parquet", predictions)
+    services.catalog.put_partition(table("predictions"), week, services.storage.uri(folder))
+    return folder
+
+
+def test_a_damaged_file_fails_only_the_queries_that_read_it_and_names_it(services):
+    land_weeks(services, {"a": [1]})
+    folder = publish_predictions(services, "2026-03-02")
+    damaged = f"{folder}shard-00000.parquet"
+    services.storage.write_bytes(damaged, services.storage.read_bytes(damaged)[:40])  # truncated
+    assert services.sql.query("SELECT count(*) FROM engagement.snapshots").column(0)[0].as_py() == 1
+    with pytest.raises(QueryError, match="shard-00000.parquet"):
+        services.sql.query("SELECT count(*) FROM engagement.predictions")
+
+
+def test_a_partition_whose_files_are_gone_is_named_with_the_repair(services):
+    folder = publish_predictions(services, "2026-03-02")
+    services.storage.delete_prefix(folder)
+    with pytest.raises(QueryError, match="engagement.predictions partition run_date=2026-03-02 points at .* which "
+                                         "holds no data files .* run that week again"):
+        services.sql.query("SELECT * FROM engagement.predictions")
