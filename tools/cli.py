@@ -27,8 +27,9 @@ from pipeline.errors import ConfigError, PipelineError
 from pipeline.ingest import ingest_file
 from pipeline.model_store import ModelStore
 from pipeline.ports import Services
+from pipeline.run import landed_weeks
 from pipeline.settings import load_settings
-from pipeline.tables import snapshots_document
+from pipeline.tables import snapshots_document, table
 from tools.report import RunProgress, metrics_line, summary_table
 from tools.run_records import past_runs, record_run
 from tools.synthetic_panel import land_synthetic_panel
@@ -124,6 +125,36 @@ def resume(execution: Annotated[str, typer.Argument(help="the name of a failed e
     resume_from = record["resume_from"]
     record |= {"resumed": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
     _execute_and_report(services, record, redrive=Redrive(resume_from["state"], resume_from["input"]))
+
+
+@app.command()
+def backfill(start: Annotated[dt.date, typer.Option("--from", parser=_iso_date, metavar="YYYY-MM-DD")],
+             end: Annotated[dt.date, typer.Option("--to", parser=_iso_date, metavar="YYYY-MM-DD")],
+             force: Annotated[bool, typer.Option(help="run weeks already published again")] = False) -> None:
+    """Run every landed week from --from to --to, oldest first, skipping weeks already published (unless
+    --force); stops at the first week that fails, so running it again picks up there."""
+    if runtime() != "local":
+        raise ConfigError("`backfill` runs the state machine locally; on AWS start one execution per week "
+                          "(the stack's BackfillCommand output)")
+    services = edge_services()
+    weeks = [week for week in landed_weeks(services) if start <= week <= end]
+    if not weeks:
+        raise PipelineError(f"no landed week between {start} and {end}")
+    published = services.catalog.partitions(table("model_metrics"))
+    to_run = [week for week in weeks if force or week.isoformat() not in published]
+    if skipped := len(weeks) - len(to_run):
+        console.print(f"{skipped} week(s) already published, skipped (--force runs them again)")
+    for week in to_run:
+        execution_input = {"run_date": week.isoformat()}
+        record = {"execution_name": new_execution_name(week.isoformat()), "input": execution_input,
+                  "started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+        try:
+            _execute_and_report(services, record, redrive=None)
+        except typer.Exit:
+            err_console.print(f"backfill stopped at {week}: {len(to_run) - to_run.index(week) - 1} later week(s) "
+                              "not run; once fixed, run the same backfill again (published weeks are skipped)")
+            raise
+    console.print(f"backfill done: {len(to_run)} week(s) run, {skipped} skipped")
 
 
 def _execute_and_report(services: Services, record: dict, redrive: Redrive | None) -> None:
