@@ -27,3 +27,7 @@ class EventError(PipelineError):
 
 class ModelStoreError(PipelineError):
     """A model version is missing, unfinished or damaged in the model store (names the file)."""
+
+
+class CatalogLostError(PipelineError):
+    """Storage holds data the catalog does not list: acting on the catalog would delete it."""

@@ -90,14 +90,17 @@ def _release(storage: Storage, key: str, execution_name: str) -> bool:
 def _is_stale(holder: dict, now: dt.datetime, stale_after: dt.timedelta) -> bool:
     if now - dt.datetime.fromisoformat(holder["acquired_at"]) > stale_after:
         return True
-    return holder.get("machine") == machine_id() and not _pid_alive(holder["pid"])
+    return process_gone(holder.get("machine"), holder["pid"])
 
 
-def _pid_alive(pid: int) -> bool:
+def process_gone(machine: str | None, pid: int) -> bool:
+    """Has process `pid` of `machine` ended? Only this machine's processes can be known gone."""
+    if machine != machine_id():
+        return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
-        return False
+        return True
     except PermissionError:
-        return True  # alive, another user's
-    return True
+        return False  # alive, another user's
+    return False

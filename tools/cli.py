@@ -31,7 +31,7 @@ from pipeline.run import landed_weeks
 from pipeline.settings import load_settings
 from pipeline.tables import snapshots_document, table
 from tools.report import RunProgress, metrics_line, summary_table
-from tools.run_records import past_runs, record_run
+from tools.run_records import past_runs, record_run, record_started
 from tools.synthetic_panel import land_synthetic_panel
 
 PROG = "engagement-pipeline"
@@ -161,6 +161,7 @@ def _execute_and_report(services: Services, record: dict, redrive: Redrive | Non
     execution_name, execution_input = record["execution_name"], record["input"]
     where = f"from {redrive.state}" if redrive else f"input {json.dumps(execution_input)}"
     console.print(f"execution {execution_name} of statemachine/pipeline.asl.json, {where}", soft_wrap=True)
+    record_started(services.storage, record)
     clock = time.monotonic()
     with RunProgress(console) as progress, _terminate_as_interrupt():
         try:

@@ -2,9 +2,21 @@
 record of a failed one (the only record an execution on AWS leaves, until runs are read from Step Functions)."""
 from __future__ import annotations
 
+import os
+
 from pipeline.keys import FAILURES_PREFIX, RUNS_PREFIX, run_record_key
 from pipeline.ports import Storage
 from pipeline.storage import read_json, write_json
+from pipeline.week_lock import machine_id, process_gone
+
+KILLED = {"status": "KILLED", "error": "Killed",
+          "cause": "the process running it ended without a word (kill -9, a crash, the machine stopped)"}
+
+
+def record_started(storage: Storage, record: dict) -> None:
+    """A run in progress, with the process running it: if that process dies unrecorded, `runs` says KILLED."""
+    write_json(storage, run_record_key(record["execution_name"]),
+               {**record, "status": "RUNNING", "machine": machine_id(), "pid": os.getpid()})
 
 
 def record_run(storage: Storage, execution_name: str, record: dict) -> None:
@@ -23,5 +35,7 @@ def past_runs(storage: Storage) -> list[dict]:
     for key in storage.list_keys(RUNS_PREFIX):
         if key.count("/") == 1 and key.endswith(".json"):
             record = read_json(storage, key)
+            if record["status"] == "RUNNING" and process_gone(record.get("machine"), record.get("pid", 0)):
+                record |= KILLED
             records[record["execution_name"]] = record
     return sorted(records.values(), key=lambda run: run.get("started", ""))

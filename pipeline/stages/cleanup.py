@@ -11,6 +11,7 @@ import datetime as dt
 import logging
 import re
 
+from pipeline.errors import CatalogLostError
 from pipeline.keys import EXECUTION_FOLDER, can_retire, model_prefix, work_prefix
 from pipeline.ports import Services
 from pipeline.run import Run, model_version_for
@@ -28,7 +29,18 @@ def cleanup(services: Services, run: Run) -> int:
     """Take the week for this execution, then clean it and retire what is past retention; return how many files
     went."""
     hold_week(services, run)
+    _refuse_a_lost_catalog(services)
     return clean_week(services, run.run_date) + retire_old_outputs(services, run)
+
+
+def _refuse_a_lost_catalog(services: Services) -> None:
+    """With no catalog, every published folder would look unpublished, and be deleted."""
+    snapshots = table("snapshots")
+    if not services.catalog.partitions(snapshots) and services.storage.exists(snapshots.location):
+        raise CatalogLostError(
+            f"the catalog lists no snapshot week, yet {services.storage.uri(snapshots.location)} holds landed "
+            "snapshots: the catalog was lost or replaced. Nothing was deleted. Restore it (locally "
+            "catalog.json in the data directory; on AWS the Glue partitions), or ingest the weeks again")
 
 
 def retire_old_outputs(services: Services, run: Run) -> int:

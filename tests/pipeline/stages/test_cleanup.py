@@ -1,13 +1,17 @@
 """Cleanup removes the week's leftovers and never what the catalog points at or what a user registered."""
 import datetime as dt
 
+import pytest
+
 from local_runtime.services import local_services  # settings read again, after RETENTION_WEEKS is set
+from pipeline.errors import CatalogLostError
 from pipeline.keys import attempt_prefix, work_prefix
 from pipeline.run import Run, model_version_for
 from pipeline.stages.cleanup import clean_week, cleanup
 from pipeline.storage import write_json
 from pipeline.tables import table
 from pipeline.week_lock import acquire_week
+from tests.conftest import land_weeks
 
 WEEK = dt.date(2026, 3, 2)
 
@@ -56,3 +60,14 @@ def test_retention_removes_old_leftovers_and_unused_models_never_published_or_he
     for week in (held, recent):  # held by a run, or inside the window: untouched
         assert f"{attempt_prefix('predictions', week, 'replaced')}shard-00000.json" in kept
         assert f"models/model_version={model_version_for(week, 'replaced')}/metrics.json" in kept
+
+
+def test_a_lost_catalog_deletes_nothing_and_says_so(services, home):
+    land_weeks(services, {"a": [1]})
+    write_json(services.storage, f"{attempt_prefix('predictions', WEEK, 'published')}shard-00000.json", {})
+    (home / "catalog.json").unlink()
+    files = services.storage.list_keys("")
+    run = Run(run_date=WEEK, churn_horizon_weeks=4, model_version="v", execution_name="e")
+    with pytest.raises(CatalogLostError, match="the catalog lists no snapshot week, yet .* holds landed snapshots"):
+        cleanup(services, run)
+    assert [key for key in services.storage.list_keys("") if not key.startswith("locks/")] == files
