@@ -82,9 +82,10 @@ class DuckDbEngine:
         partitions = self.catalog.partitions(table)
         for value, location in partitions.items():
             if not any(Path(location).glob("**/*.parquet")):
+                repair = "ingest that week again" if table.name == "snapshots" else "run that week again"
                 raise QueryError(
                     f"{table.qualified_name} partition {key}={value} points at {location}, which holds no data "
-                    f"files (deleted or moved?). Repair: run that week again, which replaces the partition")
+                    f"files (deleted or moved?). Repair: {repair}, which replaces the partition")
         if not partitions:
             columns = ", ".join(f"CAST(NULL AS {DUCKDB_TYPES[type_]}) AS {name}"
                                 for name, type_ in (*table.columns, *table.partition_keys))

@@ -1,6 +1,7 @@
 """The Storage port on a local folder: the local stand-in for the S3 bucket."""
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 from pathlib import Path
@@ -37,6 +38,20 @@ class FolderStorage:
             return False
         finally:
             partial.unlink()
+        return True
+
+    def replace_if_unchanged(self, key: str, expected: bytes, data: bytes) -> bool:
+        path = Path(self.uri(key))
+        if not path.parent.is_dir():
+            return False
+        with open(path.with_name(f".{path.name}.swap"), "w") as guard:
+            fcntl.flock(guard, fcntl.LOCK_EX)  # one compare-and-swap of this key at a time
+            try:
+                if path.read_bytes() != expected:
+                    return False
+            except FileNotFoundError:
+                return False
+            self.write_bytes(key, data)
         return True
 
     def read_bytes(self, key: str) -> bytes:

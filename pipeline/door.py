@@ -33,9 +33,9 @@ def run_fields(run: Run) -> dict[str, str]:
     return {"run_date": run.run_date.isoformat(), "execution_name": run.execution_name}
 
 
-def lambda_handler(event_model: type[EventT], state: str) -> Callable:
+def lambda_handler(event_model: type[EventT], state: str | None) -> Callable:
     """Decorate `work(event, services) -> dict` into the Lambda handler `(event: dict, context) -> dict` of the
-    ASL state `state`."""
+    ASL state `state` (None: no state, and so no fault injection, as for the failure recorder)."""
     def decorate(work: Callable[[EventT, Services], dict]) -> Callable[[dict, object], dict]:
         @functools.wraps(work)
         def handler(event: dict, context: object = None) -> dict:
@@ -48,12 +48,14 @@ def lambda_handler(event_model: type[EventT], state: str) -> Callable:
     return decorate
 
 
-def _handle(event_model: type[EventT], work: Callable[[EventT, Services], dict], event: dict, state: str) -> dict:
+def _handle(event_model: type[EventT], work: Callable[[EventT, Services], dict], event: dict,
+            state: str | None) -> dict:
     parsed = parse(event_model, event, event_model.__name__)
     if run := getattr(parsed, "run", None):
         logs.bind(**run_fields(run))
     services = current_services()
-    inject_fault(state, getattr(parsed, "execution_name", None) or run.execution_name, services.storage)
+    if state:
+        inject_fault(state, getattr(parsed, "execution_name", None) or run.execution_name, services.storage)
     return work(parsed, services)
 
 

@@ -27,12 +27,12 @@ def data_keys(storage: Storage, prefix: str) -> list[str]:
     return [key for key in storage.list_keys(prefix) if not key.rsplit("/", 1)[-1].startswith((".", "_"))]
 
 
-def read_parquet(storage: Storage, prefix_or_key: str, columns: list[str] | None = None) -> pa.Table:
-    """One file, or every data file under a prefix (in key order), as one table (of `columns`, or all)."""
+def read_parquet(storage: Storage, prefix_or_key: str) -> pa.Table:
+    """One file, or every data file under a prefix (in key order), as one table."""
     keys = [prefix_or_key] if prefix_or_key.endswith(".parquet") else data_keys(storage, prefix_or_key)
     if not keys:
         raise FileNotFoundError(f"no Parquet files under {storage.uri(prefix_or_key)}")
-    tables = [pq.read_table(io.BytesIO(storage.read_bytes(key)), columns=columns) for key in keys]
+    tables = [pq.read_table(io.BytesIO(storage.read_bytes(key))) for key in keys]
     return pa.concat_tables(tables, promote_options="default")
 
 

@@ -22,6 +22,7 @@ from pipeline.storage import read_json
 
 logger = logging.getLogger(__name__)
 BOOT_ID = Path("/proc/sys/kernel/random/boot_id")
+ATTEMPTS = 3
 
 
 class WeekLockedError(PipelineError):
@@ -41,25 +42,31 @@ def hold_week(services: Services, run: Run) -> None:
 
 def acquire_week(storage: Storage, run: Run, stale_after: dt.timedelta) -> None:
     key = week_lock_key(run.run_date)
-    now = dt.datetime.now(dt.timezone.utc)
-    holder = {"execution_name": run.execution_name, "acquired_at": now.isoformat(timespec="seconds"),
-              "machine": machine_id(), "pid": os.getpid()}
-    if storage.create_exclusive(key, json.dumps(holder).encode()):
-        return
-    current = read_json(storage, key)
-    if current["execution_name"] == run.execution_name:
-        return  # this execution again (a retried Cleanup, a redrive): it holds the week already
-    if not _is_stale(current, now, stale_after):
-        raise WeekLockedError(
-            f"run_date {run.run_date} is being run by execution {current['execution_name']} (since "
-            f"{current['acquired_at']}); start this week again once it has ended. If it died without a trace, "
-            f"delete {storage.uri(key)}")
-    logger.warning("taking over the lock of run_date %s from execution %s, which is gone", run.run_date,
-                   current["execution_name"], extra={"stale_lock": current})
-    storage.delete_prefix(key)
-    if not storage.create_exclusive(key, json.dumps(holder).encode()):
-        raise WeekLockedError(f"run_date {run.run_date} was just taken by another execution: "
-                              f"{read_json(storage, key)['execution_name']}")
+    holder = json.dumps({"execution_name": run.execution_name,
+                         "acquired_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+                         "machine": machine_id(), "pid": os.getpid()}).encode()
+    for _ in range(ATTEMPTS):
+        if storage.create_exclusive(key, holder):
+            return
+        try:
+            held = storage.read_bytes(key)
+        except FileNotFoundError:
+            continue  # given back in between: try again
+        current = json.loads(held)
+        if current["execution_name"] == run.execution_name:
+            return  # this execution again (a retried Cleanup, a later stage, a redrive): it holds the week
+        if not _is_stale(current, dt.datetime.now(dt.timezone.utc), stale_after):
+            raise WeekLockedError(
+                f"run_date {run.run_date} is being run by execution {current['execution_name']} (since "
+                f"{current['acquired_at']}); start this week again once it has ended. If it died without a trace, "
+                f"delete {storage.uri(key)}")
+        # Compare-and-swap: of two runs taking over the same dead holder, one wins and the other looks again.
+        if storage.replace_if_unchanged(key, held, holder):
+            logger.warning("took over the lock of run_date %s from execution %s, which is gone", run.run_date,
+                           current["execution_name"], extra={"stale_lock": current})
+            return
+    raise WeekLockedError(f"run_date {run.run_date}: its lock changed hands {ATTEMPTS} times while this execution "
+                          f"tried to take it; see {storage.uri(key)}")
 
 
 def is_held(storage: Storage, run_date: dt.date) -> bool:

@@ -27,9 +27,10 @@ from pipeline.errors import ConfigError, PipelineError
 from pipeline.ingest import ingest_file
 from pipeline.model_store import ModelStore
 from pipeline.ports import Services
-from pipeline.run import landed_weeks
+from pipeline.run import Run, landed_weeks
 from pipeline.settings import load_settings
 from pipeline.tables import snapshots_document, table
+from pipeline.week_lock import hold_week
 from tools.report import RunProgress, metrics_line, summary_table
 from tools.run_records import past_runs, record_run, record_started
 from tools.synthetic_panel import land_synthetic_panel
@@ -123,6 +124,8 @@ def resume(execution: Annotated[str, typer.Argument(help="the name of a failed e
         raise PipelineError(f"execution {execution} cannot be resumed ({status}): only a failed local run can; "
                             f"`{PROG} runs` lists them")
     resume_from = record["resume_from"]
+    if "run" in resume_from["input"]:  # past Cleanup: take the week here, for as long as this process runs it
+        hold_week(services, Run.model_validate(resume_from["input"]["run"]))
     record |= {"resumed": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
     _execute_and_report(services, record, redrive=Redrive(resume_from["state"], resume_from["input"]))
 

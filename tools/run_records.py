@@ -23,6 +23,11 @@ def record_run(storage: Storage, execution_name: str, record: dict) -> None:
     write_json(storage, run_record_key(execution_name), record)
 
 
+def _old_run_date(failure: dict) -> str | None:
+    run = failure.get("run")  # records written before run_date was kept held the resolved run
+    return run.get("run_date") if isinstance(run, dict) else None
+
+
 def past_runs(storage: Storage) -> list[dict]:
     """Every execution once, oldest first: the launcher's record where there is one, else the failure record."""
     records = {}
@@ -30,7 +35,8 @@ def past_runs(storage: Storage) -> list[dict]:
         failure = read_json(storage, key)
         records[failure["execution_name"]] = {  # .get: records written before status and run_date were kept
             "execution_name": failure["execution_name"], "status": failure.get("status", "FAILED"),
-            "started": failure["recorded_at"], "run_date": failure.get("run_date"), "error": failure["error"],
+            "started": failure["recorded_at"], "run_date": failure.get("run_date") or _old_run_date(failure),
+            "error": failure["error"],
             "cause": failure["cause"]}
     for key in storage.list_keys(RUNS_PREFIX):
         if key.count("/") == 1 and key.endswith(".json"):

@@ -5,6 +5,6 @@ from pipeline.ports import Services
 from pipeline.stages.record_failure import record_failure
 
 
-@lambda_handler(RecordFailureEvent, state="RecordFailure")
+@lambda_handler(RecordFailureEvent, state=None)  # called by EventBridge, not a state
 def handler(event: RecordFailureEvent, services: Services) -> dict:
     return record_failure(services, event)

@@ -1,9 +1,12 @@
 """The Catalog port on the Glue Data Catalog, through an injected boto3 client."""
 from __future__ import annotations
 
+import logging
+
 from pipeline.settings import DATABASE
 from pipeline.tables import TableDef
 
+logger = logging.getLogger(__name__)
 PARQUET_STORAGE = {
     "InputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
     "OutputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat",
@@ -40,16 +43,27 @@ class GlueCatalog:
         done: list[tuple[TableDef, str | None]] = []
         try:
             for table, location in locations.items():
-                before = self.partitions(table).get(value)
+                before = self._location(table, value)
                 self.put_partition(table, value, location)
                 done.append((table, before))
         except Exception:
             for table, before in reversed(done):
-                if before:
-                    self.put_partition(table, value, before)
-                else:
-                    self.drop_partition(table, value)
+                try:
+                    if before:
+                        self.put_partition(table, value, before)
+                    else:
+                        self.drop_partition(table, value)
+                except Exception:  # keep the original error; say what could not be put back
+                    logger.exception("could not put back %s partition %s at %s", table.name, value, before)
             raise
+
+    def _location(self, table: TableDef, value: str) -> str | None:
+        try:
+            partition = self._glue.get_partition(DatabaseName=self.database, TableName=table.name,
+                                                 PartitionValues=[value])
+        except self._glue.exceptions.EntityNotFoundException:
+            return None
+        return partition["Partition"]["StorageDescriptor"]["Location"]
 
     def drop_partition(self, table: TableDef, value: str) -> None:
         try:

@@ -34,7 +34,25 @@ class S3Storage:
         return True
 
     def read_bytes(self, key: str) -> bytes:
-        return self._s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        try:
+            return self._s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        except self._s3.exceptions.NoSuchKey:
+            raise FileNotFoundError(f"no object {self.uri(key)}") from None
+
+    def replace_if_unchanged(self, key: str, expected: bytes, data: bytes) -> bool:
+        try:
+            current = self._s3.get_object(Bucket=self.bucket, Key=key)
+        except self._s3.exceptions.NoSuchKey:
+            return False
+        if current["Body"].read() != expected:
+            return False
+        try:  # If-Match: written only if nobody wrote the key since we read it
+            self._s3.put_object(Bucket=self.bucket, Key=key, Body=data, IfMatch=current["ETag"])
+        except ClientError as error:
+            if error.response["Error"]["Code"] in CONDITION_FAILED | {"NoSuchKey"}:
+                return False
+            raise
+        return True
 
     def exists(self, key: str) -> bool:
         return bool(self._s3.list_objects_v2(Bucket=self.bucket, Prefix=key, MaxKeys=1).get("KeyCount"))

@@ -38,21 +38,26 @@ def _refuse_a_lost_catalog(services: Services) -> None:
     snapshots = table("snapshots")
     if not services.catalog.partitions(snapshots) and services.storage.exists(snapshots.location):
         raise CatalogLostError(
-            f"the catalog lists no snapshot week, yet {services.storage.uri(snapshots.location)} holds landed "
-            "snapshots: the catalog was lost or replaced. Nothing was deleted. Restore it (locally "
-            "catalog.json in the data directory; on AWS the Glue partitions), or ingest the weeks again")
+            f"the catalog lists no partition of {snapshots.qualified_name}, yet "
+            f"{services.storage.uri(snapshots.location)} holds its data: the catalog was lost or replaced. "
+            "Nothing was deleted. Restore it (locally catalog.json in the data directory; on AWS the Glue "
+            "partitions), or ingest the weeks again")
 
 
 def retire_old_outputs(services: Services, run: Run) -> int:
+    """Only weeks with a published result are retired: if their partitions were lost, nothing is taken for
+    unpublished (a week that was never published, or whose partition vanished, keeps its folders)."""
     oldest_kept = run.run_date - dt.timedelta(weeks=services.settings.retention_weeks)
+    published = {name: services.catalog.partitions(table(name)) for name in RESULT_TABLES}  # read once
 
     def retirable(week: dt.date) -> bool:
-        return week < oldest_kept and not is_held(services.storage, week)  # a backfill of it may be running
+        return (week < oldest_kept and week.isoformat() in published["predictions"]
+                and not is_held(services.storage, week))  # a backfill of it may be running
 
-    removed = sum(clean_week(services, week) for week in _weeks_with_outputs(services) if retirable(week))
-    published = _published_model_versions(services)
+    removed = sum(clean_week(services, week, published) for week in _weeks_with_outputs(services) if retirable(week))
+    scored_with = _published_model_versions(published["predictions"])
     for version, week in _model_versions(services):
-        if retirable(week) and version not in published:
+        if retirable(week) and version not in scored_with:
             removed += services.storage.delete_prefix(model_prefix(version))
     logger.info("retention (%d weeks): %d file(s) of weeks before %s removed", services.settings.retention_weeks,
                 removed, oldest_kept)
@@ -71,30 +76,31 @@ def _model_versions(services: Services) -> list[tuple[str, dt.date]]:
     return sorted((version, dt.datetime.strptime(day, "%Y%m%d").date()) for version, day in found)
 
 
-def _published_model_versions(services: Services) -> set[str]:
+def _published_model_versions(predictions: dict[str, str]) -> set[str]:
     """The model version each published week was scored with: its execution's (see pipeline.run)."""
     versions = set()
-    for value, location in services.catalog.partitions(table("predictions")).items():
+    for value, location in predictions.items():
         folder = location.rstrip("/").rsplit("/", 1)[-1]
         if folder.startswith(EXECUTION_FOLDER):
             versions.add(model_version_for(dt.date.fromisoformat(value), folder.removeprefix(EXECUTION_FOLDER)))
     return versions
 
 
-def clean_week(services: Services, run_date: dt.date) -> int:
-    """Remove the week's stale outputs; return how many files went."""
+def clean_week(services: Services, run_date: dt.date, published: dict[str, dict[str, str]] | None = None) -> int:
+    """Remove the week's stale outputs (given `published`, each result table's partitions, or reading them);
+    return how many files went."""
+    published = published or {name: services.catalog.partitions(table(name)) for name in RESULT_TABLES}
     removed = services.storage.delete_prefix(work_prefix(run_date))
     for table_name in RESULT_TABLES:
-        removed += _remove_unpublished_attempts(services, table_name, run_date)
+        removed += _remove_unpublished_attempts(services, table_name, run_date,
+                                                published[table_name].get(run_date.isoformat()))
     logger.info("removed %d stale file(s) of run_date %s", removed, run_date)
     return removed
 
 
-def _remove_unpublished_attempts(services: Services, table_name: str, run_date: dt.date) -> int:
-    definition = table(table_name)
-    value = run_date.isoformat()
-    partition_prefix = definition.partition_prefix(value)
-    published = services.catalog.partitions(definition).get(value)
+def _remove_unpublished_attempts(services: Services, table_name: str, run_date: dt.date,
+                                 published: str | None) -> int:
+    partition_prefix = table(table_name).partition_prefix(run_date.isoformat())
     published_key = services.storage.key_of(published) if published else None
     folders = {key[:key.index("/", len(partition_prefix)) + 1]
                for key in services.storage.list_keys(partition_prefix) if "/" in key[len(partition_prefix):]}

@@ -43,3 +43,14 @@ def test_delete_prefix_removes_only_that_prefix(storage):
 def test_reading_an_empty_prefix_names_it(storage):
     with pytest.raises(FileNotFoundError, match="no Parquet files under .*nothing/"):
         read_parquet(storage, "nothing/")
+
+
+def test_a_missing_key_is_file_not_found_on_every_adapter(storage):
+    with pytest.raises(FileNotFoundError):
+        storage.read_bytes("models/model_version=nope/metrics.json")
+
+
+def test_create_exclusive_writes_only_when_absent(storage):
+    assert storage.create_exclusive("locks/a.json", b"first")
+    assert not storage.create_exclusive("locks/a.json", b"second")
+    assert storage.read_bytes("locks/a.json") == b"first"

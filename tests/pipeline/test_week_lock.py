@@ -37,7 +37,9 @@ def test_a_second_execution_of_a_running_week_is_refused_naming_the_first(storag
 def test_the_same_execution_takes_its_week_again(storage):
     """A retried Cleanup or a redriven execution already holds the week."""
     acquire_week(storage, run("e1"), DAY)
+    taken = read_json(storage, week_lock_key(WEEK))
     acquire_week(storage, run("e1"), DAY)
+    assert read_json(storage, week_lock_key(WEEK)) == taken  # kept as it was, not taken anew
 
 
 def test_only_the_holder_gives_the_week_back(storage):
@@ -73,3 +75,27 @@ def test_a_lock_older_than_any_run_is_taken_over_and_one_from_elsewhere_is_not(s
         acquire_week(services.storage, run("next"), DAY)  # another machine's pid says nothing here
     acquire_week(services.storage, run("next"), dt.timedelta(hours=1))
     assert read_json(services.storage, week_lock_key(WEEK))["execution_name"] == "next"
+
+
+def test_of_two_runs_taking_over_a_dead_holder_only_one_wins(storage):
+    stale = json.dumps({"execution_name": "dead", "acquired_at": "2020-01-01T00:00:00+00:00", "machine": "x",
+                        "pid": 1}).encode()
+    storage.write_bytes(week_lock_key(WEEK), stale)
+    assert storage.replace_if_unchanged(week_lock_key(WEEK), stale, b'{"execution_name": "first"}')
+    assert not storage.replace_if_unchanged(week_lock_key(WEEK), stale, b'{"execution_name": "second"}')
+    assert read_json(storage, week_lock_key(WEEK)) == {"execution_name": "first"}
+    assert not storage.replace_if_unchanged("locks/none.json", b"", b"x")  # gone: nothing to replace
+
+
+def test_a_lock_given_back_while_it_is_read_is_taken(storage, monkeypatch):
+    acquire_week(storage, run("leaving"), DAY)
+    read_bytes, released = type(storage).read_bytes, []
+
+    def released_first(self, key):
+        if not released:  # the holder publishes and gives the week back just as this run reads its lock
+            released.append(self.delete_prefix(key))
+        return read_bytes(self, key)
+
+    monkeypatch.setattr(type(storage), "read_bytes", released_first)
+    acquire_week(storage, run("next"), DAY)
+    assert read_json(storage, week_lock_key(WEEK))["execution_name"] == "next"

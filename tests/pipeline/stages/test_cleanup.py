@@ -68,6 +68,16 @@ def test_a_lost_catalog_deletes_nothing_and_says_so(services, home):
     (home / "catalog.json").unlink()
     files = services.storage.list_keys("")
     run = Run(run_date=WEEK, churn_horizon_weeks=4, model_version="v", execution_name="e")
-    with pytest.raises(CatalogLostError, match="the catalog lists no snapshot week, yet .* holds landed snapshots"):
+    with pytest.raises(CatalogLostError, match="the catalog lists no partition of engagement.snapshots, yet .* "
+                                               "holds its data"):
         cleanup(services, run)
     assert [key for key in services.storage.list_keys("") if not key.startswith("locks/")] == files
+
+
+def test_lost_result_partitions_delete_no_history(services):
+    land_weeks(services, {"a": [1]})
+    old_week = WEEK - dt.timedelta(weeks=20)
+    write_json(services.storage, f"{attempt_prefix('model_metrics', old_week, 'published')}part-0.json", {})
+    run = Run(run_date=WEEK, churn_horizon_weeks=4, model_version="v", execution_name="e")
+    cleanup(local_services(), run)  # the week has no published partition (lost, or never published): kept
+    assert services.storage.exists(attempt_prefix("model_metrics", old_week, "published"))

@@ -36,39 +36,6 @@ def scored(services, execution: str, rows: int = 2) -> None:
                   predictions)
 
 
-def run(execution: str) -> Run:
-    return Run(run_date=WEEK, churn_horizon_weeks=4, model_version="v1", execution_name=execution)
-
-
-def store_model(services) -> None:
-    model = StoredModel("v1", b"model", FeatureSpec(numeric=["sessions_7d"], categories={}), {}, METRICS)
-    ModelStore(services.storage).save(model, pa.table({"customer_id": ["a"], "churned": [1],
-                                                       "churn_probability": [0.5]}))
-
-
-def scored(services, execution: str, rows: int = 2) -> None:
-    predictions = pa.table({"customer_id": [f"c{i}" for i in range(rows)], "churn_probability": [0.1] * rows,
-                            "risk_band": ["low"] * rows, "model_version": ["v1"] * rows,
-                            "snapshot_date": [WEEK] * rows}, schema=table("predictions").arrow_schema())
-    write_parquet(services.storage, f"{attempt_prefix('predictions', WEEK, execution)}shard-00000.parquet",
-                  predictions)
-
-
-class FailingMetricsCatalog:
-    """The catalog, except that swapping the model_metrics partition fails (a throttled Glue call)."""
-
-    def __init__(self, catalog):
-        self.catalog = catalog
-
-    def __getattr__(self, name):
-        return getattr(self.catalog, name)
-
-    def put_partition(self, definition, value, location):
-        if definition.name == "model_metrics" and "execution=second" in location:
-            raise RuntimeError("ThrottlingException")
-        self.catalog.put_partition(definition, value, location)
-
-
 def published(services) -> dict[str, dict[str, str]]:
     return {name: services.catalog.partitions(table(name)) for name in ("predictions", "model_metrics")}
 
