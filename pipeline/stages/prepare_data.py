@@ -52,21 +52,25 @@ def _check_week_sizes(weeks: list[dict], settings: Settings) -> None:
         if week["customers"] != week["distinct_customers"]:
             duplicates = week["customers"] - week["distinct_customers"]
             raise DataQualityError(f"snapshot {week['snapshot_date']}: {duplicates} duplicate customer_id row(s)")
-    # The newest pair only: earlier weeks were checked when they were new, so one real launch or drop in the
-    # history does not block every run after it.
-    for earlier, later in zip(weeks[-2:], weeks[-1:]):
-        ratio = later["customers"] / earlier["customers"]
-        if ratio < settings.weekly_shrink_limit:
-            raise DataQualityError(
-                f"snapshot {later['snapshot_date']} has {later['customers']:,} customers, less than "
-                f"{settings.weekly_shrink_limit:.0%} of the week before ({earlier['customers']:,}); is the extract "
-                "truncated? Re-ingest the week (or set WEEKLY_SHRINK_LIMIT if the drop is real)")
-        if ratio > settings.weekly_growth_limit:
-            raise DataQualityError(
-                f"snapshot {later['snapshot_date']} has {later['customers']:,} customers, more than "
-                f"{settings.weekly_growth_limit:g} times the week before ({earlier['customers']:,}); is it another "
-                "extract, or several weeks at once? Re-ingest the week (or set WEEKLY_GROWTH_LIMIT if the growth "
-                "is real)")
+    if len(weeks) >= 2:
+        # The newest pair only: earlier weeks were checked when they were new, so one real launch or drop in the
+        # history does not block every run after it.
+        _check_growth(*weeks[-2:], settings)
+
+
+def _check_growth(earlier: dict, later: dict, settings: Settings) -> None:
+    ratio = later["customers"] / earlier["customers"]
+    if ratio < settings.weekly_shrink_limit:
+        raise DataQualityError(
+            f"snapshot {later['snapshot_date']} has {later['customers']:,} customers, less than "
+            f"{settings.weekly_shrink_limit:.0%} of the week before ({earlier['customers']:,}); is the extract "
+            "truncated? Re-ingest the week (or set WEEKLY_SHRINK_LIMIT if the drop is real)")
+    if ratio > settings.weekly_growth_limit:
+        raise DataQualityError(
+            f"snapshot {later['snapshot_date']} has {later['customers']:,} customers, more than "
+            f"{settings.weekly_growth_limit:g} times the week before ({earlier['customers']:,}); is it another "
+            "extract, or several weeks at once? Re-ingest the week (or set WEEKLY_GROWTH_LIMIT if the growth "
+            "is real)")
 
 
 def shard_count_for(rows: int, rows_per_shard: int) -> int:

@@ -66,3 +66,9 @@ def test_a_week_that_shrinks_is_refused(services):
     land_weeks(services, {f"c{i}": [1, 1] if i < 10 else [1, None] for i in range(40)})
     with pytest.raises(DataQualityError, match="has 10 customers, less than 50% of the week before \\(40\\)"):
         check_snapshot_weeks(services, week(2), churn_horizon_weeks=1)
+
+
+def test_a_jump_in_the_history_does_not_block_later_weeks(services):
+    land_weeks(services, {f"c{i}": [1, 1, 1] if i < 10 else [None, 1, 1] for i in range(40)})  # 10, then 40, 40
+    with pytest.raises(DataQualityError, match="needs at least 5"):  # past the size checks
+        check_snapshot_weeks(services, week(3), churn_horizon_weeks=2)
