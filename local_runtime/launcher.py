@@ -14,6 +14,7 @@ import logging
 import os
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from contextlib import contextmanager
@@ -35,6 +36,8 @@ LAMBDA_FUNCTIONS = {"CleanupFunctionArn": "cleanup", "PrepareDataFunctionArn": "
 EXECUTION_ENDED_HANDLER = "record_failure"  # the template's EventBridge rule calls it when an execution fails
 TASK_FAMILIES = {"TrainingTaskDefinitionArn": "training", "InferenceTaskDefinitionArn": "inference"}
 STDERR_TAIL_LINES = 20
+_RUNNING_TASKS: set[subprocess.Popen] = set()  # container processes of this launcher, for stop_running_tasks
+_RUNNING_LOCK = threading.Lock()
 
 
 def local_substitutions() -> dict[str, str]:
@@ -92,9 +95,16 @@ class LocalTaskInvoker:
         log_path = self.log_dir / f"{context['State']['Name']}-{task_arn.rsplit('/', 1)[-1][:8]}.log"
         log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(log_path, "w") as log:
-            process = subprocess.run(
+            process = subprocess.Popen(
                 [sys.executable, "-m", "local_runtime.container", f"containers.{family}.entrypoint"], cwd=REPO_ROOT,
                 env=environment, stdout=log, stderr=subprocess.STDOUT)
+            with _RUNNING_LOCK:
+                _RUNNING_TASKS.add(process)
+            try:
+                process.wait()
+            finally:
+                with _RUNNING_LOCK:
+                    _RUNNING_TASKS.discard(process)
         container = {"Name": family, "ExitCode": process.returncode, "LastStatus": "STOPPED"}
         if process.returncode != 0:
             container["Reason"] = _failure_reason(log_path)
@@ -103,6 +113,21 @@ class LocalTaskInvoker:
                  "StoppedReason": "Essential container in task exited", "LogFile": str(log_path)}))
         return {"TaskArn": task_arn, "LastStatus": "STOPPED", "StopCode": "EssentialContainerExited",
                 "Containers": [container]}
+
+
+def stop_running_tasks(grace_seconds: float = 10) -> int:
+    """Stop every container process this launcher started, as ECS stops a task (SIGTERM, then SIGKILL after the
+    grace period); return how many there were. For an interrupted execution: no task outlives it."""
+    with _RUNNING_LOCK:
+        running = list(_RUNNING_TASKS)
+    for process in running:
+        process.terminate()
+    for process in running:
+        try:
+            process.wait(timeout=grace_seconds)
+        except subprocess.TimeoutExpired:
+            process.kill()
+    return len(running)
 
 
 def _failure_reason(log_path: Path) -> str:

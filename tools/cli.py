@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from local_runtime.asl import ExecutionFailed, Redrive
-from local_runtime.launcher import execute_locally, new_execution_name
+from local_runtime.launcher import execute_locally, new_execution_name, stop_running_tasks
 from local_runtime.services import install_local_host
 from pipeline.contract import markdown_table
 from pipeline.errors import ConfigError, PipelineError
@@ -184,15 +184,18 @@ def _execute_and_report(services: Services, record: dict, redrive: Redrive | Non
 
 @contextmanager
 def _terminate_as_interrupt() -> Iterator[None]:
-    """SIGTERM (a stopped container, `kill`) ends a run the way Ctrl-C does: recorded, its week given back."""
+    """SIGTERM or SIGINT (`kill`, Ctrl-C) ends a run the same way: its container tasks stopped first (the thread
+    that waits for a task would otherwise wait for it to finish), then the run recorded and its week given back."""
     def interrupt(signum, frame):
+        stop_running_tasks()
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, interrupt)
+    previous = {number: signal.signal(number, interrupt) for number in (signal.SIGTERM, signal.SIGINT)}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def _report_interrupt(services: Services, record: dict, progress: RunProgress) -> None:
