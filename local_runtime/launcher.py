@@ -62,6 +62,12 @@ class LocalLambdaContext:
         return max(0, int((self.deadline - time.monotonic()) * 1000))
 
 
+def call_lambda(name: str, event: Any, timeout_seconds: int) -> Any:
+    """`lambdas/<name>/app.py`'s handler, called in this process as Lambda calls it."""
+    handler = importlib.import_module(f"lambdas.{name}.app").handler
+    return handler(event, LocalLambdaContext(name, str(uuid.uuid4()), time.monotonic() + timeout_seconds))
+
+
 class LocalTaskInvoker:
     def __init__(self, environment: dict[str, str], log_dir: Path):
         self.environment = environment
@@ -76,10 +82,8 @@ class LocalTaskInvoker:
 
     def invoke_lambda(self, parameters: dict) -> dict:
         name = parameters["FunctionName"].rsplit(":", 1)[-1]
-        handler = importlib.import_module(f"lambdas.{name}.app").handler
-        context = LocalLambdaContext(name, str(uuid.uuid4()), time.monotonic() + 900)
         try:
-            payload = handler(parameters.get("Payload", {}), context)
+            payload = call_lambda(name, parameters.get("Payload", {}), timeout_seconds=900)
         except Exception as error:  # Lambda reports the exception's type as the error name
             raise TaskFailed(type(error).__name__, json.dumps(
                 {"errorMessage": str(error), "errorType": type(error).__name__})) from error
@@ -197,9 +201,8 @@ def execute_locally(execution_input: dict, *, execution_name: str | None = None,
 
 def _report_ended(execution_name: str, execution_input: dict, status: str, error: str, cause: str) -> None:
     """The "Step Functions Execution Status Change" event, delivered to RecordFailure."""
-    handler = importlib.import_module(f"lambdas.{EXECUTION_ENDED_HANDLER}.app").handler
-    context = LocalLambdaContext(EXECUTION_ENDED_HANDLER, str(uuid.uuid4()), time.monotonic() + 60)
-    handler({"source": "aws.states", "detail-type": "Step Functions Execution Status Change",
-             "detail": {"name": execution_name, "status": status, "input": json.dumps(execution_input),
-                        "error": error, "cause": cause}}, context)
+    call_lambda(EXECUTION_ENDED_HANDLER, {
+        "source": "aws.states", "detail-type": "Step Functions Execution Status Change",
+        "detail": {"name": execution_name, "status": status, "input": json.dumps(execution_input),
+                   "error": error, "cause": cause}}, timeout_seconds=60)
 

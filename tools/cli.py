@@ -98,15 +98,11 @@ def run(run_date: Annotated[Optional[dt.date], typer.Option(
             parser=_iso_date, metavar="YYYY-MM-DD", help="the week to run (default: the newest snapshot)")] = None,
         churn_horizon_weeks: Annotated[Optional[int], typer.Option(min=1)] = None) -> None:
     """Execute the weekly state machine (statemachine/pipeline.asl.json) on this machine."""
-    if runtime() != "local":
-        raise ConfigError("`run` executes the state machine locally; on AWS start an execution of the deployed "
-                          "state machine (the stack's BackfillCommand output)")
+    _require_local("`run` executes the state machine locally; on AWS start an execution of the deployed state "
+                   "machine (the stack's BackfillCommand output)")
     execution_input = {key: value for key, value in (("run_date", run_date and run_date.isoformat()),
                                                      ("churn_horizon_weeks", churn_horizon_weeks)) if value}
-    execution_name = new_execution_name(execution_input.get("run_date"))
-    record = {"execution_name": execution_name, "input": execution_input,
-              "started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
-    _execute_and_report(edge_services(), record, redrive=None)
+    _execute_and_report(edge_services(), _new_record(execution_input), redrive=None)
 
 
 @app.command()
@@ -114,9 +110,8 @@ def resume(execution: Annotated[str, typer.Argument(help="the name of a failed e
            ) -> None:
     """Continue a failed run from the state that failed, with the outputs of the states before it (as AWS's
     RedriveExecution does): Cleanup, PrepareData and Training are not run again if they had succeeded."""
-    if runtime() != "local":
-        raise ConfigError("`resume` continues a local execution; on AWS redrive the failed execution "
-                          "(aws stepfunctions redrive-execution --execution-arn …)")
+    _require_local("`resume` continues a local execution; on AWS redrive the failed execution "
+                   "(aws stepfunctions redrive-execution --execution-arn …)")
     services = edge_services()
     record = next((run for run in past_runs(services.storage) if run["execution_name"] == execution), None)
     if record is None or record.get("status") != "FAILED" or "resume_from" not in record:
@@ -126,7 +121,7 @@ def resume(execution: Annotated[str, typer.Argument(help="the name of a failed e
     resume_from = record["resume_from"]
     if "run" in resume_from["input"]:  # past Cleanup: take the week here, for as long as this process runs it
         hold_week(services, Run.model_validate(resume_from["input"]["run"]))
-    record |= {"resumed": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+    record |= {"resumed": _now()}
     _execute_and_report(services, record, redrive=Redrive(resume_from["state"], resume_from["input"]))
 
 
@@ -136,9 +131,8 @@ def backfill(start: Annotated[dt.date, typer.Option("--from", parser=_iso_date, 
              force: Annotated[bool, typer.Option(help="run weeks already published again")] = False) -> None:
     """Run every landed week from --from to --to, oldest first, skipping weeks already published (unless
     --force); stops at the first week that fails, so running it again picks up there."""
-    if runtime() != "local":
-        raise ConfigError("`backfill` runs the state machine locally; on AWS start one execution per week "
-                          "(the stack's BackfillCommand output)")
+    _require_local("`backfill` runs the state machine locally; on AWS start one execution per week "
+                   "(the stack's BackfillCommand output)")
     services = edge_services()
     weeks = [week for week in landed_weeks(services) if start <= week <= end]
     if not weeks:
@@ -148,16 +142,28 @@ def backfill(start: Annotated[dt.date, typer.Option("--from", parser=_iso_date, 
     if skipped := len(weeks) - len(to_run):
         console.print(f"{skipped} week(s) already published, skipped (--force runs them again)")
     for week in to_run:
-        execution_input = {"run_date": week.isoformat()}
-        record = {"execution_name": new_execution_name(week.isoformat()), "input": execution_input,
-                  "started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
         try:
-            _execute_and_report(services, record, redrive=None)
+            _execute_and_report(services, _new_record({"run_date": week.isoformat()}), redrive=None)
         except typer.Exit:
             err_console.print(f"backfill stopped at {week}: {len(to_run) - to_run.index(week) - 1} later week(s) "
                               "not run; once fixed, run the same backfill again (published weeks are skipped)")
             raise
     console.print(f"backfill done: {len(to_run)} week(s) run, {skipped} skipped")
+
+
+def _require_local(what_to_do_on_aws: str) -> None:
+    if runtime() != "local":
+        raise ConfigError(what_to_do_on_aws)
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def _new_record(execution_input: dict) -> dict:
+    """The record of a new execution of `execution_input`, named after its week."""
+    return {"execution_name": new_execution_name(execution_input.get("run_date")), "input": execution_input,
+            "started": _now()}
 
 
 def _execute_and_report(services: Services, record: dict, redrive: Redrive | None) -> None:
