@@ -4,6 +4,7 @@ The shipped Athena SQL is translated by sqlglot; each catalog table becomes a vi
 """
 from __future__ import annotations
 
+import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -19,6 +20,15 @@ from pipeline.ports import Catalog, Storage
 from pipeline.settings import DATABASE
 from pipeline.tables import TableDef, table_definitions
 
+# Trino functions the shipped SQL uses that DuckDB lacks (sqlglot passes them through unchanged).
+TRINO_FUNCTIONS = (
+    "CREATE MACRO from_base(digits, radix) AS CASE WHEN radix = 16 THEN ('0x' || digits)::BIGINT "
+    "ELSE error('from_base: only radix 16 is emulated locally') END",
+)
+# Athena is not in our process: locally it is, so bound it (DuckDB spills to disk beyond this) to keep every
+# process of a run under the 4 GB a Fargate task or the Lambda would have.
+MEMORY_LIMIT = "2GB"
+SPILL_DIRECTORY = str(Path(tempfile.gettempdir()) / "engagement-pipeline-duckdb")
 DUCKDB_TYPES = {"string": "VARCHAR", "bigint": "BIGINT", "double": "DOUBLE", "date": "DATE",
                 "boolean": "BOOLEAN", "timestamp": "TIMESTAMP"}
 
@@ -70,6 +80,10 @@ class DuckDbEngine:
         try:
             with duckdb.connect() as connection:
                 connection.execute("SET enable_progress_bar = false")
+                connection.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+                connection.execute(f"SET temp_directory = {sql_string(SPILL_DIRECTORY)}")
+                for function in TRINO_FUNCTIONS:
+                    connection.execute(function)
                 connection.execute(f"CREATE SCHEMA {DATABASE}")
                 for table in _tables_read_by(sql):
                     connection.execute(f"CREATE VIEW {table.qualified_name} AS {self._view_sql(table)}")

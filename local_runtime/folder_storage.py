@@ -4,7 +4,9 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 
 class FolderStorage:
@@ -56,6 +58,20 @@ class FolderStorage:
 
     def read_bytes(self, key: str) -> bytes:
         return Path(self.uri(key)).read_bytes()
+
+    @contextmanager
+    def local_copy(self, key: str) -> Iterator[str]:
+        path = Path(self.uri(key))
+        if not path.is_file():
+            raise FileNotFoundError(f"no file {path}")
+        yield str(path)  # already on this disk
+
+    def upload_file(self, path: str, key: str) -> None:
+        target = Path(self.uri(key))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(f".{target.name}.partial-{os.getpid()}")
+        shutil.copyfile(path, partial)
+        os.replace(partial, target)
 
     def exists(self, key: str) -> bool:
         return Path(self.uri(key)).exists()

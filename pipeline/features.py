@@ -1,18 +1,31 @@
-"""From prepared rows to the model's feature matrix, identically at training and at inference."""
+"""From prepared rows (Arrow batches) to the model's feature matrix, identically at training and at inference.
+
+The matrix is float32, one column per feature: numeric values as they are, a categorical column as the code of
+its value in the spec's category list (XGBoost reads it as categorical from `feature_types`). Missing values,
+absent columns and unseen categories are NaN.
+"""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from typing import Iterable
 
 import numpy as np
-import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipeline.contract import COLUMNS, KEY_COLUMN
 
 LABEL_COLUMN = "churned"
+WEIGHT_COLUMN = "sample_weight"
+TRAINING_WEEK_COLUMN = "training_week"  # athena_sql/training_set.sql partitions the training set by it
 # Identifiers, dates and bookkeeping: never features (signup_date reaches the model as tenure_days).
-NOT_FEATURES = {KEY_COLUMN, "snapshot_date", "signup_date", LABEL_COLUMN, "shard"}
+NOT_FEATURES = {KEY_COLUMN, "snapshot_date", "signup_date", LABEL_COLUMN, WEIGHT_COLUMN, TRAINING_WEEK_COLUMN,
+                "shard"}
 CATEGORICAL_COLUMNS = tuple(c.name for c in COLUMNS if c.type == "string" and c.name != KEY_COLUMN)
 MAX_CATEGORIES = 100  # rarer values share the "unseen" bucket (NaN) rather than growing the model
+
+Rows = pa.Table | pa.RecordBatch
 
 
 @dataclass(frozen=True)
@@ -24,6 +37,10 @@ class FeatureSpec:
     def names(self) -> list[str]:
         return [*self.numeric, *self.categories]
 
+    @property
+    def feature_types(self) -> list[str]:
+        return ["q"] * len(self.numeric) + ["c"] * len(self.categories)
+
     def to_dict(self) -> dict:
         return asdict(self)
 
@@ -32,25 +49,63 @@ class FeatureSpec:
         return cls(numeric=list(document["numeric"]), categories=dict(document["categories"]))
 
 
-def fit_feature_spec(training: pd.DataFrame) -> FeatureSpec:
-    """The features a training set supports: columns with at least one value (real data lacks many)."""
-    usable = [name for name in training.columns if name not in NOT_FEATURES and training[name].notna().any()]
-    categorical = {name: _frequent_values(training[name]) for name in usable if name in CATEGORICAL_COLUMNS}
-    numeric = [name for name in usable if name not in categorical]
-    return FeatureSpec(numeric=numeric, categories=categorical)
+@dataclass
+class _ColumnProfile:
+    """What a pass over the training rows learns of the columns: which hold a value, how often each category."""
+    order: list[str] = field(default_factory=list)
+    with_values: set[str] = field(default_factory=set)
+    value_counts: dict[str, Counter] = field(default_factory=dict)
+
+    def add(self, rows: Rows) -> None:
+        for name in rows.schema.names:
+            if name in NOT_FEATURES:
+                continue
+            if name not in self.order:
+                self.order.append(name)
+            column = rows.column(name)
+            if column.null_count < len(column):
+                self.with_values.add(name)
+            if name in CATEGORICAL_COLUMNS:
+                counts = pc.value_counts(column.cast(pa.string()))
+                self.value_counts.setdefault(name, Counter()).update(
+                    {value: count for value, count in zip(counts.field("values").to_pylist(),
+                                                          counts.field("counts").to_pylist()) if value is not None})
 
 
-def _frequent_values(values: pd.Series) -> list[str]:
-    return sorted(values.dropna().astype(str).value_counts().head(MAX_CATEGORIES).index)
+def fit_feature_spec(batches: Iterable[Rows]) -> FeatureSpec:
+    """The features a training set supports, in one pass over its rows: columns with at least one value (real
+    data lacks many); for a categorical one, its MAX_CATEGORIES most frequent values."""
+    profile = _ColumnProfile()
+    for rows in batches:
+        profile.add(rows)
+    usable = [name for name in profile.order if name in profile.with_values]
+    categories = {name: _frequent_values(profile.value_counts[name]) for name in usable if name in CATEGORICAL_COLUMNS}
+    return FeatureSpec(numeric=[name for name in usable if name not in categories], categories=categories)
 
 
-def feature_matrix(rows: pd.DataFrame, spec: FeatureSpec) -> pd.DataFrame:
-    """Columns in the spec's order; absent columns become missing values, unseen categories too."""
-    columns = {}
-    for name in spec.numeric:
-        values = rows[name] if name in rows.columns else pd.Series(np.nan, index=rows.index)
-        columns[name] = pd.to_numeric(values.astype("Float64"), errors="coerce").astype("float32")
-    for name, categories in spec.categories.items():
-        values = rows[name].astype("string") if name in rows.columns else pd.Series(pd.NA, index=rows.index)
-        columns[name] = pd.Categorical(values.where(values.isin(categories)), categories=categories)
-    return pd.DataFrame(columns, index=rows.index)
+def _frequent_values(counts: Counter) -> list[str]:
+    frequent = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:MAX_CATEGORIES]
+    return sorted(value for value, _ in frequent)
+
+
+def feature_matrix(rows: Rows, spec: FeatureSpec) -> np.ndarray:
+    """The rows' features as a float32 matrix in the spec's column order (column-major: each column is filled
+    in one contiguous write, and XGBoost reads either order)."""
+    present = set(rows.schema.names)
+    matrix = np.full((rows.num_rows, len(spec.names)), np.nan, dtype=np.float32, order="F")
+    for index, name in enumerate(spec.numeric):
+        if name in present:
+            matrix[:, index] = _numeric(rows.column(name))
+    for index, (name, categories) in enumerate(spec.categories.items(), start=len(spec.numeric)):
+        if name in present:
+            matrix[:, index] = _category_codes(rows.column(name), categories)
+    return matrix
+
+
+def _numeric(column: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    return column.cast(pa.float32()).to_numpy(zero_copy_only=False).astype(np.float32, copy=False)
+
+
+def _category_codes(column: pa.Array | pa.ChunkedArray, categories: list[str]) -> np.ndarray:
+    codes = pc.index_in(column.cast(pa.string()), value_set=pa.array(categories, pa.string()))
+    return codes.to_numpy(zero_copy_only=False).astype(np.float32)

@@ -5,6 +5,7 @@ Stages speak to storage, the catalog and the SQL engine only through these. The 
 """
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -29,6 +30,9 @@ class Storage(Protocol):
     def replace_if_unchanged(self, key: str, expected: bytes, data: bytes) -> bool: ...
     def list_keys(self, prefix: str) -> list[str]: ...
     def delete_prefix(self, prefix: str) -> int: ...
+    # For reading a large object in pieces: a path on this machine's disk holding it, for the `with` block
+    def local_copy(self, key: str) -> AbstractContextManager[str]: ...  # FileNotFoundError if there is no such key
+    def upload_file(self, path: str, key: str) -> None: ...  # the file's bytes become the object, streamed
 
 
 class Catalog(Protocol):

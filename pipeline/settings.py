@@ -8,6 +8,11 @@ WEEK_LOCK_STALE_HOURS     a week's lock older than this belongs to a dead run (d
 WEEKLY_SHRINK_LIMIT       a week with fewer customers than this share of the week before is refused (default 0.5)
 WEEKLY_GROWTH_LIMIT       a week with more customers than this multiple of the week before is refused (default 2)
 RETENTION_WEEKS           replaced results, work files and unused models older than this are removed (default 8)
+TRAINING_WEEKS            labelled weeks the model is trained on, the newest ones (default 8); must be more than
+                          CHURN_HORIZON_WEEKS, as the validation fit uses the window's weeks a horizon older
+OLDER_WEEKS_SAMPLE_RATE   share of rows kept in the window's weeks before the validation week (default 1)
+RETAINED_SAMPLE_RATE      of those, share of retained customers kept (default 1); kept rows are weighted by
+                          1 / their chance of being kept, so probabilities stay calibrated
 """
 from __future__ import annotations
 
@@ -26,6 +31,9 @@ DEFAULT_WEEK_LOCK_STALE_HOURS = 24
 DEFAULT_WEEKLY_SHRINK_LIMIT = 0.5
 DEFAULT_WEEKLY_GROWTH_LIMIT = 2.0
 DEFAULT_RETENTION_WEEKS = 8
+DEFAULT_TRAINING_WEEKS = 8
+DEFAULT_OLDER_WEEKS_SAMPLE_RATE = 1.0
+DEFAULT_RETAINED_SAMPLE_RATE = 1.0
 
 
 @dataclass(frozen=True)
@@ -38,6 +46,9 @@ class Settings:
     weekly_shrink_limit: float = DEFAULT_WEEKLY_SHRINK_LIMIT
     weekly_growth_limit: float = DEFAULT_WEEKLY_GROWTH_LIMIT
     retention_weeks: int = DEFAULT_RETENTION_WEEKS
+    training_weeks: int = DEFAULT_TRAINING_WEEKS
+    older_weeks_sample_rate: float = DEFAULT_OLDER_WEEKS_SAMPLE_RATE
+    retained_sample_rate: float = DEFAULT_RETAINED_SAMPLE_RATE
 
 
 def positive_int(value: object) -> int | None:
@@ -54,15 +65,22 @@ def _positive_setting(env: dict[str, str], name: str, default: int) -> int:
     return int(value)
 
 
-def _ratio_setting(env: dict[str, str], name: str, default: float, *, above_one: bool) -> float:
+RATIO_BOUNDS = {  # what each kind of ratio setting may be, and how an error says it
+    "above one": (lambda ratio: ratio > 1, "a number above 1"),
+    "below one": (lambda ratio: 0 < ratio < 1, "a number between 0 and 1"),
+    "share": (lambda ratio: 0 < ratio <= 1, "a number above 0 and at most 1"),
+}
+
+
+def _ratio_setting(env: dict[str, str], name: str, default: float, *, bounds: str) -> float:
     value = env.get(name, str(default))
     try:
         ratio = float(value)
     except ValueError:
         ratio = float("nan")
-    if not (ratio > 1 if above_one else 0 < ratio < 1):
-        bounds = "a number above 1" if above_one else "a number between 0 and 1"
-        raise ConfigError(f"{name} must be {bounds}, got {value!r}")
+    within, description = RATIO_BOUNDS[bounds]
+    if not within(ratio):
+        raise ConfigError(f"{name} must be {description}, got {value!r}")
     return ratio
 
 
@@ -74,7 +92,12 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         churn_horizon_weeks=_positive_setting(env, "CHURN_HORIZON_WEEKS", DEFAULT_CHURN_HORIZON_WEEKS),
         rows_per_shard=_positive_setting(env, "INFERENCE_ROWS_PER_SHARD", DEFAULT_ROWS_PER_SHARD),
         week_lock_stale_hours=_positive_setting(env, "WEEK_LOCK_STALE_HOURS", DEFAULT_WEEK_LOCK_STALE_HOURS),
-        weekly_shrink_limit=_ratio_setting(env, "WEEKLY_SHRINK_LIMIT", DEFAULT_WEEKLY_SHRINK_LIMIT, above_one=False),
-        weekly_growth_limit=_ratio_setting(env, "WEEKLY_GROWTH_LIMIT", DEFAULT_WEEKLY_GROWTH_LIMIT, above_one=True),
+        weekly_shrink_limit=_ratio_setting(env, "WEEKLY_SHRINK_LIMIT", DEFAULT_WEEKLY_SHRINK_LIMIT, bounds="below one"),
+        weekly_growth_limit=_ratio_setting(env, "WEEKLY_GROWTH_LIMIT", DEFAULT_WEEKLY_GROWTH_LIMIT, bounds="above one"),
         retention_weeks=_positive_setting(env, "RETENTION_WEEKS", DEFAULT_RETENTION_WEEKS),
+        training_weeks=_positive_setting(env, "TRAINING_WEEKS", DEFAULT_TRAINING_WEEKS),
+        older_weeks_sample_rate=_ratio_setting(env, "OLDER_WEEKS_SAMPLE_RATE", DEFAULT_OLDER_WEEKS_SAMPLE_RATE,
+                                               bounds="share"),
+        retained_sample_rate=_ratio_setting(env, "RETAINED_SAMPLE_RATE", DEFAULT_RETAINED_SAMPLE_RATE,
+                                            bounds="share"),
     )

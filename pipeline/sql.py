@@ -1,11 +1,12 @@
 """The Athena SQL of `athena_sql/`, rendered for a run (Athena runs it on AWS; locally DuckDB, translated).
 
-Templates take `{{name}}` parameters (validated: ISO dates and integers only, so nothing is injected) and
+Templates take `{{name}}` parameters (validated: ISO dates, integers and finite floats only, so nothing is injected) and
 `{{sql:other}}` to inline another file.
 """
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 
 from pipeline.settings import REPO_ROOT
@@ -19,7 +20,9 @@ def _literal(name: str, value: object) -> str:
         return value.isoformat()
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
-    raise TypeError(f"SQL parameter {name!r} must be a date or an int, got {value!r}")
+    if isinstance(value, float) and math.isfinite(value):
+        return f"{value!r}e0" if "e" not in repr(value) else repr(value)  # a DOUBLE literal, not a DECIMAL
+    raise TypeError(f"SQL parameter {name!r} must be a date, an int or a finite float, got {value!r}")
 
 
 def render(template: str, **params: object) -> str:

@@ -336,3 +336,7 @@ def main(argv: list[str] | None = None) -> int:
                           "published before is unchanged", highlight=False)
         return 2
     return 0
+
+
+if __name__ == "__main__":  # python -m tools.cli, as the console script
+    sys.exit(main())

@@ -1,6 +1,11 @@
 """The Storage port on an S3 bucket, through an injected boto3 client."""
 from __future__ import annotations
 
+import os
+import tempfile
+from contextlib import contextmanager
+from typing import Iterator
+
 from botocore.exceptions import ClientError
 
 # S3's answers to a conditional write whose condition failed, or that raced another one on the same key.
@@ -38,6 +43,22 @@ class S3Storage:
             return self._s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
         except self._s3.exceptions.NoSuchKey:
             raise FileNotFoundError(f"no object {self.uri(key)}") from None
+
+    @contextmanager
+    def local_copy(self, key: str) -> Iterator[str]:
+        # The task's ephemeral storage holds the object; it is read from there in batches, never whole in memory.
+        with tempfile.TemporaryDirectory(prefix="s3-object-") as folder:
+            path = os.path.join(folder, key.rsplit("/", 1)[-1] or "object")
+            try:
+                self._s3.download_file(self.bucket, key, path)
+            except ClientError as error:
+                if error.response["Error"]["Code"] in {"404", "NoSuchKey"}:
+                    raise FileNotFoundError(f"no object {self.uri(key)}") from None
+                raise
+            yield path
+
+    def upload_file(self, path: str, key: str) -> None:
+        self._s3.upload_file(path, self.bucket, key)  # multipart for large files
 
     def replace_if_unchanged(self, key: str, expected: bytes, data: bytes) -> bool:
         try:

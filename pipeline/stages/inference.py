@@ -4,17 +4,16 @@ from __future__ import annotations
 import logging
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import xgboost as xgb
 
 from pipeline.features import feature_matrix
 from pipeline.keys import attempt_prefix, shard_prefix
-from pipeline.model_store import MODEL_FILE, ModelStore
+from pipeline.model_store import MODEL_FILE, ModelStore, StoredModel
 from pipeline.ports import Services
 from pipeline.run import Run
 from pipeline.week_lock import hold_week
-from pipeline.storage import read_parquet, write_parquet
+from pipeline.storage import local_copies, parquet_batches, parquet_output, required_data_keys
 from pipeline.tables import table
 
 logger = logging.getLogger(__name__)
@@ -26,27 +25,37 @@ def risk_band(probability: np.ndarray) -> np.ndarray:
     return np.select([probability >= HIGH_RISK, probability >= MEDIUM_RISK], ["high", "medium"], "low")
 
 
-def score_shard(services: Services, run: Run, shard: int) -> int:
-    hold_week(services, run)
-    store = ModelStore(services.storage)
-    model = store.load(run.model_version)
+def load_booster(store: ModelStore, version: str) -> tuple[xgb.Booster, StoredModel]:
+    model = store.load(version)
     booster = xgb.Booster()
     try:
         booster.load_model(bytearray(model.model))
     except xgb.core.XGBoostError as error:
-        raise store.damaged(run.model_version, MODEL_FILE, str(error).splitlines()[0]) from None
-    rows = read_parquet(services.storage, shard_prefix(run.run_date, shard)).to_pandas()
-    matrix = xgb.DMatrix(feature_matrix(rows, model.features), enable_categorical=True)
-    probability = booster.predict(matrix, iteration_range=(0, model.metrics["best_iteration"] + 1))
-    predictions = pd.DataFrame({
-        "customer_id": rows["customer_id"].astype(str),
-        "churn_probability": probability.astype("float64"),
-        "risk_band": risk_band(probability),
-        "model_version": run.model_version,
-        "snapshot_date": rows["snapshot_date"],
-    })
-    key = f"{attempt_prefix('predictions', run.run_date, run.execution_name)}shard-{shard:05d}.parquet"
-    write_parquet(services.storage, key, pa.Table.from_pandas(
-        predictions, schema=table("predictions").arrow_schema(), preserve_index=False))
-    logger.info("scored shard %d: %d customers", shard, len(predictions))
-    return len(predictions)
+        raise store.damaged(version, MODEL_FILE, str(error).splitlines()[0]) from None
+    return booster, model
+
+
+def score_shard(services: Services, run: Run, shard: int) -> int:
+    """Stream the shard's rows through the model in Arrow batches and out to one Parquet file: memory holds a
+    batch at a time, so it is flat in the shard's size."""
+    hold_week(services, run)
+    booster, model = load_booster(ModelStore(services.storage), run.model_version)
+    rounds = (0, model.metrics["best_iteration"] + 1)
+    schema = table("predictions").arrow_schema()
+    output_key = f"{attempt_prefix('predictions', run.run_date, run.execution_name)}shard-{shard:05d}.parquet"
+    input_keys = required_data_keys(services.storage, shard_prefix(run.run_date, shard))
+    scored = 0
+    with local_copies(services.storage, input_keys) as paths, \
+            parquet_output(services.storage, output_key, schema) as writer:
+        for rows in parquet_batches(paths):
+            matrix = xgb.DMatrix(feature_matrix(rows, model.features), feature_names=model.features.names,
+                                 feature_types=model.features.feature_types,
+                                 enable_categorical=True)
+            probability = booster.predict(matrix, iteration_range=rounds).astype("float64")
+            writer.write_batch(pa.RecordBatch.from_arrays([
+                rows.column("customer_id").cast(pa.string()), pa.array(probability),
+                pa.array(risk_band(probability)), pa.array(np.full(rows.num_rows, run.model_version)),
+                rows.column("snapshot_date")], schema=schema))
+            scored += rows.num_rows
+    logger.info("scored shard %d: %d customers", shard, scored)
+    return scored

@@ -4,9 +4,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
+from dataclasses import dataclass
 
 from pipeline import sql
-from pipeline.errors import DataQualityError
+from pipeline.errors import ConfigError, DataQualityError
+from pipeline.features import TRAINING_WEEK_COLUMN
 from pipeline.keys import scoring_prefix, training_prefix
 from pipeline.ports import Services
 from pipeline.run import Run
@@ -16,11 +18,42 @@ from pipeline.week_lock import hold_week
 logger = logging.getLogger(__name__)
 WEEK = dt.timedelta(days=7)
 MAX_SHARDS = 100  # Athena's UNLOAD writes at most 100 partitions per query
+FEATURE_LOOKBACK_WEEKS = 2  # athena_sql/customer_weeks.sql reads a customer's rows up to two weeks back
 
 
-def check_snapshot_weeks(services: Services, run_date: dt.date, churn_horizon_weeks: int) -> list[dict]:
-    """The landed weeks up to run_date (date and customer counts), after checking they support an honest run."""
-    weeks = services.sql.query(sql.render("snapshot_weeks", run_date=run_date)).to_pylist()
+@dataclass(frozen=True)
+class Window:
+    """The weeks a run reads: the run's week, the training window's labelled weeks (the newest
+    `training_weeks` whose churn horizon is complete) and the weeks their features look back to."""
+    run_date: dt.date
+    churn_horizon_weeks: int
+    training_weeks: int
+
+    def __post_init__(self):
+        if self.training_weeks <= self.churn_horizon_weeks:
+            raise ConfigError(
+                f"TRAINING_WEEKS={self.training_weeks} must be more than churn_horizon_weeks="
+                f"{self.churn_horizon_weeks}: the validation fit trains on the window's weeks a horizon older "
+                "than the validation week")
+
+    @property
+    def validation_week(self) -> dt.date:
+        return self.run_date - WEEK * self.churn_horizon_weeks
+
+    @property
+    def first_labelled_week(self) -> dt.date:
+        return self.validation_week - WEEK * (self.training_weeks - 1)
+
+    @property
+    def first_week(self) -> dt.date:
+        return self.first_labelled_week - WEEK * FEATURE_LOOKBACK_WEEKS
+
+
+def check_snapshot_weeks(services: Services, window: Window) -> list[dict]:
+    """The landed weeks the run reads (date and customer counts), after checking they support an honest run."""
+    run_date, churn_horizon_weeks = window.run_date, window.churn_horizon_weeks
+    weeks = services.sql.query(sql.render("snapshot_weeks", first_week=window.first_week,
+                                          run_date=run_date)).to_pylist()
     dates = [week["snapshot_date"] for week in weeks]
     if run_date not in dates:
         landed = ", ".join(d.isoformat() for d in dates[-5:]) or "none"
@@ -77,15 +110,29 @@ def shard_count_for(rows: int, rows_per_shard: int) -> int:
     return max(1, min(MAX_SHARDS, math.ceil(rows / rows_per_shard)))
 
 
+def training_set_sql(window: Window, settings: Settings) -> str:
+    return sql.render(
+        "training_set", first_week=window.first_week, run_date=window.run_date,
+        churn_horizon_weeks=window.churn_horizon_weeks, first_labelled_week=window.first_labelled_week,
+        validation_week=window.validation_week, older_weeks_rate=settings.older_weeks_sample_rate,
+        retained_rate=settings.retained_sample_rate)
+
+
+def scoring_set_sql(run_date: dt.date, shard_count: int) -> str:
+    return sql.render("scoring_set", first_week=run_date - WEEK * FEATURE_LOOKBACK_WEEKS, run_date=run_date,
+                      shard_count=shard_count)
+
+
 def prepare_data(services: Services, run: Run) -> dict:
     hold_week(services, run)
-    run_date = run.run_date
-    weeks = check_snapshot_weeks(services, run_date, run.churn_horizon_weeks)
-    params = {"run_date": run_date, "churn_horizon_weeks": run.churn_horizon_weeks}
-    training_rows = services.sql.unload(sql.render("training_set", **params), training_prefix(run_date))
-    shard_count = shard_count_for(weeks[-1]["customers"], services.settings.rows_per_shard)
-    scoring_rows = services.sql.unload(sql.render("scoring_set", **params, shard_count=shard_count),
-                                       scoring_prefix(run_date), partition_by="shard")
+    run_date, settings = run.run_date, services.settings
+    window = Window(run_date, run.churn_horizon_weeks, settings.training_weeks)
+    weeks = check_snapshot_weeks(services, window)
+    training_rows = services.sql.unload(training_set_sql(window, settings), training_prefix(run_date),
+                                        partition_by=TRAINING_WEEK_COLUMN)
+    shard_count = shard_count_for(weeks[-1]["customers"], settings.rows_per_shard)
+    scoring_rows = services.sql.unload(scoring_set_sql(run_date, shard_count), scoring_prefix(run_date),
+                                       partition_by="shard")
     logger.info("prepared %d training rows over %d weeks and %d customers to score in %d shard(s)",
                 training_rows, len(weeks), scoring_rows, shard_count)
     return {

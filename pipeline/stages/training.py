@@ -5,20 +5,26 @@ import datetime as dt
 import logging
 import os
 
+from contextlib import ExitStack
+from dataclasses import dataclass
+from typing import Callable, Iterable, Iterator
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import xgboost as xgb
 from sklearn.metrics import log_loss, roc_auc_score
 
 from pipeline.errors import DataQualityError
-from pipeline.features import LABEL_COLUMN, feature_matrix, fit_feature_spec
+from pipeline.features import (LABEL_COLUMN, TRAINING_WEEK_COLUMN, WEIGHT_COLUMN, FeatureSpec, feature_matrix,
+                               fit_feature_spec)
 from pipeline.keys import reference_scores_key, training_prefix
 from pipeline.model_store import ModelStore, StoredModel
 from pipeline.ports import Services, Storage
 from pipeline.run import Run
+from pipeline.storage import data_keys_by_partition, local_copies, parquet_batches, read_parquet
 from pipeline.week_lock import hold_week
-from pipeline.storage import read_parquet
 
 logger = logging.getLogger(__name__)
 
@@ -39,27 +45,82 @@ MAX_ROUNDS = 250
 EARLY_STOPPING_ROUNDS = 20
 
 
-def split_by_week(labelled: pd.DataFrame, churn_horizon_weeks: int) -> tuple[pd.DataFrame, pd.DataFrame, dt.date]:
-    """(evaluation-fit rows, validation rows, validation week), the way the model is used: validate on the newest
-    labelled week, fit on weeks at least churn_horizon_weeks older, so that no fitted label looks at the weeks
-    the validation labels come from (as at scoring time, when the future is unknown)."""
-    validation_week = labelled["snapshot_date"].max()
+@dataclass(frozen=True)
+class LabelCount:
+    rows: int
+    churned: int
+
+    @staticmethod
+    def total(counts: Iterable[LabelCount]) -> LabelCount:
+        counts = list(counts)
+        return LabelCount(sum(count.rows for count in counts), sum(count.churned for count in counts))
+
+
+WeekFiles = dict[dt.date, list[str]]  # the training set's files on this disk, by labelled week
+
+
+def count_labels(files: WeekFiles) -> dict[dt.date, LabelCount]:
+    """Rows and churned rows per labelled week, reading only the label column."""
+    counts = {}
+    for week, paths in files.items():
+        labels = [batch.column(LABEL_COLUMN) for batch in parquet_batches(paths, columns=[LABEL_COLUMN])]
+        counts[week] = LabelCount(sum(len(column) for column in labels),
+                                  sum(pc.sum(column).as_py() or 0 for column in labels))
+    return counts
+
+
+def split_by_week(label_counts: dict[dt.date, LabelCount],
+                  churn_horizon_weeks: int) -> tuple[list[dt.date], dt.date]:
+    """(evaluation-fit weeks, validation week), the way the model is used: validate on the newest labelled
+    week, fit on weeks at least churn_horizon_weeks older, so that no fitted label looks at the weeks the
+    validation labels come from (as at scoring time, when the future is unknown)."""
+    validation_week = max(label_counts)
     newest_fit_week = validation_week - dt.timedelta(weeks=churn_horizon_weeks)
-    fit_rows = labelled[labelled["snapshot_date"] <= newest_fit_week]
-    validation_rows = labelled[labelled["snapshot_date"] == validation_week]
-    if fit_rows.empty:
+    fit_weeks = sorted(week for week in label_counts if week <= newest_fit_week)
+    if not fit_weeks:
         raise DataQualityError(f"no labelled week on or before {newest_fit_week} to fit on (validation week "
                                f"{validation_week}, churn_horizon_weeks={churn_horizon_weeks})")
-    for name, rows in (("training weeks", fit_rows), (f"validation week {validation_week}", validation_rows)):
-        if rows[LABEL_COLUMN].nunique() < 2:
-            raise DataQualityError(f"{name}: every row has churned={rows[LABEL_COLUMN].iloc[0]}; "
+    for name, weeks in (("training weeks", fit_weeks), (f"validation week {validation_week}", [validation_week])):
+        counted = LabelCount.total(label_counts[week] for week in weeks)
+        if counted.churned in (0, counted.rows):
+            raise DataQualityError(f"{name}: every row has churned={int(counted.churned > 0)}; "
                                    "a model needs both churned and retained customers")
-    return fit_rows, validation_rows, validation_week
+    return fit_weeks, validation_week
 
 
-def _matrix(features: pd.DataFrame, labels: pd.Series, reference: xgb.QuantileDMatrix | None = None):
-    # QuantileDMatrix bins the features once, without a float copy of the data: less memory, faster.
-    return xgb.QuantileDMatrix(features, label=labels, enable_categorical=True, ref=reference)
+def rows_of_weeks(files: WeekFiles, weeks: list[dt.date], columns: list[str] | None = None) -> Iterator[pa.RecordBatch]:
+    """The training rows of some weeks, batch by batch, in file order (the same order on every pass)."""
+    for week in weeks:
+        yield from parquet_batches(files[week], columns=columns)
+
+
+class _Feed(xgb.DataIter):
+    """XGBoost's view of some weeks' training rows: it pulls them batch by batch (twice: to find the bins,
+    then to fill them), so no copy of the whole set is ever in memory, only its binned matrix."""
+
+    def __init__(self, files: WeekFiles, weeks: list[dt.date], spec: FeatureSpec):
+        self._files, self._weeks, self._spec = files, weeks, spec
+        self._batches: Iterator[pa.RecordBatch] = iter(())
+        super().__init__(release_data=True)
+
+    def reset(self) -> None:
+        self._batches = rows_of_weeks(self._files, self._weeks)
+
+    def next(self, input_data: Callable) -> bool:
+        rows = next(self._batches, None)
+        if rows is None:
+            return False
+        weights = rows.column(WEIGHT_COLUMN).to_numpy() if WEIGHT_COLUMN in rows.schema.names else None
+        input_data(data=feature_matrix(rows, self._spec), label=rows.column(LABEL_COLUMN).to_numpy(),
+                   weight=weights, feature_names=self._spec.names, feature_types=self._spec.feature_types)
+        return True
+
+
+def binned_matrix(files: WeekFiles, weeks: list[dt.date], spec: FeatureSpec,
+                  bins_of: xgb.QuantileDMatrix | None = None) -> xgb.QuantileDMatrix:
+    """QuantileDMatrix keeps each feature as its bin number (a byte), not as floats; with `bins_of` it takes
+    that matrix's bin edges, so the data is sketched once and only binned again."""
+    return xgb.QuantileDMatrix(_Feed(files, weeks, spec), ref=bins_of, enable_categorical=True)
 
 
 def reference_auc(storage: Storage, validation: pd.DataFrame, validation_week: dt.date,
@@ -87,47 +148,58 @@ def reference_auc(storage: Storage, validation: pd.DataFrame, validation_week: d
 
 def train(services: Services, run: Run) -> dict:
     """Measure on the validation week with a model fitted on older weeks (early stopping picks the rounds), then
-    fit the published model on every labelled week with that many rounds."""
-    # Arrow buffers are freed column by column as pandas takes them, and the raw rows are dropped once the
-    # compact float32 feature matrix exists: peak memory is what lets a week of millions fit one task.
+    fit the published model on every week of the training window with that many rounds."""
     hold_week(services, run)
-    churn_horizon_weeks = run.churn_horizon_weeks
-    labelled = read_parquet(services.storage, training_prefix(run.run_date)).to_pandas(self_destruct=True)
-    # The SQL engine writes rows in no fixed order; row sampling depends on it, so fix it for repeatable models.
-    labelled = labelled.sort_values(["snapshot_date", "customer_id"], ignore_index=True)
-    fit_rows, validation_rows, validation_week = split_by_week(labelled[["snapshot_date", LABEL_COLUMN]],
-                                                               churn_horizon_weeks)
-    validation_rows = labelled.loc[validation_rows.index, ["customer_id", LABEL_COLUMN]]
-    spec = fit_feature_spec(labelled)
-    features, all_labels = feature_matrix(labelled, spec), labelled[LABEL_COLUMN]
-    del labelled
+    keys = data_keys_by_partition(services.storage, training_prefix(run.run_date), TRAINING_WEEK_COLUMN)
+    with ExitStack() as stack:
+        files = {dt.date.fromisoformat(week): stack.enter_context(local_copies(services.storage, week_keys))
+                 for week, week_keys in sorted(keys.items())}
+        return _train_on(services, run, files)
+
+
+def _train_on(services: Services, run: Run, files: WeekFiles) -> dict:
+    label_counts = count_labels(files)
+    fit_weeks, validation_week = split_by_week(label_counts, run.churn_horizon_weeks)
+    window_weeks = sorted(files)
+    spec = fit_feature_spec(rows_of_weeks(files, window_weeks))
     params = {**BOOSTER_PARAMS, "nthread": os.cpu_count() or 1}
-    fit_matrix = _matrix(features.loc[fit_rows.index], fit_rows[LABEL_COLUMN])
-    validation_matrix = _matrix(features.loc[validation_rows.index], validation_rows[LABEL_COLUMN], fit_matrix)
+    fit_matrix = binned_matrix(files, fit_weeks, spec)
+    validation_matrix = binned_matrix(files, [validation_week], spec, bins_of=fit_matrix)
     evaluated = xgb.train(params, fit_matrix, num_boost_round=MAX_ROUNDS, evals=[(validation_matrix, "validation")],
                           early_stopping_rounds=EARLY_STOPPING_ROUNDS, verbose_eval=False)
     rounds = evaluated.best_iteration + 1
-    predicted = evaluated.predict(validation_matrix, iteration_range=(0, rounds))
+    predicted = evaluated.predict(validation_matrix, iteration_range=(0, rounds)).astype("float64")
+    window_matrix = binned_matrix(files, window_weeks, spec, bins_of=fit_matrix)
     del fit_matrix, validation_matrix  # memory for the final fit
-    booster = xgb.train(params, _matrix(features, all_labels), num_boost_round=rounds)
-    labels = validation_rows[LABEL_COLUMN].to_numpy()
-    validation = validation_rows.assign(churn_probability=predicted.astype("float64"))
+    booster = xgb.train(params, window_matrix, num_boost_round=rounds)
+    validation = validation_scores(files, validation_week, predicted)
+    labels = validation.column(LABEL_COLUMN).to_numpy()
     metrics = {
         "model_version": run.model_version,
         "run_date": run.run_date.isoformat(),
         "auc": float(roc_auc_score(labels, predicted)),
-        "bayes_auc": reference_auc(services.storage, validation, validation_week, churn_horizon_weeks),
+        "bayes_auc": reference_auc(services.storage, validation.to_pandas(), validation_week,
+                                   run.churn_horizon_weeks),
         "log_loss": float(log_loss(labels, np.clip(predicted, 1e-7, 1 - 1e-7))),
         "base_rate": float(labels.mean()),
         "validation_week": validation_week.isoformat(),
-        "rows_trained": int(len(features)),
-        "rows_validated": int(len(validation_rows)),
+        "first_training_week": window_weeks[0].isoformat(),
+        "training_weeks": len(window_weeks),
+        "rows_trained": int(window_matrix.num_row()),
+        "rows_validated": int(len(labels)),
         "best_iteration": rounds - 1,
-        "churn_horizon_weeks": churn_horizon_weeks,
+        "churn_horizon_weeks": run.churn_horizon_weeks,
     }
     ModelStore(services.storage).save(
         StoredModel(run.model_version, bytes(booster.save_raw("ubj")), spec, {**params, "rounds": rounds}, metrics),
-        pa.Table.from_pandas(validation, preserve_index=False))
-    logger.info("trained model %s: validation AUC %.4f on %s, %d trees, %d rows", run.model_version,
-                metrics["auc"], validation_week, rounds, len(features))
+        validation)
+    logger.info("trained model %s: validation AUC %.4f on %s, %d trees, %d rows over %d weeks", run.model_version,
+                metrics["auc"], validation_week, rounds, metrics["rows_trained"], len(window_weeks))
     return metrics
+
+
+def validation_scores(files: WeekFiles, validation_week: dt.date, predicted: np.ndarray) -> pa.Table:
+    """customer_id, churned and the evaluation model's churn_probability of the validation week (rows in the
+    order the validation matrix was fed)."""
+    rows = pa.Table.from_batches(list(rows_of_weeks(files, [validation_week], columns=["customer_id", LABEL_COLUMN])))
+    return rows.append_column("churn_probability", pa.array(predicted))

@@ -44,3 +44,4 @@ def test_glue_publish_puts_the_first_table_back_when_the_second_fails(aws, monke
                                                metrics: "s3://churn-data/m/new/"})
     assert aws.catalog.partitions(predictions) == {value: "s3://churn-data/p/old/"}
     assert aws.catalog.partitions(metrics) == {value: "s3://churn-data/m/old/"}
+

@@ -2,7 +2,6 @@
 import datetime as dt
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pytest
 import xgboost as xgb
@@ -12,6 +11,7 @@ from pipeline.features import feature_matrix, fit_feature_spec
 from pipeline.keys import attempt_prefix, shard_prefix
 from pipeline.model_store import ModelStore, StoredModel
 from pipeline.run import Run
+from pipeline.stages import inference
 from pipeline.stages.inference import risk_band, score_shard
 from pipeline.storage import read_parquet, write_parquet
 from pipeline.tables import table
@@ -27,11 +27,12 @@ def test_risk_bands_split_at_the_documented_thresholds():
 
 def store_tiny_model(services) -> None:
     rng = np.random.default_rng(3)
-    rows = pd.DataFrame({"sessions_7d": rng.integers(0, 5, 200), "plan": rng.choice(["free", "basic"], 200)})
-    labels = (rows["sessions_7d"] == 0).astype(int)
-    spec = fit_feature_spec(rows)
-    booster = xgb.train({"objective": "binary:logistic", "seed": 1},
-                        xgb.DMatrix(feature_matrix(rows, spec), label=labels, enable_categorical=True), 5)
+    rows = pa.table({"sessions_7d": rng.integers(0, 5, 200), "plan": rng.choice(["free", "basic"], 200)})
+    labels = (rows.column("sessions_7d").to_numpy() == 0).astype(int)
+    spec = fit_feature_spec([rows])
+    matrix = xgb.DMatrix(feature_matrix(rows, spec), label=labels, feature_names=spec.names,
+                         feature_types=spec.feature_types, enable_categorical=True)
+    booster = xgb.train({"objective": "binary:logistic", "seed": 1}, matrix, 5)
     ModelStore(services.storage).save(StoredModel("v1", bytes(booster.save_raw("ubj")), spec, {},
                                                   {"best_iteration": 4}),
                                       pa.table({"customer_id": ["x"], "churned": [0], "churn_probability": [0.1]}))
@@ -55,3 +56,22 @@ def test_a_damaged_model_file_is_named(services):
     services.storage.write_bytes("models/model_version=v1/model.ubj", b"\x00 not a model")
     with pytest.raises(ModelStoreError, match="model version v1: .*model.ubj is damaged"):
         score_shard(services, RUN, 0)
+
+
+def test_a_shard_larger_than_a_batch_is_streamed_in_batches_and_scored_whole(services, monkeypatch):
+    store_tiny_model(services)
+    customers = [f"c{index:04d}" for index in range(1000)]
+    shard = pa.table({"customer_id": customers, "snapshot_date": [WEEK] * 1000,
+                      "sessions_7d": [index % 5 for index in range(1000)], "plan": ["free", "basic"] * 500})
+    write_parquet(services.storage, f"{shard_prefix(WEEK, 0)}part-0.parquet", shard.slice(0, 600))
+    write_parquet(services.storage, f"{shard_prefix(WEEK, 0)}part-1.parquet", shard.slice(600))
+    batch_sizes = []
+    original = inference.parquet_batches
+    monkeypatch.setattr(inference, "parquet_batches", lambda paths: (
+        batch_sizes.append(batch.num_rows) or batch for batch in original(paths, batch_rows=256)))
+    assert score_shard(services, RUN, 0) == 1000
+    assert max(batch_sizes) == 256 and sum(batch_sizes) == 1000
+    written = read_parquet(services.storage, f"{attempt_prefix('predictions', WEEK, 'e1')}shard-00000.parquet")
+    assert written.column("customer_id").to_pylist() == customers
+    by_sessions = dict(zip(shard.column("sessions_7d").to_pylist(), written.column("churn_probability").to_pylist()))
+    assert by_sessions[0] > by_sessions[4]  # the same model, batch after batch

@@ -5,7 +5,7 @@ import pytest
 from local_runtime.services import local_services  # settings read again, after the variable is set
 from pipeline.errors import DataQualityError
 from pipeline.run import Run
-from pipeline.stages.prepare_data import MAX_SHARDS, check_snapshot_weeks, prepare_data, shard_count_for
+from pipeline.stages.prepare_data import MAX_SHARDS, Window, check_snapshot_weeks, prepare_data, shard_count_for
 from pipeline.tables import table
 from tests.conftest import land_weeks, week
 
@@ -18,7 +18,7 @@ def land(services, weeks: int, sessions=lambda customer, index: index % 2):
 
 def test_the_landed_weeks_up_to_the_run_are_counted(services):
     land(services, 6)
-    weeks = check_snapshot_weeks(services, week(5), churn_horizon_weeks=2)
+    weeks = check_snapshot_weeks(services, Window(week(5), 2, training_weeks=8))
     assert [entry["snapshot_date"] for entry in weeks] == [week(index) for index in range(1, 6)]
     assert {entry["customers"] for entry in weeks} == {40}
 
@@ -26,16 +26,16 @@ def test_the_landed_weeks_up_to_the_run_are_counted(services):
 def test_a_run_needs_two_horizons_and_a_week(services):
     land(services, 4)
     with pytest.raises(DataQualityError, match="4 weekly snapshot.* needs at least 5"):
-        check_snapshot_weeks(services, week(4), churn_horizon_weeks=2)
+        check_snapshot_weeks(services, Window(week(4), 2, training_weeks=8))
 
 
 def test_an_unlanded_run_week_and_a_gap_are_named(services):
     land(services, 6)
     with pytest.raises(DataQualityError, match="no snapshot landed for run_date 2026-02-16"):
-        check_snapshot_weeks(services, week(7), churn_horizon_weeks=2)
+        check_snapshot_weeks(services, Window(week(7), 2, training_weeks=8))
     services.catalog.drop_partition(table("snapshots"), week(3).isoformat())
     with pytest.raises(DataQualityError, match=f"missing weeks: {week(3)}"):
-        check_snapshot_weeks(services, week(6), churn_horizon_weeks=2)
+        check_snapshot_weeks(services, Window(week(6), 2, training_weeks=8))
 
 
 def test_shards_follow_the_week_size_up_to_athenas_partition_limit():
@@ -56,19 +56,19 @@ def test_prepare_data_writes_both_sets_and_lists_the_shards(services, monkeypatc
 def test_a_week_that_jumps_is_refused_and_the_limits_are_settings(services, monkeypatch):
     land_weeks(services, {f"c{i}": [1, 1] if i < 10 else [None, 1] for i in range(40)})  # 10 customers, then 40
     with pytest.raises(DataQualityError, match="has 40 customers, more than 2 times the week before \\(10\\)"):
-        check_snapshot_weeks(services, week(2), churn_horizon_weeks=1)
+        check_snapshot_weeks(services, Window(week(2), 1, training_weeks=8))
     monkeypatch.setenv("WEEKLY_GROWTH_LIMIT", "5")
     with pytest.raises(DataQualityError, match="needs at least 3"):  # the size passes; too few weeks remain
-        check_snapshot_weeks(local_services(), week(2), churn_horizon_weeks=1)
+        check_snapshot_weeks(local_services(), Window(week(2), 1, training_weeks=8))
 
 
 def test_a_week_that_shrinks_is_refused(services):
     land_weeks(services, {f"c{i}": [1, 1] if i < 10 else [1, None] for i in range(40)})
     with pytest.raises(DataQualityError, match="has 10 customers, less than 50% of the week before \\(40\\)"):
-        check_snapshot_weeks(services, week(2), churn_horizon_weeks=1)
+        check_snapshot_weeks(services, Window(week(2), 1, training_weeks=8))
 
 
 def test_a_jump_in_the_history_does_not_block_later_weeks(services):
     land_weeks(services, {f"c{i}": [1, 1, 1] if i < 10 else [None, 1, 1] for i in range(40)})  # 10, then 40, 40
     with pytest.raises(DataQualityError, match="needs at least 5"):  # past the size checks
-        check_snapshot_weeks(services, week(3), churn_horizon_weeks=2)
+        check_snapshot_weeks(services, Window(week(3), 2, training_weeks=8))
