@@ -169,8 +169,9 @@ def _train_on(services: Services, run: Run, files: WeekFiles) -> dict:
                           early_stopping_rounds=EARLY_STOPPING_ROUNDS, verbose_eval=False)
     rounds = evaluated.best_iteration + 1
     predicted = evaluated.predict(validation_matrix, iteration_range=(0, rounds)).astype("float64")
-    window_matrix = binned_matrix(files, window_weeks, spec, bins_of=fit_matrix)
-    del fit_matrix, validation_matrix  # memory for the final fit
+    del fit_matrix  # the validation matrix has the same bin edges: the window takes them from it
+    window_matrix = binned_matrix(files, window_weeks, spec, bins_of=validation_matrix)
+    del validation_matrix
     booster = xgb.train(params, window_matrix, num_boost_round=rounds)
     validation = validation_scores(files, validation_week, predicted)
     labels = validation.column(LABEL_COLUMN).to_numpy()

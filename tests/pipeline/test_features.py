@@ -1,7 +1,7 @@
 import numpy as np
 import pyarrow as pa
 
-from pipeline.features import MAX_CATEGORIES, feature_matrix, fit_feature_spec
+from pipeline.features import MAX_CATEGORIES, MISSING_NUMBER, feature_matrix, fit_feature_spec
 
 
 def test_spec_keeps_columns_with_values_and_never_identifiers_or_weights():
@@ -38,6 +38,13 @@ def test_matrix_at_inference_matches_training_columns_whatever_the_input():
     matrix = feature_matrix(scoring, spec)
     assert spec.names == ["sessions_7d", "push_enabled", "plan"]
     assert matrix.dtype == np.float32 and matrix.shape == (2, 3)
-    assert np.isnan(matrix[:, 0]).all()  # absent column: missing, not zero
-    assert matrix[0, 1] == 0 and np.isnan(matrix[1, 1])  # a null stays missing
-    assert matrix[0, 2] == 0 and np.isnan(matrix[1, 2])  # "free" is category 0; an unseen category is missing
+    assert (matrix[:, 0] == MISSING_NUMBER).all()  # absent column: missing, not zero
+    assert matrix[0, 1] == 0 and matrix[1, 1] == MISSING_NUMBER  # a null stays missing
+    assert matrix[0, 2] == 0 and matrix[1, 2] == 1  # "free" is category 0; an unseen category is "other", the next
+    assert not np.isnan(matrix).any()  # NaN would make XGBoost bin it sparse, four times the memory
+
+
+def test_a_nan_in_the_data_is_missing_like_a_null():
+    spec = fit_feature_spec([pa.table({"revenue_7d": [1.5, 2.0]})])
+    matrix = feature_matrix(pa.table({"revenue_7d": [float("nan"), None, 2.0]}), spec)
+    assert matrix[:, 0].tolist() == [MISSING_NUMBER, MISSING_NUMBER, 2.0]
