@@ -10,32 +10,36 @@
 -- training_week (a copy of snapshot_date, last, as UNLOAD requires) partitions the output: training reads
 -- the weeks it needs without filtering rows. Rows are ordered by customer within a week: the engine's order
 -- varies from run to run, and XGBoost's row sampling follows row order, so this keeps a re-run's model the same.
-WITH customer_weeks AS (
-{{sql:customer_weeks}}
-),
-labelled AS (
+WITH labels AS (
     SELECT
-        cw.*,
+        customer_id,
+        snapshot_date,
         CASE
-            WHEN min(CASE WHEN cw.sessions_7d > 0 THEN cw.snapshot_date END) OVER (
-                     PARTITION BY cw.customer_id ORDER BY cw.snapshot_date
+            WHEN min(CASE WHEN sessions_7d > 0 THEN snapshot_date END) OVER (
+                     PARTITION BY customer_id ORDER BY snapshot_date
                      ROWS BETWEEN 1 FOLLOWING AND {{churn_horizon_weeks}} FOLLOWING)
-                 <= date_add('day', 7 * {{churn_horizon_weeks}}, cw.snapshot_date)
+                 <= date_add('day', 7 * {{churn_horizon_weeks}}, snapshot_date)
             THEN 0
             ELSE 1
         END AS churned
-    FROM customer_weeks cw
+    FROM engagement.snapshots
+    WHERE snapshot_date BETWEEN DATE '{{first_labelled_week}}' AND DATE '{{run_date}}'
+),
+customer_weeks AS (
+{{sql:customer_weeks}}
 ),
 weighted AS (
     SELECT
-        l.*,
+        cw.*,
+        l.churned,
         CASE
-            WHEN l.snapshot_date = DATE '{{validation_week}}' THEN 1e0
+            WHEN cw.snapshot_date = DATE '{{validation_week}}' THEN 1e0
             WHEN l.churned = 1 THEN 1e0 / {{older_weeks_rate}}
             ELSE 1e0 / ({{older_weeks_rate}} * {{retained_rate}})
         END AS sample_weight
-    FROM labelled l
-    WHERE l.snapshot_date BETWEEN DATE '{{first_labelled_week}}' AND DATE '{{validation_week}}'
+    FROM customer_weeks cw
+    JOIN labels l ON l.customer_id = cw.customer_id AND l.snapshot_date = cw.snapshot_date
+    WHERE cw.snapshot_date BETWEEN DATE '{{first_labelled_week}}' AND DATE '{{validation_week}}'
 )
 SELECT w.*, w.snapshot_date AS training_week
 FROM weighted w

@@ -27,7 +27,7 @@ TRINO_FUNCTIONS = (
 )
 # Athena is not in our process: locally it is, so bound it (DuckDB spills to disk beyond this) to keep every
 # process of a run under the 4 GB a Fargate task or the Lambda would have.
-MEMORY_LIMIT = "2GB"
+MEMORY_LIMIT = "3GB"
 SPILL_DIRECTORY = str(Path(tempfile.gettempdir()) / "engagement-pipeline-duckdb")
 DUCKDB_TYPES = {"string": "VARCHAR", "bigint": "BIGINT", "double": "DOUBLE", "date": "DATE",
                 "boolean": "BOOLEAN", "timestamp": "TIMESTAMP"}

@@ -38,6 +38,9 @@ TASK_FAMILIES = {"TrainingTaskDefinitionArn": "training", "InferenceTaskDefiniti
 STDERR_TAIL_LINES = 20
 _RUNNING_TASKS: set[subprocess.Popen] = set()  # container processes of this launcher, for stop_running_tasks
 _RUNNING_LOCK = threading.Lock()
+# Fargate runs each task on its own vCPUs; here they share this machine's cores: at most one task process per core
+# at a time (a Map's other iterations wait, as for MaxConcurrency), so tasks never slow each other down.
+_TASK_SLOTS = threading.BoundedSemaphore(os.cpu_count() or 1)
 
 
 def local_substitutions() -> dict[str, str]:
@@ -98,7 +101,7 @@ class LocalTaskInvoker:
             environment |= {item["Name"]: item["Value"] for item in override.get("Environment", [])}
         log_path = self.log_dir / f"{context['State']['Name']}-{task_arn.rsplit('/', 1)[-1][:8]}.log"
         log_path.parent.mkdir(parents=True, exist_ok=True)
-        with open(log_path, "w") as log:
+        with _TASK_SLOTS, open(log_path, "w") as log:
             process = subprocess.Popen(
                 [sys.executable, "-m", "local_runtime.container", f"containers.{family}.entrypoint"], cwd=REPO_ROOT,
                 env=environment, stdout=log, stderr=subprocess.STDOUT)

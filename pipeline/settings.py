@@ -3,7 +3,8 @@
 PIPELINE_BUCKET           S3 bucket holding data, models and results (on AWS)
 ATHENA_WORKGROUP          Athena workgroup (default: primary)
 CHURN_HORIZON_WEEKS       weeks without activity that define churn (default 4)
-INFERENCE_ROWS_PER_SHARD  customers per inference shard (default 50000)
+INFERENCE_ROWS_PER_SHARD  customers per inference shard (default 250000; memory is flat in it, each task
+                          costs a start-up)
 WEEK_LOCK_STALE_HOURS     a week's lock older than this belongs to a dead run (default 24; longer than any run)
 WEEKLY_SHRINK_LIMIT       a week with fewer customers than this share of the week before is refused (default 0.5)
 WEEKLY_GROWTH_LIMIT       a week with more customers than this multiple of the week before is refused (default 2)
@@ -11,7 +12,7 @@ RETENTION_WEEKS           replaced results, work files and unused models older t
 TRAINING_WEEKS            labelled weeks the model is trained on, the newest ones (default 8); must be more than
                           CHURN_HORIZON_WEEKS, as the validation fit uses the window's weeks a horizon older
 OLDER_WEEKS_SAMPLE_RATE   share of rows kept in the window's weeks before the validation week (default 1)
-RETAINED_SAMPLE_RATE      of those, share of retained customers kept (default 1); kept rows are weighted by
+RETAINED_SAMPLE_RATE      of those, share of retained customers kept (default 0.5); kept rows are weighted by
                           1 / their chance of being kept, so probabilities stay calibrated
 """
 from __future__ import annotations
@@ -25,7 +26,7 @@ from pipeline.errors import ConfigError
 REPO_ROOT = Path(__file__).resolve().parent.parent  # holds athena_sql/ and glue/, in the images too
 DATABASE = "engagement"
 DEFAULT_CHURN_HORIZON_WEEKS = 4
-DEFAULT_ROWS_PER_SHARD = 50_000
+DEFAULT_ROWS_PER_SHARD = 250_000
 DEFAULT_WEEK_LOCK_STALE_HOURS = 24
 # A truncated extract would mark the missing customers as churned; a duplicated or mixed-up one scores strangers.
 DEFAULT_WEEKLY_SHRINK_LIMIT = 0.5
@@ -33,7 +34,7 @@ DEFAULT_WEEKLY_GROWTH_LIMIT = 2.0
 DEFAULT_RETENTION_WEEKS = 8
 DEFAULT_TRAINING_WEEKS = 8
 DEFAULT_OLDER_WEEKS_SAMPLE_RATE = 1.0
-DEFAULT_RETAINED_SAMPLE_RATE = 1.0
+DEFAULT_RETAINED_SAMPLE_RATE = 0.5  # measured: 36% fewer training rows for -0.0001 AUC (README)
 
 
 @dataclass(frozen=True)

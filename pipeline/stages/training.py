@@ -43,6 +43,10 @@ BOOSTER_PARAMS = {
 # Past ~200 rounds the validation AUC creeps up by thousandths while training time keeps growing linearly.
 MAX_ROUNDS = 250
 EARLY_STOPPING_ROUNDS = 20
+# Rounds that add less validation AUC than this do not count as better: without it, ten times the rows kept
+# adding trees for gains in the fourth decimal (measured at 1M x 12: 81 trees for AUC 0.8695, 52 for 0.8692;
+# at 100K: 38 for 0.8693, 23 for 0.8691), and boosting time grows with trees x rows.
+MIN_AUC_GAIN = 2e-4
 
 
 @dataclass(frozen=True)
@@ -165,8 +169,10 @@ def _train_on(services: Services, run: Run, files: WeekFiles) -> dict:
     params = {**BOOSTER_PARAMS, "nthread": os.cpu_count() or 1}
     fit_matrix = binned_matrix(files, fit_weeks, spec)
     validation_matrix = binned_matrix(files, [validation_week], spec, bins_of=fit_matrix)
+    stopping = xgb.callback.EarlyStopping(rounds=EARLY_STOPPING_ROUNDS, min_delta=MIN_AUC_GAIN, maximize=True,
+                                          save_best=False)
     evaluated = xgb.train(params, fit_matrix, num_boost_round=MAX_ROUNDS, evals=[(validation_matrix, "validation")],
-                          early_stopping_rounds=EARLY_STOPPING_ROUNDS, verbose_eval=False)
+                          callbacks=[stopping], verbose_eval=False)
     rounds = evaluated.best_iteration + 1
     predicted = evaluated.predict(validation_matrix, iteration_range=(0, rounds)).astype("float64")
     del fit_matrix  # the validation matrix has the same bin edges: the window takes them from it

@@ -30,7 +30,8 @@ PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
 PARQUET_SERDE = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
 # What pipeline.settings reads: Lambdas all of it; tasks get the rest of their run in RUN.
 LAMBDA_ENVIRONMENT = {"PIPELINE_BUCKET", "ATHENA_WORKGROUP", "CHURN_HORIZON_WEEKS", "INFERENCE_ROWS_PER_SHARD",
-                      "WEEKLY_SHRINK_LIMIT", "WEEKLY_GROWTH_LIMIT", "RETENTION_WEEKS"}
+                      "WEEKLY_SHRINK_LIMIT", "WEEKLY_GROWTH_LIMIT", "RETENTION_WEEKS", "TRAINING_WEEKS",
+                      "OLDER_WEEKS_SAMPLE_RATE", "RETAINED_SAMPLE_RATE"}
 TASK_ENVIRONMENT = {"PIPELINE_BUCKET", "ATHENA_WORKGROUP"}
 
 # cfn-lint findings tolerated by test_cfn_lint_is_clean, each with the reason. Empty: the template lints clean.
@@ -168,7 +169,7 @@ def test_lambda_functions_are_images_of_one_dockerfile(template, resources):
     # With the parameters' defaults stood in, the functions' environment is a valid configuration.
     defaults = {name: str(parameter.get("Default", "")) for name, parameter in template["Parameters"].items()}
     settings = load_settings({key: defaults.get(value["Ref"], "stand-in") for key, value in environment.items()})
-    assert (settings.churn_horizon_weeks, settings.rows_per_shard) == (4, 50_000)
+    assert (settings.churn_horizon_weeks, settings.rows_per_shard) == (4, 250_000)
     assert (settings.weekly_shrink_limit, settings.weekly_growth_limit, settings.retention_weeks) == (0.5, 2.0, 8)
 
 

@@ -33,6 +33,7 @@ def test_cleanup_takes_the_week_of_the_scheduled_time(panel):
 
 def test_prepare_data_writes_training_and_scoring_sets(panel, monkeypatch):
     monkeypatch.setenv("INFERENCE_ROWS_PER_SHARD", "300")
+    monkeypatch.setenv("RETAINED_SAMPLE_RATE", "1")  # every row: the count is known
     run = cleanup({"input": {}, "execution_name": "exec-1"})["run"]
     prepared = prepare_data({"run": run})
     assert prepared["scoring_rows"] == CUSTOMERS

@@ -7,7 +7,7 @@ from pipeline.settings import load_settings, positive_int
 def test_defaults_need_no_environment():
     settings = load_settings({})
     assert settings.bucket is None and settings.athena_workgroup == "primary"
-    assert settings.churn_horizon_weeks == 4 and settings.rows_per_shard == 50_000
+    assert settings.churn_horizon_weeks == 4 and settings.rows_per_shard == 250_000
 
 
 def test_values_come_from_the_environment():

@@ -13,7 +13,10 @@ PANEL = {
 HORIZON = 2
 
 
-def labels(services, run_week: int, training_weeks: int = 10, settings=Settings()) -> dict[tuple[str, int], int]:
+EVERY_ROW = Settings(retained_sample_rate=1)  # no sampling: every labelled row is there to check
+
+
+def labels(services, run_week: int, training_weeks: int = 10, settings=EVERY_ROW) -> dict[tuple[str, int], int]:
     window = Window(week(run_week), HORIZON, training_weeks=training_weeks)
     rows = services.sql.query(training_set_sql(window, settings)).to_pylist()
     return {(row["customer_id"], (row["snapshot_date"] - week(1)).days // 7 + 1): row["churned"] for row in rows}
@@ -70,7 +73,7 @@ def test_weeks_before_the_window_are_never_read_but_features_still_look_two_week
                           "F": [1, 1, 7, 8, 9, 0, 0, 0, 0]})
     window = Window(week(9), HORIZON, training_weeks=3)
     rows = {(row["customer_id"], row["snapshot_date"]): row
-            for row in services.sql.query(training_set_sql(window, Settings())).to_pylist()}
+            for row in services.sql.query(training_set_sql(window, EVERY_ROW)).to_pylist()}
     assert {customer for customer, _ in rows} == {"F"}
     assert {date for _, date in rows} == {week(5), week(6), week(7)}
     assert rows[("F", week(5))]["sessions_7d_prev_1w"] == 8 and rows[("F", week(5))]["sessions_7d_prev_2w"] == 7

@@ -46,6 +46,7 @@ def test_shards_follow_the_week_size_up_to_athenas_partition_limit():
 
 def test_prepare_data_writes_both_sets_and_lists_the_shards(services, monkeypatch):
     monkeypatch.setenv("INFERENCE_ROWS_PER_SHARD", "15")
+    monkeypatch.setenv("RETAINED_SAMPLE_RATE", "1")  # every row: the count is known
     land(services, 6)
     run = Run(run_date=week(6), churn_horizon_weeks=2, model_version="v", execution_name="e")
     prepared = prepare_data(local_services(), run)
