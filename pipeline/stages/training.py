@@ -4,7 +4,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
-
 from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator
