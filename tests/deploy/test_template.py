@@ -23,6 +23,7 @@ from local_runtime.launcher import (
 )
 from pipeline.settings import DATABASE, REPO_ROOT, load_settings
 from pipeline.tables import GLUE_DIR, table_definitions
+from tools.aws_cost import FARGATE_MEMORY_MIB  # valid Fargate task sizes, shared with the cost estimate
 
 TEMPLATE_PATH = REPO_ROOT / "template.yaml"
 ECS_RUN_TASK_SYNC = "arn:aws:states:::ecs:runTask.sync"
@@ -37,16 +38,6 @@ TASK_ENVIRONMENT = {"PIPELINE_BUCKET", "ATHENA_WORKGROUP"}
 # cfn-lint findings tolerated by test_cfn_lint_is_clean, each with the reason. Empty: the template lints clean.
 CFN_LINT_IGNORED_CHECKS: list[str] = []
 
-# Valid Fargate task sizes (Linux): CPU units -> allowed memory in MiB.
-FARGATE_MEMORY = {
-    256: {512, 1024, 2048},
-    512: set(range(1024, 4096 + 1, 1024)),
-    1024: set(range(2048, 8192 + 1, 1024)),
-    2048: set(range(4096, 16384 + 1, 1024)),
-    4096: set(range(8192, 30720 + 1, 1024)),
-    8192: set(range(16384, 61440 + 1, 4096)),
-    16384: set(range(32768, 122880 + 1, 8192)),
-}
 
 
 # ---------------------------------------------------------------------------------------------- loading
@@ -254,7 +245,7 @@ def test_state_machine_may_invoke_run_and_pass_what_it_uses(resources, state_mac
 
 
 def fargate_size_is_valid(cpu: int, memory: int) -> bool:
-    return memory in FARGATE_MEMORY.get(cpu, set())
+    return memory in FARGATE_MEMORY_MIB.get(cpu, ())
 
 
 @pytest.mark.parametrize("cpu, memory, valid", [
@@ -271,7 +262,7 @@ def test_fargate_defaults_are_valid_combinations(template, prefix):
     parameters = template["Parameters"]
     cpu, memory = int(parameters[f"{prefix}Cpu"]["Default"]), int(parameters[f"{prefix}Memory"]["Default"])
     assert fargate_size_is_valid(cpu, memory), f"{prefix}: {cpu} CPU with {memory} MiB is not a Fargate size"
-    assert {int(value) for value in parameters[f"{prefix}Cpu"]["AllowedValues"]} <= set(FARGATE_MEMORY)
+    assert {int(value) for value in parameters[f"{prefix}Cpu"]["AllowedValues"]} <= set(FARGATE_MEMORY_MIB)
 
 
 def test_task_definitions_use_the_sizing_parameters(resources, template):
