@@ -61,17 +61,28 @@ class DuckDbEngine:
             return connection.sql(to_duckdb(sql)).to_arrow_table()
 
     def unload(self, sql: str, prefix: str, partition_by: str | None = None) -> int:
-        """Write the query's result as Parquet under `prefix` (replacing what was there); return the row count."""
+        """Write the query's result as Parquet under `prefix` (replacing what was there); return the row count.
+
+        With `partition_by`, one folder per value, as UNLOAD writes; each file keeps the query's row order
+        (DuckDB's own PARTITION_BY writes partitions from several threads in no fixed order, and a training set
+        in a different order each time gives a different model)."""
         self.storage.delete_prefix(prefix)
         target = Path(self.storage.uri(prefix))
         target.mkdir(parents=True, exist_ok=True)
-        options = f", PARTITION_BY ({partition_by})" if partition_by else ""
-        if not partition_by:
-            target = target / "part-0.parquet"
         with self._connected(sql) as connection:
-            copied = connection.execute(f"COPY ({to_duckdb(sql)}) TO {sql_string(str(target))} "
-                                        f"(FORMAT parquet{options})")
-            return int(copied.fetchone()[0])
+            if not partition_by:
+                return self._copy(connection, to_duckdb(sql), target / "part-0.parquet")
+            connection.execute(f"CREATE TEMP TABLE unloaded AS {to_duckdb(sql)}")
+            values = connection.execute(f"SELECT DISTINCT {partition_by} FROM unloaded ORDER BY 1").fetchall()
+            return sum(self._copy(connection, f"SELECT * EXCLUDE ({partition_by}) FROM unloaded "
+                                              f"WHERE {partition_by} = {sql_string(str(value))}",
+                                  target / f"{partition_by}={value}" / "data_0.parquet")
+                       for (value,) in values)
+
+    @staticmethod
+    def _copy(connection: duckdb.DuckDBPyConnection, query: str, path: Path) -> int:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return int(connection.execute(f"COPY ({query}) TO {sql_string(str(path))} (FORMAT parquet)").fetchone()[0])
 
     @contextmanager
     def _connected(self, sql: str) -> Iterator[duckdb.DuckDBPyConnection]:

@@ -8,7 +8,7 @@ import pytest
 from local_runtime.duckdb_engine import to_duckdb
 from local_runtime.services import install_local_host
 from pipeline.errors import QueryError
-from pipeline.storage import write_parquet
+from pipeline.storage import read_parquet, write_parquet
 from pipeline.tables import table
 from tests.conftest import land_weeks
 
@@ -39,6 +39,24 @@ def test_unload_writes_parquet_by_partition_and_counts_rows(services):
                                "work/test/", partition_by="shard")
     assert rows == 3
     assert sorted({key.split("/")[2] for key in services.storage.list_keys("work/test/")}) == ["shard=0", "shard=1"]
+
+
+def test_partitioned_unload_keeps_the_querys_row_order_in_every_file(services):
+    """The training set's order decides the model; DuckDB's own PARTITION_BY writes in no fixed order once the
+    result spans several of its row groups."""
+    services.sql.unload("SELECT n, n % 2 AS part FROM range(600000) AS numbers(n) ORDER BY n DESC",
+                        "work/ordered/", partition_by="part")
+    for part in (0, 1):
+        written = read_parquet(services.storage, f"work/ordered/part={part}/")
+        assert written.column_names == ["n"]  # the partition is the folder, as UNLOAD writes it
+        numbers = written.column("n").to_pylist()
+        assert len(numbers) == 300_000 and numbers == sorted(numbers, reverse=True)
+
+
+def test_the_trino_function_duckdb_lacks_is_emulated_and_refuses_what_it_cannot(services):
+    assert services.sql.query("SELECT from_base('ff', 16) AS n").to_pylist() == [{"n": 255}]
+    with pytest.raises(QueryError, match="only radix 16"):
+        services.sql.query("SELECT from_base('11', 2) AS n")
 
 
 def test_a_bad_query_is_one_query_error(services):
