@@ -22,6 +22,7 @@ import xgboost as xgb
 from local_runtime.container import resources_line
 from pipeline.features import LABEL_COLUMN, WEIGHT_COLUMN, feature_matrix, fit_feature_spec
 from pipeline.keys import scoring_prefix, training_prefix
+from pipeline.stages.inference import scoring_matrix
 from pipeline.stages.training import BOOSTER_PARAMS
 
 
@@ -34,8 +35,7 @@ def bare_run(warehouse: Path, run_date: dt.date, rounds: int, out: Path) -> dict
                          enable_categorical=True)
     booster = xgb.train({**BOOSTER_PARAMS, "nthread": os.cpu_count() or 1}, matrix, num_boost_round=rounds)
     scoring = pq.read_table(warehouse / scoring_prefix(run_date))
-    probability = booster.predict(xgb.DMatrix(feature_matrix(scoring, spec), feature_names=spec.names,
-                                              feature_types=spec.feature_types, enable_categorical=True))
+    probability = booster.predict(scoring_matrix(scoring, spec))
     out.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(pa.table({"customer_id": scoring.column("customer_id"), "churn_probability": probability}), out)
     return {"rows_trained": training.num_rows, "rows_scored": scoring.num_rows, "rounds": rounds,

@@ -7,7 +7,7 @@ import numpy as np
 import pyarrow as pa
 import xgboost as xgb
 
-from pipeline.features import feature_matrix
+from pipeline.features import FeatureSpec, feature_matrix
 from pipeline.keys import attempt_prefix, shard_prefix
 from pipeline.model_store import MODEL_FILE, ModelStore, StoredModel
 from pipeline.ports import Services
@@ -48,14 +48,20 @@ def score_shard(services: Services, run: Run, shard: int) -> int:
     with local_copies(services.storage, input_keys) as paths, \
             parquet_output(services.storage, output_key, schema) as writer:
         for rows in parquet_batches(paths):
-            matrix = xgb.DMatrix(feature_matrix(rows, model.features), feature_names=model.features.names,
-                                 feature_types=model.features.feature_types,
-                                 enable_categorical=True)
-            probability = booster.predict(matrix, iteration_range=rounds).astype("float64")
-            writer.write_batch(pa.RecordBatch.from_arrays([
-                rows.column("customer_id").cast(pa.string()), pa.array(probability),
-                pa.array(risk_band(probability)), pa.array(np.full(rows.num_rows, run.model_version)),
-                rows.column("snapshot_date")], schema=schema))
+            probability = booster.predict(scoring_matrix(rows, model.features), iteration_range=rounds)
+            writer.write_batch(_predictions(rows, probability.astype("float64"), run.model_version, schema))
             scored += rows.num_rows
     logger.info("scored shard %d: %d customers", shard, scored)
     return scored
+
+
+def scoring_matrix(rows: pa.RecordBatch | pa.Table, spec: FeatureSpec) -> xgb.DMatrix:
+    return xgb.DMatrix(feature_matrix(rows, spec), feature_names=spec.names, feature_types=spec.feature_types,
+                       enable_categorical=True)
+
+
+def _predictions(rows: pa.RecordBatch, probability: np.ndarray, model_version: str,
+                 schema: pa.Schema) -> pa.RecordBatch:
+    return pa.RecordBatch.from_arrays([
+        rows.column("customer_id").cast(pa.string()), pa.array(probability), pa.array(risk_band(probability)),
+        pa.array(np.full(rows.num_rows, model_version)), rows.column("snapshot_date")], schema=schema)
