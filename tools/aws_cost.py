@@ -110,6 +110,8 @@ def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict:
         value = loader.construct_sequence(node, deep=True)
     else:
         value = loader.construct_mapping(node, deep=True)
+    if suffix == "GetAtt" and isinstance(value, str):
+        value = value.split(".", 1)  # !GetAtt Resource.Attribute is ["Resource", "Attribute"] in long form
     return {"Ref" if suffix == "Ref" else f"Fn::{suffix}": value}
 
 

@@ -12,7 +12,6 @@ from importlib.util import find_spec
 from pathlib import Path
 
 import pytest
-import yaml
 
 from local_runtime.launcher import (
     EXECUTION_ENDED_HANDLER,
@@ -23,7 +22,7 @@ from local_runtime.launcher import (
 )
 from pipeline.settings import DATABASE, REPO_ROOT, load_settings
 from pipeline.tables import GLUE_DIR, table_definitions
-from tools.aws_cost import FARGATE_MEMORY_MIB  # valid Fargate task sizes, shared with the cost estimate
+from tools.aws_cost import FARGATE_MEMORY_MIB, load_template  # shared with the cost estimate
 
 TEMPLATE_PATH = REPO_ROOT / "template.yaml"
 ECS_RUN_TASK_SYNC = "arn:aws:states:::ecs:runTask.sync"
@@ -39,32 +38,12 @@ TASK_ENVIRONMENT = {"PIPELINE_BUCKET", "ATHENA_WORKGROUP"}
 CFN_LINT_IGNORED_CHECKS: list[str] = []
 
 
-
 # ---------------------------------------------------------------------------------------------- loading
-
-
-class CloudFormationLoader(yaml.SafeLoader):
-    """SafeLoader that reads the short intrinsic-function tags (!Ref, !Sub, !GetAtt, ...) as their long form."""
-
-
-def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict:
-    if isinstance(node, yaml.ScalarNode):
-        value = loader.construct_scalar(node)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)
-    if suffix == "GetAtt" and isinstance(value, str):
-        value = value.split(".", 1)
-    return {"Ref" if suffix == "Ref" else f"Fn::{suffix}": value}
-
-
-CloudFormationLoader.add_multi_constructor("!", _intrinsic)
 
 
 @pytest.fixture(scope="module")
 def template() -> dict:
-    return yaml.load(TEMPLATE_PATH.read_text(), Loader=CloudFormationLoader)
+    return load_template(TEMPLATE_PATH)
 
 
 @pytest.fixture(scope="module")
