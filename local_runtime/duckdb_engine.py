@@ -17,6 +17,7 @@ import sqlglot.expressions
 
 from pipeline.errors import QueryError
 from pipeline.ports import Catalog, Storage
+from pipeline.publication import PUBLICATIONS_PREFIX, REPAIR_COMMAND, group_of
 from pipeline.settings import DATABASE
 from pipeline.tables import TableDef, table_definitions
 
@@ -102,6 +103,13 @@ class DuckDbEngine:
         except (duckdb.Error, sqlglot.errors.SqlglotError) as error:
             raise QueryError(f"query failed: {error}") from error
 
+    def _refuse_a_lost_catalog(self, table: TableDef) -> None:
+        """No partition listed, yet publication records say there are: an empty answer would be a wrong one."""
+        group = group_of(table)
+        if group and self.storage.exists(f"{PUBLICATIONS_PREFIX}{group}/"):
+            raise QueryError(f"the catalog lists no partition of {table.qualified_name}, yet storage records "
+                             f"published partitions of it: the catalog was lost. Rebuild it: {REPAIR_COMMAND}")
+
     def _view_sql(self, table: TableDef) -> str:
         key, key_type = table.partition_keys[0]
         partitions = self.catalog.partitions(table)
@@ -112,6 +120,7 @@ class DuckDbEngine:
                     f"{table.qualified_name} partition {key}={value} points at {location}, which holds no data "
                     f"files (deleted or moved?). Repair: {repair}, which replaces the partition")
         if not partitions:
+            self._refuse_a_lost_catalog(table)
             columns = ", ".join(f"CAST(NULL AS {DUCKDB_TYPES[type_]}) AS {name}"
                                 for name, type_ in (*table.columns, *table.partition_keys))
             return f"SELECT {columns} WHERE false"

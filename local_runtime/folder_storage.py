@@ -1,7 +1,9 @@
 """The Storage port on a local folder: the local stand-in for the S3 bucket."""
 from __future__ import annotations
 
+import base64
 import fcntl
+import hashlib
 import os
 import shutil
 from contextlib import contextmanager
@@ -72,6 +74,11 @@ class FolderStorage:
         partial = target.with_name(f".{target.name}.partial-{os.getpid()}")
         shutil.copyfile(path, partial)
         os.replace(partial, target)
+
+    def checksum(self, key: str) -> str | None:
+        # Computed from the bytes on disk now: what S3 would have kept from the upload.
+        with open(self.uri(key), "rb") as file:
+            return base64.b64encode(hashlib.file_digest(file, "sha256").digest()).decode()
 
     def exists(self, key: str) -> bool:
         return Path(self.uri(key)).exists()

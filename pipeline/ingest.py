@@ -1,5 +1,6 @@
 """Ingest: validate a weekly snapshot against the contract, write it to a fresh folder, then point the catalog
-partition at it. Re-landing a week replaces it; a reader sees the old week or the new one, never a mix.
+partition at it (with the file's checksum in its publication record, so a file changed later is caught). Re-landing
+a week replaces it; a reader sees the old week or the new one, never a mix.
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pyarrow as pa
 
 from pipeline.keys import can_retire, landing_prefix
 from pipeline.ports import Services
+from pipeline.publication import Publication, publish
 from pipeline.storage import write_parquet
 from pipeline.tables import table
 from pipeline.validate import read_snapshot_file, validate_snapshot
@@ -22,12 +24,13 @@ logger = logging.getLogger(__name__)
 
 def land_snapshot(services: Services, snapshot: pa.Table, snapshot_date: dt.date) -> str:
     """Write a conformed snapshot and publish it as the week's partition; return its location."""
-    snapshots = table("snapshots")
-    value = snapshot_date.isoformat()
-    folder = landing_prefix(snapshot_date, uuid.uuid4().hex[:12])
-    write_parquet(services.storage, f"{folder}part-0.parquet", snapshot)
-    previous = services.catalog.partitions(snapshots).get(value)
-    services.catalog.put_partition(snapshots, value, services.storage.uri(folder))
+    value, landing_id = snapshot_date.isoformat(), uuid.uuid4().hex[:12]
+    folder = landing_prefix(snapshot_date, landing_id)
+    data_key = f"{folder}part-0.parquet"
+    write_parquet(services.storage, data_key, snapshot)
+    previous = services.catalog.partitions(table("snapshots")).get(value)
+    publish(services, Publication("snapshots", value, {"snapshots": folder}, published_by=f"landing {landing_id}",
+                                  checksums={data_key: services.storage.checksum(data_key)}))
     if previous and can_retire(services.storage.key_of(previous), folder):
         services.storage.delete_prefix(services.storage.key_of(previous))
     return services.storage.uri(folder)

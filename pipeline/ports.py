@@ -33,6 +33,8 @@ class Storage(Protocol):
     # For reading a large object in pieces: a path on this machine's disk holding it, for the `with` block
     def local_copy(self, key: str) -> AbstractContextManager[str]: ...  # FileNotFoundError if there is no such key
     def upload_file(self, path: str, key: str) -> None: ...  # the file's bytes become the object, streamed
+    # The object's SHA-256 as S3 reports it (base64), None if none was taken; FileNotFoundError if no such key
+    def checksum(self, key: str) -> str | None: ...
 
 
 class Catalog(Protocol):

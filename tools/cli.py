@@ -31,6 +31,7 @@ from pipeline.run import Run, landed_weeks
 from pipeline.settings import load_settings
 from pipeline.tables import snapshots_document, table
 from pipeline.week_lock import hold_week
+from tools import doctor as doctor_checks
 from tools.report import RunProgress, metrics_line, summary_table
 from tools.run_records import past_runs, record_run, record_started
 from tools.synthetic_panel import land_synthetic_panel
@@ -312,6 +313,27 @@ def runs() -> None:
         if record.get("error"):
             console.print(f"{record['execution_name']}: {record['error']}: "
                           f"{_readable_cause(record.get('cause', ''))}", soft_wrap=True, highlight=False)
+
+
+@app.command()
+def doctor(repair: Annotated[bool, typer.Option(
+               help="re-point the catalog at the publication records (rebuilding a lost one) and remove orphans")
+           ] = False) -> None:
+    """Check the catalog against storage: partitions behind their records, damaged or changed files, orphans.
+    Exits 1 while a problem is left."""
+    services = edge_services()
+    findings = doctor_checks.examine(services)
+    left = doctor_checks.repair(findings) if repair else findings
+    for finding in findings:
+        done = repair and finding not in left
+        mark = "[green]repaired[/]" if done else "[yellow]problem[/]"
+        console.print(f"{mark} {finding.problem}; {'done' if done else 'repair'}: {finding.repair}",
+                      soft_wrap=True, highlight=False)
+    fixable = sum(1 for finding in left if finding.fix)
+    console.print(f"{len(findings)} finding(s), {len(findings) - len(left)} repaired, {len(left)} left"
+                  + (f" ({fixable} repaired by `{PROG} doctor --repair`)" if fixable else ""))
+    if left:
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -12,6 +12,7 @@ from pipeline.errors import PipelineError
 from pipeline.ingest import land_snapshot
 from pipeline.keys import is_managed_folder, reference_scores_key
 from pipeline.ports import Services
+from pipeline.publication import withdraw
 from pipeline.storage import read_json, write_json, write_parquet
 from pipeline.tables import table
 from pipeline.validate import validate_snapshot
@@ -69,6 +70,7 @@ def _drop_all_snapshots(services: Services, existing: dict[str, str]) -> None:
     snapshots = table("snapshots")
     for value, location in existing.items():
         services.catalog.drop_partition(snapshots, value)
+        withdraw(services.storage, "snapshots", value)
         if is_managed_folder(services.storage.key_of(location)):
             services.storage.delete_prefix(services.storage.key_of(location))
     for prefix in (REFERENCE_PREFIX, *LEGACY_PANEL_KEYS):

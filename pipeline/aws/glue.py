@@ -39,7 +39,8 @@ class GlueCatalog:
 
     def publish_partitions(self, value: str, locations: dict[TableDef, str]) -> None:
         """Glue has no transaction across tables: re-point one after the other, and if one fails put back the
-        ones already done (a process killed in between leaves the mix until the week runs again)."""
+        ones already done. A process killed in between leaves a mix, which the publication record written before
+        lets RecordFailure, the week's next Cleanup or `doctor --repair` finish (see pipeline.publication)."""
         done: list[tuple[TableDef, str | None]] = []
         try:
             for table, location in locations.items():

@@ -10,6 +10,7 @@ from botocore.exceptions import ClientError
 
 # S3's answers to a conditional write whose condition failed, or that raced another one on the same key.
 CONDITION_FAILED = {"PreconditionFailed", "ConditionalRequestConflict"}
+CHECKSUM = "SHA256"  # kept by S3 with each object, so a landed file can be compared later without reading it
 
 
 class S3Storage:
@@ -27,7 +28,7 @@ class S3Storage:
         return uri[len(self.root) + 1:]
 
     def write_bytes(self, key: str, data: bytes) -> None:
-        self._s3.put_object(Bucket=self.bucket, Key=key, Body=data)
+        self._s3.put_object(Bucket=self.bucket, Key=key, Body=data, ChecksumAlgorithm=CHECKSUM)
 
     def create_exclusive(self, key: str, data: bytes) -> bool:
         try:
@@ -58,7 +59,18 @@ class S3Storage:
             yield path
 
     def upload_file(self, path: str, key: str) -> None:
-        self._s3.upload_file(path, self.bucket, key)  # multipart for large files
+        # multipart for large files (the checksum is then one of the parts' checksums)
+        self._s3.upload_file(path, self.bucket, key, ExtraArgs={"ChecksumAlgorithm": CHECKSUM})
+
+    def checksum(self, key: str) -> str | None:
+        # S3 verified it against the bytes it received and keeps it with the object; it is not read again.
+        try:
+            head = self._s3.head_object(Bucket=self.bucket, Key=key, ChecksumMode="ENABLED")
+        except ClientError as error:
+            if error.response["Error"]["Code"] in {"404", "NoSuchKey"}:
+                raise FileNotFoundError(f"no object {self.uri(key)}") from None
+            raise
+        return head.get("ChecksumSHA256")
 
     def replace_if_unchanged(self, key: str, expected: bytes, data: bytes) -> bool:
         try:

@@ -1,6 +1,7 @@
 """Cleanup (Lambda, first state, once its handler has resolved the run with `pipeline.run`): take the week's lock,
 then remove the week's temporary outputs and the result folders no partition points at (earlier executions
-that failed or were replaced). Under the lock no other run of the week can publish while this reads the catalog.
+that failed or were replaced). Under the lock no other run of the week can publish while this reads the catalog;
+what a publication record names is kept even where the catalog has not caught up with it (and is caught up).
 
 Retention: the same leftovers of weeks older than RETENTION_WEEKS that no run holds, and the model versions of
 those weeks that no published result was scored with, go too.
@@ -14,13 +15,14 @@ import re
 from pipeline.errors import CatalogLostError
 from pipeline.keys import EXECUTION_FOLDER, can_retire, model_prefix, work_prefix
 from pipeline.ports import Services
+from pipeline.publication import GROUPS, REPAIR_COMMAND, published_locations, reconcile, recorded
 from pipeline.run import Run, model_version_for
 from pipeline.tables import table
 from pipeline.week_lock import hold_week, is_held
 
 logger = logging.getLogger(__name__)
 
-RESULT_TABLES = ("predictions", "model_metrics")
+RESULT_TABLES = GROUPS["results"]
 RUN_DATE_FOLDER = re.compile(r"run_date=(\d{4}-\d{2}-\d{2})/")
 MODEL_FOLDER = re.compile(r"models/model_version=((\d{8})-[^/]+)/")
 
@@ -30,6 +32,10 @@ def cleanup(services: Services, run: Run) -> int:
     went."""
     hold_week(services, run)
     _refuse_a_lost_catalog(services)
+    finished = reconcile(services, recorded(services.storage, "results", run.run_date.isoformat()))
+    if finished:
+        logger.warning("finished the publication of run_date %s that the catalog had not caught up with: %s",
+                       run.run_date, ", ".join(finished))
     return clean_week(services, run.run_date) + retire_old_outputs(services, run)
 
 
@@ -40,15 +46,14 @@ def _refuse_a_lost_catalog(services: Services) -> None:
         raise CatalogLostError(
             f"the catalog lists no partition of {snapshots.qualified_name}, yet "
             f"{services.storage.uri(snapshots.location)} holds its data: the catalog was lost or replaced. "
-            "Nothing was deleted. Restore it (locally catalog.json in the data directory; on AWS the Glue "
-            "partitions), or ingest the weeks again")
+            f"Nothing was deleted. Rebuild it from the publication records: {REPAIR_COMMAND}")
 
 
 def retire_old_outputs(services: Services, run: Run) -> int:
     """Only weeks with a published result are retired: if their partitions were lost, nothing is taken for
     unpublished (a week that was never published, or whose partition vanished, keeps its folders)."""
     oldest_kept = run.run_date - dt.timedelta(weeks=services.settings.retention_weeks)
-    published = {name: services.catalog.partitions(table(name)) for name in RESULT_TABLES}  # read once
+    published = published_locations(services, "results")  # read once
 
     def retirable(week: dt.date) -> bool:
         return (week < oldest_kept and week.isoformat() in published["predictions"]
@@ -89,7 +94,7 @@ def _published_model_versions(predictions: dict[str, str]) -> set[str]:
 def clean_week(services: Services, run_date: dt.date, published: dict[str, dict[str, str]] | None = None) -> int:
     """Remove the week's stale outputs (given `published`, each result table's partitions, or reading them);
     return how many files went."""
-    published = published or {name: services.catalog.partitions(table(name)) for name in RESULT_TABLES}
+    published = published or published_locations(services, "results")
     removed = services.storage.delete_prefix(work_prefix(run_date))
     for table_name in RESULT_TABLES:
         removed += _remove_unpublished_attempts(services, table_name, run_date,

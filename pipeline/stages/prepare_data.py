@@ -1,4 +1,5 @@
-"""PrepareData (Lambda running Athena SQL): check the landed weeks, then write the training and scoring sets."""
+"""PrepareData (Lambda running Athena SQL): check the landed weeks (their files unchanged since landing, none
+missing, sizes plausible), then write the training and scoring sets."""
 from __future__ import annotations
 
 import datetime as dt
@@ -11,8 +12,10 @@ from pipeline.errors import ConfigError, DataQualityError
 from pipeline.features import TRAINING_WEEK_COLUMN
 from pipeline.keys import scoring_prefix, training_prefix
 from pipeline.ports import Services
+from pipeline.publication import changed_files, recorded
 from pipeline.run import Run
 from pipeline.settings import Settings
+from pipeline.tables import table
 from pipeline.week_lock import hold_week
 
 logger = logging.getLogger(__name__)
@@ -47,6 +50,20 @@ class Window:
     @property
     def first_week(self) -> dt.date:
         return self.first_labelled_week - WEEK * FEATURE_LOOKBACK_WEEKS
+
+
+def verify_landed_files(services: Services, window: Window) -> None:
+    """Refuse a landed file of the window that changed since it was landed (a flipped byte, an overwrite), before
+    any SQL reads it: compared with the checksum its publication record took."""
+    first, last = window.first_week.isoformat(), window.run_date.isoformat()
+    problems = []
+    for value, location in services.catalog.partitions(table("snapshots")).items():
+        record = recorded(services.storage, "snapshots", value) if first <= value <= last else None
+        if record and services.storage.uri(record.locations["snapshots"]) == location:
+            problems += [f"week {value}: {problem}" for problem in changed_files(services.storage, record)]
+    if problems:
+        raise DataQualityError("landed snapshots changed since they were landed; ingest those weeks again (no "
+                               "data was read):\n  " + "\n  ".join(problems))
 
 
 def check_snapshot_weeks(services: Services, window: Window) -> list[dict]:
@@ -127,6 +144,7 @@ def prepare_data(services: Services, run: Run) -> dict:
     hold_week(services, run)
     run_date, settings = run.run_date, services.settings
     window = Window(run_date, run.churn_horizon_weeks, settings.training_weeks)
+    verify_landed_files(services, window)
     weeks = check_snapshot_weeks(services, window)
     training_rows = services.sql.unload(training_set_sql(window, settings), training_prefix(run_date),
                                         partition_by=TRAINING_WEEK_COLUMN)

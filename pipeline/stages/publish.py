@@ -1,5 +1,6 @@
 """Publish (Lambda): check inference wrote every customer, write the metrics row, then re-point the week's
-partitions of both tables at this execution's folders in one catalog write, and give the week back.
+partitions of both tables at this execution's folders (the publication record first, then one catalog write; see
+`pipeline.publication`), and give the week back.
 
 The folders the partitions pointed at before are left for the next Cleanup of that week, so queries already
 reading them finish.
@@ -15,6 +16,7 @@ from pipeline.errors import DataQualityError
 from pipeline.keys import attempt_prefix, work_prefix
 from pipeline.model_store import ModelStore
 from pipeline.ports import Services
+from pipeline.publication import Publication, publish as publish_partitions
 from pipeline.run import Run
 from pipeline.storage import parquet_row_count, write_parquet
 from pipeline.tables import table
@@ -35,9 +37,8 @@ def publish(services: Services, run: Run, expected_rows: int) -> dict:
     metrics_prefix = attempt_prefix("model_metrics", run_date, execution_name)
     _write_metrics_row(services, metrics_prefix, {**metrics, "rows_scored": scored,
                                                   "execution_name": execution_name})
-    services.catalog.publish_partitions(run_date.isoformat(), {
-        table("predictions"): services.storage.uri(predictions_prefix),
-        table("model_metrics"): services.storage.uri(metrics_prefix)})
+    publish_partitions(services, Publication("results", run_date.isoformat(), {
+        "predictions": predictions_prefix, "model_metrics": metrics_prefix}, published_by=execution_name))
     services.storage.delete_prefix(work_prefix(run_date))
     release_week(services.storage, run)
     logger.info("published %d predictions and the metrics row for run_date %s", scored, run_date)

@@ -1,5 +1,6 @@
 """RecordFailure (Lambda, called by an EventBridge rule when an execution fails, times out or is aborted): keep a
-durable record of why, and give back the week the execution held. Published results are left untouched.
+durable record of why, and give back the week the execution held. Published results are left untouched, but for
+a publication the execution committed and did not finish switching (see `pipeline.publication`): that is finished.
 
 It is not a state of the machine, so a failed execution stops at the failing state, where RedriveExecution (or
 `engagement-pipeline resume` locally) continues it.
@@ -13,6 +14,7 @@ import logging
 from pipeline.events import RecordFailureEvent
 from pipeline.keys import failure_record_key
 from pipeline.ports import Services
+from pipeline.publication import reconcile, recorded
 from pipeline.storage import write_json
 from pipeline.week_lock import release_weeks_held_by, week_of_lock
 
@@ -24,19 +26,30 @@ def record_failure(services: Services, event: RecordFailureEvent) -> dict:
     released = release_weeks_held_by(services.storage, ended.name)
     execution_input = _parsed(ended.input)
     requested = execution_input.get("run_date") if isinstance(execution_input, dict) else None
+    run_date = week_of_lock(released[0]) if released else requested
     record = {
         "execution_name": ended.name,
         "status": ended.status,
-        "run_date": week_of_lock(released[0]) if released else requested,
+        "run_date": run_date,
         "input": execution_input,
         "error": ended.error or ended.status,
         "cause": ended.cause or "",
         "recorded_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "publication_finished": _finish_publication(services, run_date),
     }
     write_json(services.storage, failure_record_key(ended.name), record)
     logger.error("execution %s ended %s: %s", ended.name, ended.status, record["error"],
                  extra={"error_type": record["error"], "cause": record["cause"]})
     return {**record, "weeks_released": released}
+
+
+def _finish_publication(services: Services, run_date: object) -> list[str]:
+    """A Publish that died after its commit point: finish its switch, so no table is left behind the other."""
+    try:
+        week = dt.date.fromisoformat(run_date)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return []  # no week known, so nothing it could have published
+    return reconcile(services, recorded(services.storage, "results", week.isoformat()))
 
 
 def _parsed(text: object) -> object:

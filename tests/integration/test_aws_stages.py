@@ -2,7 +2,9 @@
 
 No host is installed, so the handlers build the AWS adapters from their environment, exactly as in Lambda.
 """
+import base64
 import datetime as dt
+import hashlib
 import json
 
 import boto3
@@ -13,10 +15,12 @@ import pytest
 from lambdas.cleanup.app import handler as cleanup
 from lambdas.publish.app import handler as publish
 from lambdas.record_failure.app import handler as record_failure
+from pipeline.aws.glue import GlueCatalog
 from pipeline.errors import DataQualityError
 from pipeline.features import FeatureSpec
 from pipeline.keys import attempt_prefix
 from pipeline.model_store import ModelStore, StoredModel
+from pipeline.publication import changed_files, recorded
 from pipeline.storage import write_parquet
 from pipeline.tables import table
 from pipeline.week_lock import WeekLockedError
@@ -49,11 +53,13 @@ def _write_inference_output(services, execution: str, rows: int) -> None:
     write_parquet(services.storage, f"{attempt_prefix('predictions', WEEK, execution)}shard-00000.parquet", predictions)
 
 
+METRICS = {"model_version": "v1", "auc": 0.8, "bayes_auc": None, "log_loss": 0.3, "base_rate": 0.1,
+           "validation_week": "2026-02-02", "rows_trained": 10, "rows_validated": 5, "best_iteration": 3,
+           "churn_horizon_weeks": 4}
+
+
 def test_publish_swaps_the_glue_partition_and_cleanup_removes_leftovers(aws):
-    metrics = {"model_version": "v1", "auc": 0.8, "bayes_auc": None, "log_loss": 0.3, "base_rate": 0.1,
-               "validation_week": "2026-02-02", "rows_trained": 10, "rows_validated": 5, "best_iteration": 3,
-               "churn_horizon_weeks": 4}
-    ModelStore(aws.storage).save(StoredModel("v1", b"model", FeatureSpec(["sessions_7d"], {}), {}, metrics),
+    ModelStore(aws.storage).save(StoredModel("v1", b"model", FeatureSpec(["sessions_7d"], {}), {}, METRICS),
                                  pa.table({"customer_id": ["a"], "churned": [1], "churn_probability": [0.5]}))
     run = {"run_date": WEEK.isoformat(), "churn_horizon_weeks": 4, "model_version": "v1"}
     for execution in ("first", "second"):
@@ -91,3 +97,45 @@ def test_record_failure_writes_to_the_bucket(aws):
     body = json.loads(boto3.client("s3").get_object(Bucket=BUCKET, Key="runs/failures/e1.json")["Body"].read())
     assert (body["cause"], body["error"], body["status"], body["input"]) == (
         "boom", "States.TaskFailed", "FAILED", {"run_date": "2026-03-02"})
+
+
+def test_a_landed_object_keeps_its_sha256_in_s3_and_a_replaced_one_is_caught(aws, tmp_path):
+    path = tmp_path / "week.csv"
+    pd.DataFrame({"customer_id": ["a", "b"], "sessions_7d": [1, 0]}).to_csv(path, index=False)
+    assert main(["ingest", str(path), "--snapshot-date", WEEK.isoformat()]) == 0
+    record = recorded(aws.storage, "snapshots", WEEK.isoformat())
+    [(key, checksum)] = record.checksums.items()
+    assert checksum == base64.b64encode(hashlib.sha256(aws.storage.read_bytes(key)).digest()).decode()
+    assert changed_files(aws.storage, record) == []
+    aws.storage.write_bytes(key, b"not the landed file")
+    [problem] = changed_files(aws.storage, record)
+    assert f"s3://{BUCKET}/{key} changed since it was landed" in problem
+
+
+class Killed(BaseException):
+    """The Lambda dying mid-call: nothing after it runs, not even an `except Exception`."""
+
+
+def test_a_publish_killed_between_two_glue_updates_is_finished_by_record_failure(aws, monkeypatch):
+    ModelStore(aws.storage).save(StoredModel("v1", b"model", FeatureSpec(["sessions_7d"], {}), {}, METRICS),
+                                 pa.table({"customer_id": ["a"], "churned": [1], "churn_probability": [0.5]}))
+    run = {"run_date": WEEK.isoformat(), "churn_horizon_weeks": 4, "model_version": "v1"}
+    _write_inference_output(aws, "first", rows=3)
+    publish({"run": {**run, "execution_name": "first"}, "expected_rows": 3})
+    _write_inference_output(aws, "second", rows=3)
+    put_partition = GlueCatalog.put_partition
+
+    def dies_on_the_metrics_table(catalog, definition, value, location):
+        if definition.name == "model_metrics":
+            raise Killed()
+        put_partition(catalog, definition, value, location)
+
+    monkeypatch.setattr(GlueCatalog, "put_partition", dies_on_the_metrics_table)
+    with pytest.raises(Killed):
+        publish({"run": {**run, "execution_name": "second"}, "expected_rows": 3})
+    assert glue_partitions("model_metrics")[WEEK.isoformat()].endswith("execution=first/")  # the mix, for now
+    monkeypatch.setattr(GlueCatalog, "put_partition", put_partition)
+    recorded_failure = record_failure(execution_ended("second", "Lambda.Unknown", "killed"))
+    assert recorded_failure["publication_finished"] == ["model_metrics"]
+    assert {glue_partitions(name)[WEEK.isoformat()].rsplit("/", 2)[-2] for name in ("predictions", "model_metrics")
+            } == {"execution=second"}

@@ -6,6 +6,7 @@ import pytest
 from local_runtime.services import local_services  # settings read again, after RETENTION_WEEKS is set
 from pipeline.errors import CatalogLostError
 from pipeline.keys import attempt_prefix, work_prefix
+from pipeline.publication import Publication, publish
 from pipeline.run import Run, model_version_for
 from pipeline.stages.cleanup import clean_week, cleanup
 from pipeline.storage import write_json
@@ -81,3 +82,16 @@ def test_lost_result_partitions_delete_no_history(services):
     run = Run(run_date=WEEK, churn_horizon_weeks=4, model_version="v", execution_name="e")
     cleanup(local_services(), run)  # the week has no published partition (lost, or never published): kept
     assert services.storage.exists(attempt_prefix("model_metrics", old_week, "published"))
+
+
+def test_a_catalog_behind_the_weeks_publication_record_is_caught_up_and_its_folders_kept(services):
+    folders = {name: attempt_prefix(name, WEEK, "published") for name in ("predictions", "model_metrics")}
+    for folder in folders.values():
+        write_json(services.storage, f"{folder}part-0.json", {})
+    publish(services, Publication("results", WEEK.isoformat(), folders, published_by="published"))
+    services.catalog.drop_partition(table("model_metrics"), WEEK.isoformat())  # as if killed between two updates
+    land_weeks(services, {"a": [1]})
+    cleanup(services, Run(run_date=WEEK, churn_horizon_weeks=1, model_version="v", execution_name="next"))
+    assert services.catalog.partitions(table("model_metrics"))[WEEK.isoformat()] == services.storage.uri(
+        folders["model_metrics"])
+    assert all(services.storage.list_keys(folder) for folder in folders.values())

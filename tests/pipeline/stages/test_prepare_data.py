@@ -73,3 +73,17 @@ def test_a_jump_in_the_history_does_not_block_later_weeks(services):
     land_weeks(services, {f"c{i}": [1, 1, 1] if i < 10 else [None, 1, 1] for i in range(40)})  # 10, then 40, 40
     with pytest.raises(DataQualityError, match="needs at least 5"):  # past the size checks
         check_snapshot_weeks(services, Window(week(3), 2, training_weeks=8))
+
+
+def test_a_landed_file_changed_since_landing_is_refused_before_any_sql_reads_it(services, monkeypatch):
+    land(services, 6)
+    location = services.catalog.partitions(table("snapshots"))[week(4).isoformat()]
+    key = f"{services.storage.key_of(location)}part-0.parquet"
+    data = bytearray(services.storage.read_bytes(key))
+    data[len(data) // 2] ^= 1
+    services.storage.write_bytes(key, bytes(data))
+    monkeypatch.setattr(services.sql, "query", lambda sql: pytest.fail("SQL read the damaged week"))
+    run = Run(run_date=week(6), churn_horizon_weeks=2, model_version="v", execution_name="e")
+    with pytest.raises(DataQualityError, match=f"ingest those weeks again.*\n  week {week(4)}: .*{key} changed "
+                                               "since it was landed"):
+        prepare_data(services, run)
