@@ -63,14 +63,18 @@ def withdraw(storage: Storage, group: str, value: str) -> None:
 
 def recorded(storage: Storage, group: str, value: str) -> Publication | None:
     try:
-        return Publication(**read_json(storage, publication_key(group, value)))
+        return _read(storage, publication_key(group, value))
     except FileNotFoundError:
         return None
 
 
 def publications(storage: Storage, group: str) -> list[Publication]:
     prefix = f"{PUBLICATIONS_PREFIX}{group}/"
-    return [Publication(**read_json(storage, key)) for key in storage.list_keys(prefix) if key.endswith(".json")]
+    return [_read(storage, key) for key in storage.list_keys(prefix) if key.endswith(".json")]
+
+
+def _read(storage: Storage, key: str) -> Publication:
+    return Publication(**read_json(storage, key))
 
 
 def lagging_tables(services: Services, publication: Publication,

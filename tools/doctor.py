@@ -17,10 +17,11 @@ from typing import Callable, Iterator
 
 import pyarrow.parquet as pq
 
-from pipeline.keys import can_retire, is_managed_folder
+from pipeline.keys import can_retire, is_managed_folder, work_prefix
 from pipeline.ports import Services
 from pipeline.publication import (GROUPS, Publication, apply, changed_files, group_of, lagging_tables, publications,
                                   recorded)
+from pipeline.stages.cleanup import RUN_DATE_FOLDER
 from pipeline.storage import data_keys
 from pipeline.tables import TableDef, table, table_definitions
 from pipeline.week_lock import is_held
@@ -34,7 +35,9 @@ class Finding:
 
 
 def examine(services: Services) -> list[Finding]:
-    return [*_catalog_behind_records(services), *_damaged_partitions(services), *_orphans(services)]
+    records = {group: publications(services.storage, group) for group in GROUPS}  # read once: one GET each on S3
+    return [*_catalog_behind_records(services, records), *_damaged_partitions(services),
+            *_orphans(services, records)]
 
 
 def repair(findings: list[Finding]) -> list[Finding]:
@@ -45,22 +48,23 @@ def repair(findings: list[Finding]) -> list[Finding]:
     return [finding for finding in findings if not finding.fix]
 
 
-def _catalog_behind_records(services: Services) -> Iterator[Finding]:
+def _catalog_behind_records(services: Services, records: dict[str, list[Publication]]) -> Iterator[Finding]:
     for group, names in GROUPS.items():
         partitions = {name: services.catalog.partitions(table(name)) for name in names}
-        for publication in publications(services.storage, group):
-            lagging = lagging_tables(services, publication, partitions)
-            if lagging and _holds_data(services, publication):
-                yield Finding(
-                    f"{', '.join(table(name).qualified_name for name in lagging)} partition "
-                    f"{table(lagging[0]).partition_key}={publication.value}: the catalog is behind the publication "
-                    f"record ({publication.published_by}, {publication.published_at})",
-                    "re-point the catalog at the record", lambda publication=publication: apply(services, publication))
-
-
-def _holds_data(services: Services, publication: Publication) -> bool:
-    """Only a record whose folders hold data is followed; the partition check names the rest."""
-    return all(data_keys(services.storage, key) for key in publication.locations.values())
+        for publication in records[group]:
+            if not (lagging := lagging_tables(services, publication, partitions)):
+                continue
+            where = (f"{', '.join(table(name).qualified_name for name in lagging)} partition "
+                     f"{table(lagging[0]).partition_key}={publication.value}")
+            if empty := [key for key in publication.locations.values() if not data_keys(services.storage, key)]:
+                # Only a record whose folders hold data is followed
+                yield Finding(f"{where}: its publication record ({publication.published_by}) names "
+                              f"{', '.join(map(services.storage.uri, empty))}, which holds no data file",
+                              _again(lagging[0]))
+                continue
+            yield Finding(f"{where}: the catalog is behind the publication record ({publication.published_by}, "
+                          f"{publication.published_at})", "re-point the catalog at the record",
+                          lambda publication=publication: apply(services, publication))
 
 
 def _damaged_partitions(services: Services) -> Iterator[Finding]:
@@ -70,7 +74,7 @@ def _damaged_partitions(services: Services) -> Iterator[Finding]:
 
 
 def _damaged_partition(services: Services, definition: TableDef, value: str, location: str) -> Iterator[Finding]:
-    again = "ingest that week again" if definition.name == "snapshots" else "run that week again"
+    again = _again(definition.name)
     where = _partition(definition, value)
     try:
         keys = data_keys(services.storage, services.storage.key_of(location))
@@ -96,22 +100,24 @@ def _unreadable(services: Services, key: str) -> str | None:
     return None
 
 
-def _orphans(services: Services) -> Iterator[Finding]:
+def _orphans(services: Services, records: dict[str, list[Publication]]) -> Iterator[Finding]:
     for definition in table_definitions().values():
-        kept = _kept_folders(services, definition)
+        kept = _kept_folders(services, definition, records)
         for value, folder in _managed_folders(services, definition):
             if _week_is_free(services, definition, value) and all(can_retire(folder, key) for key in kept):
                 yield Finding(f"{services.storage.uri(folder)}: no partition or publication record points at it",
                               "remove it", lambda folder=folder: services.storage.delete_prefix(folder))
-    for folder in {key[:key.index("/", len("work/run_date=")) + 1] for key in services.storage.list_keys("work/")
-                   if key.startswith("work/run_date=")}:
-        week = parse_week(folder.removeprefix("work/run_date=").rstrip("/"))
-        if week and not is_held(services.storage, week):
+    work_weeks = {parse_week(match.group(1)) for key in services.storage.list_keys("work/")
+                  if (match := RUN_DATE_FOLDER.match(key.removeprefix("work/")))}
+    for week in sorted(filter(None, work_weeks)):
+        if not is_held(services.storage, week):
+            folder = work_prefix(week)
             yield Finding(f"{services.storage.uri(folder)}: work files of a run that has ended", "remove them",
                           lambda folder=folder: services.storage.delete_prefix(folder))
 
 
-def _kept_folders(services: Services, definition: TableDef) -> list[str]:
+def _kept_folders(services: Services, definition: TableDef, records: dict[str, list[Publication]]) -> list[str]:
+    """Both what the catalog points at and what the records name: while the catalog lags, queries read the one."""
     keys = []
     for location in services.catalog.partitions(definition).values():
         try:
@@ -119,7 +125,7 @@ def _kept_folders(services: Services, definition: TableDef) -> list[str]:
         except ValueError:
             pass  # outside the warehouse
     if group := group_of(definition):
-        keys += [publication.locations[definition.name] for publication in publications(services.storage, group)]
+        keys += [publication.locations[definition.name] for publication in records[group]]
     return keys
 
 
@@ -151,6 +157,10 @@ def parse_week(text: str) -> dt.date | None:
         return dt.date.fromisoformat(text)
     except ValueError:
         return None  # a folder not named by the pipeline
+
+
+def _again(table_name: str) -> str:
+    return "ingest that week again" if table_name == "snapshots" else "run that week again"
 
 
 def _partition(definition: TableDef, value: str) -> str:

@@ -93,3 +93,13 @@ def test_repair_removes_orphans_and_nothing_published_or_held(services):
     assert file_hashes(services) == kept  # the held week's folder too
     assert not services.storage.list_keys("work/")
     assert doctor.examine(services) == []
+
+
+def test_a_record_whose_folder_is_gone_is_named_not_followed(services, home):
+    published_week(services)
+    (home / "catalog.json").unlink()
+    services.storage.delete_prefix(attempt_prefix("predictions", RUN_DATE, "first"))
+    [finding] = [finding for finding in doctor.examine(services) if "run_date" in finding.problem]
+    assert f"engagement.predictions, engagement.model_metrics partition run_date={RUN_DATE}" in finding.problem
+    assert "which holds no data file" in finding.problem and "execution=first" in finding.problem
+    assert finding.repair == "run that week again" and finding.fix is None
