@@ -8,20 +8,24 @@ WEEKS ?= 12
 SEED ?= 7
 RUN_DATE ?=
 
-.PHONY: run test bench install clean lint
+VALIDATORS := $(VENV)/validators
+LOCKS := tools/validators
+
+.PHONY: run test bench install validate deploy clean
 
 run: $(VENV)/.installed
 	$(CLI) generate --customers $(CUSTOMERS) --weeks $(WEEKS) --seed $(SEED) --if-missing
 	$(CLI) run $(if $(RUN_DATE),--run-date $(RUN_DATE))
 
-test: $(VENV)/.installed
+test: validate
 	$(PY) -m pytest -q
 
 bench: $(VENV)/.installed
 	$(PY) -m tools.bench $(BENCH_ARGS)
 
-lint: $(VENV)/.installed
-	$(VENV)/bin/cfn-lint template.yaml
+# cfn-lint, sam validate --lint, asl-validator and checkov on template.yaml and statemachine/ (tools/validate.py).
+validate: $(VENV)/.installed $(VALIDATORS)/.installed
+	$(PY) -m tools.validate $(foreach p,$(PARAMETERS),--parameter $(p))
 
 install: $(VENV)/.installed
 
@@ -31,5 +35,18 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PY) -m pip install --quiet -c constraints.txt -e '.[training,local,dev]'
 	touch $@
 
+# Needs Docker, the SAM CLI and AWS credentials: validates, builds, pushes the image tagged with the commit, deploys.
+deploy: $(VENV)/.installed $(VALIDATORS)/.installed
+	PATH="$(abspath $(VALIDATORS))/sam/bin:$$PATH" $(PY) -m tools.deploy $(foreach p,$(PARAMETERS),--parameter $(p))
+
+# The SAM CLI and checkov pin boto3 exactly (not the project's version): each gets a virtualenv of its own.
+$(VALIDATORS)/.installed: $(LOCKS)/sam.txt $(LOCKS)/checkov.txt $(LOCKS)/package.json $(LOCKS)/package-lock.json
+	$(PYTHON) -m venv $(VALIDATORS)/sam
+	$(VALIDATORS)/sam/bin/pip install --quiet -r $(LOCKS)/sam.txt
+	$(PYTHON) -m venv $(VALIDATORS)/checkov
+	$(VALIDATORS)/checkov/bin/pip install --quiet -r $(LOCKS)/checkov.txt
+	npm ci --silent --no-audit --no-fund --prefix $(LOCKS)
+	touch $@
+
 clean:
-	rm -rf $(VENV) local_data
+	rm -rf $(VENV) local_data $(LOCKS)/node_modules

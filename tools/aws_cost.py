@@ -122,22 +122,21 @@ def load_template(path: Path = TEMPLATE_PATH) -> dict:
     return yaml.load(Path(path).read_text(), Loader=_CloudFormationLoader)
 
 
-def _resolved(template: dict, value: Any) -> Any:
-    """A property's value as deployed with the parameters' defaults (`!Ref Parameter` -> its Default)."""
+def _resolved(template: dict, value: Any, overrides: dict[str, str] | None = None) -> Any:
+    """A property's value as deployed: `!Ref Parameter` -> its override, else its Default."""
     if isinstance(value, dict) and "Ref" in value:
-        return template["Parameters"][value["Ref"]]["Default"]
+        return (overrides or {}).get(value["Ref"], template["Parameters"][value["Ref"]]["Default"])
     return value
 
 
-def configured_task_sizes(template: dict) -> dict[str, TaskSize]:
-    """ASL state -> the Fargate size its task definition gives it."""
+def configured_task_sizes(template: dict, overrides: dict[str, str] | None = None) -> dict[str, TaskSize]:
+    """ASL state -> the Fargate size its task definition gives it, with the deploy's parameter overrides."""
     sizes = {}
     for state, resource in TASK_DEFINITIONS.items():
         properties = template["Resources"][resource]["Properties"]
         ephemeral = properties.get("EphemeralStorage", {}).get("SizeInGiB", FARGATE_DEFAULT_EPHEMERAL_GB)
-        sizes[state] = TaskSize(int(_resolved(template, properties["Cpu"])),
-                                int(_resolved(template, properties["Memory"])),
-                                int(_resolved(template, ephemeral)))
+        sizes[state] = TaskSize(*(int(_resolved(template, value, overrides))
+                                  for value in (properties["Cpu"], properties["Memory"], ephemeral)))
     return sizes
 
 

@@ -5,10 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-import subprocess
-import sys
-from importlib.util import find_spec
 from pathlib import Path
 
 import pytest
@@ -33,10 +29,6 @@ LAMBDA_ENVIRONMENT = {"PIPELINE_BUCKET", "ATHENA_WORKGROUP", "CHURN_HORIZON_WEEK
                       "WEEKLY_SHRINK_LIMIT", "WEEKLY_GROWTH_LIMIT", "RETENTION_WEEKS", "TRAINING_WEEKS",
                       "OLDER_WEEKS_SAMPLE_RATE", "RETAINED_SAMPLE_RATE"}
 TASK_ENVIRONMENT = {"PIPELINE_BUCKET", "ATHENA_WORKGROUP"}
-
-# cfn-lint findings tolerated by test_cfn_lint_is_clean, each with the reason. Empty: the template lints clean.
-CFN_LINT_IGNORED_CHECKS: list[str] = []
-
 
 # ---------------------------------------------------------------------------------------------- loading
 
@@ -426,24 +418,6 @@ def test_dockerignore_keeps_local_state_out_of_images():
 
 
 # ---------------------------------------------------------------------------------------------- cfn-lint
-
-
-def cfn_lint_command() -> list[str] | None:
-    if executable := shutil.which("cfn-lint"):
-        return [executable]
-    if find_spec("cfnlint") is not None:
-        return [sys.executable, "-m", "cfnlint"]
-    return None
-
-
-def test_cfn_lint_is_clean():
-    command = cfn_lint_command()
-    if command is None:
-        pytest.skip("cfn-lint is neither on PATH nor importable (it is not among the dev dependencies)")
-    ignore = ["--ignore-checks", *CFN_LINT_IGNORED_CHECKS] if CFN_LINT_IGNORED_CHECKS else []
-    result = subprocess.run([*command, *ignore, "--", str(TEMPLATE_PATH)], cwd=REPO_ROOT,
-                            capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, f"cfn-lint exit {result.returncode}:\n{result.stdout}{result.stderr}"
 
 
 # ---------------------------------------------------------------------------------------------- moto
