@@ -31,6 +31,7 @@ from pipeline.run import Run, landed_weeks
 from pipeline.settings import load_settings
 from pipeline.tables import snapshots_document, table
 from pipeline.week_lock import hold_week
+from tools import aws_executions
 from tools import doctor as doctor_checks
 from tools.report import RunProgress, metrics_line, summary_table
 from tools.run_records import past_runs, record_run, record_started
@@ -45,11 +46,34 @@ app = typer.Typer(name=PROG, help=__doc__, add_completion=False, no_args_is_help
                   pretty_exceptions_enable=False)
 
 
+class Target(str, Enum):
+    local = "local"
+    aws = "aws"
+
+
+TargetOption = Annotated[Optional[Target], typer.Option(
+    "--target", help="local (this machine) or aws (the deployed stack); default: $PIPELINE_RUNTIME, else local")]
+
+
 def runtime() -> str:
     name = os.environ.get("PIPELINE_RUNTIME", "local")
     if name not in ("local", "aws"):
         raise ConfigError(f"PIPELINE_RUNTIME must be 'local' or 'aws', got {name!r}")
     return name
+
+
+DATA = ("PIPELINE_BUCKET",)
+EXECUTIONS = ("PIPELINE_STATE_MACHINE_ARN",)
+
+
+def use_target(target: Target | None, needed: tuple[str, ...] = DATA) -> None:
+    """--target wins over $PIPELINE_RUNTIME; on AWS, a `needed` setting the environment lacks comes from the stack."""
+    if target:
+        os.environ["PIPELINE_RUNTIME"] = target.value
+    if runtime() == "aws":
+        import boto3  # only the AWS target needs it
+
+        aws_executions.fill_from_stack(boto3.client("cloudformation"), needed)
 
 
 def edge_services() -> Services:
@@ -76,8 +100,9 @@ def generate(customers: PositiveInt = 100_000, weeks: PositiveInt = 12, seed: in
              if_missing: Annotated[bool, typer.Option(
                  help="keep data already landed (the same panel, or your own ingested weeks)")] = False,
              force: Annotated[bool, typer.Option(help="replace weeks you ingested with synthetic ones")] = False,
-             ) -> None:
+             target: TargetOption = None) -> None:
     """Land a seeded synthetic panel of weekly snapshots, through the same validation as ingest."""
+    use_target(target)
     with console.status("generating synthetic weekly snapshots") as status:
         outcome = land_synthetic_panel(edge_services(), customers, weeks, seed, if_missing=if_missing, force=force,
                                        progress=lambda week: status.update(f"landed week {week}"))
@@ -85,9 +110,10 @@ def generate(customers: PositiveInt = 100_000, weeks: PositiveInt = 12, seed: in
 
 
 @app.command()
-def ingest(file: Path, snapshot_date: Annotated[dt.date, typer.Option(parser=_iso_date, metavar="YYYY-MM-DD")]
-           ) -> None:
+def ingest(file: Path, snapshot_date: Annotated[dt.date, typer.Option(parser=_iso_date, metavar="YYYY-MM-DD")],
+           target: TargetOption = None) -> None:
     """Validate your own weekly CSV/Parquet against the contract and land it (re-ingesting a week replaces it)."""
+    use_target(target)
     rows, location, notes = ingest_file(edge_services(), file, snapshot_date)
     for note in notes:
         console.print(f"[yellow]note:[/] {note}")
@@ -97,13 +123,70 @@ def ingest(file: Path, snapshot_date: Annotated[dt.date, typer.Option(parser=_is
 @app.command()
 def run(run_date: Annotated[Optional[dt.date], typer.Option(
             parser=_iso_date, metavar="YYYY-MM-DD", help="the week to run (default: the newest snapshot)")] = None,
-        churn_horizon_weeks: Annotated[Optional[int], typer.Option(min=1)] = None) -> None:
-    """Execute the weekly state machine (statemachine/pipeline.asl.json) on this machine."""
-    _require_local("`run` executes the state machine locally; on AWS start an execution of the deployed state "
-                   "machine (the stack's BackfillCommand output)")
+        churn_horizon_weeks: Annotated[Optional[int], typer.Option(min=1)] = None,
+        target: TargetOption = None,
+        rerun: Annotated[bool, typer.Option(help="AWS: start the week again although an execution of it exists")
+                         ] = False,
+        follow: Annotated[bool, typer.Option(help="AWS: report each state until the execution ends")] = True,
+        poll_seconds: Annotated[float, typer.Option(min=0.05, hidden=True)] = 5.0) -> None:
+    """Execute the weekly state machine (statemachine/pipeline.asl.json): on this machine, or with --target aws
+    as an execution of the deployed one, named after its week (week-YYYY-MM-DD), followed to the end."""
+    use_target(target, DATA + EXECUTIONS)
     execution_input = {key: value for key, value in (("run_date", run_date and run_date.isoformat()),
                                                      ("churn_horizon_weeks", churn_horizon_weeks)) if value}
+    if runtime() == "aws":
+        week = run_date or _newest_landed_week(edge_services())
+        executions = _aws_executions()
+        arn = executions.start(week, execution_input | {"run_date": week.isoformat()}, rerun=rerun)
+        console.print(f"started {arn}", soft_wrap=True, highlight=False)
+        if follow:
+            _follow_on_aws(executions, arn, poll_seconds)
+        return
     _execute_and_report(edge_services(), _new_record(execution_input), redrive=None)
+
+
+def _newest_landed_week(services: Services) -> dt.date:
+    weeks = landed_weeks(services)
+    if not weeks:
+        raise PipelineError("no snapshot has landed: ingest one first (`ingest FILE --snapshot-date …`)")
+    return weeks[-1]
+
+
+def _aws_executions() -> aws_executions.Executions:
+    import boto3
+
+    return aws_executions.Executions.from_environment(boto3.session.Session())
+
+
+def _follow_on_aws(executions: aws_executions.Executions, arn: str, poll_seconds: float) -> None:
+    description = executions.follow(arn, lambda line: console.print(line, soft_wrap=True, highlight=False),
+                                    poll_seconds)
+    name, status = description["name"], description["status"]
+    if status == "SUCCEEDED":
+        console.print(f"execution {name} succeeded")
+        return
+    err_console.print(f"[red]execution {name} {status}[/]: {description.get('error', '')}: "
+                      f"{_readable_cause(description.get('cause', ''))}", soft_wrap=True, highlight=False)
+    err_console.print(f"published results were left as they were; once the cause is fixed, continue it with "
+                      f"`{PROG} redrive {name} --target aws`")
+    raise typer.Exit(1)
+
+
+@app.command()
+def redrive(execution: Annotated[str, typer.Argument(help="the name of a failed execution, as `runs` lists it")],
+            target: TargetOption = None,
+            follow: Annotated[bool, typer.Option(help="report each state until the execution ends")] = True,
+            poll_seconds: Annotated[float, typer.Option(min=0.05, hidden=True)] = 5.0) -> None:
+    """AWS: continue a failed execution from the state that failed (RedriveExecution), then follow it.
+    (Locally, `resume` does the same.)"""
+    use_target(target, EXECUTIONS)
+    if runtime() != "aws":
+        raise ConfigError(f"`redrive` continues an execution on AWS (--target aws); locally use `{PROG} resume`")
+    executions = _aws_executions()
+    arn = executions.redrive(execution)
+    console.print(f"redriven {arn}", soft_wrap=True, highlight=False)
+    if follow:
+        _follow_on_aws(executions, arn, poll_seconds)
 
 
 @app.command()
@@ -283,8 +366,9 @@ class Format(str, Enum):
 
 
 @app.command()
-def query(sql: str, format: Format = Format.table) -> None:
-    """Athena SQL over the engagement tables (answered locally by DuckDB)."""
+def query(sql: str, format: Format = Format.table, target: TargetOption = None) -> None:
+    """Athena SQL over the engagement tables (answered by Athena with --target aws, locally by DuckDB)."""
+    use_target(target)
     result = edge_services().sql.query(sql)
     if format is Format.csv:
         sys.stdout.write(result.to_pandas().to_csv(index=False))
@@ -298,8 +382,13 @@ def query(sql: str, format: Format = Format.table) -> None:
 
 
 @app.command()
-def runs() -> None:
-    """Past runs with status, duration, AUC and error."""
+def runs(target: TargetOption = None,
+         limit: Annotated[int, typer.Option(min=1, help="AWS: the newest executions to list")] = 20) -> None:
+    """Past runs with status, duration, AUC and error (on AWS: the state machine's executions)."""
+    use_target(target, EXECUTIONS)
+    if runtime() == "aws":
+        _print_aws_runs(_aws_executions(), limit)
+        return
     records = past_runs(edge_services().storage)
     table = Table()
     for column in ("run_date", "status", "seconds", "auc", "failed in", "execution"):
@@ -315,12 +404,31 @@ def runs() -> None:
                           f"{_readable_cause(record.get('cause', ''))}", soft_wrap=True, highlight=False)
 
 
+def _print_aws_runs(executions: aws_executions.Executions, limit: int) -> None:
+    table = Table()
+    for column in ("execution", "status", "started", "seconds", "redrives"):
+        table.add_column(column, no_wrap=True)
+    listed = executions.listing(limit)
+    for execution in listed:
+        stopped = execution.get("stopDate")
+        seconds = f"{(stopped - execution['startDate']).total_seconds():.0f}" if stopped else ""
+        table.add_row(execution["name"], execution["status"], execution["startDate"].isoformat(timespec="seconds"),
+                      seconds, str(execution.get("redriveCount", 0)))
+    console.print(table)
+    for execution in listed:
+        if execution["status"] in ("FAILED", "TIMED_OUT", "ABORTED"):
+            described = executions.client.describe_execution(executionArn=execution["executionArn"])
+            console.print(f"{execution['name']}: {described.get('error', '')}: "
+                          f"{_readable_cause(described.get('cause', ''))}", soft_wrap=True, highlight=False)
+
+
 @app.command()
 def doctor(repair: Annotated[bool, typer.Option(
                help="re-point the catalog at the publication records (rebuilding a lost one) and remove orphans")
-           ] = False) -> None:
+           ] = False, target: TargetOption = None) -> None:
     """Check the catalog against storage: partitions behind their records, damaged or changed files, orphans.
     Exits 1 while a problem is left."""
+    use_target(target)
     services = edge_services()
     findings = doctor_checks.examine(services)
     left = doctor_checks.repair(findings) if repair else findings
