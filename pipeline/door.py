@@ -12,11 +12,12 @@ import json
 import logging
 import os
 import sys
+import time
 from typing import Callable, TypeVar
 
 from pydantic import BaseModel
 
-from pipeline import logs
+from pipeline import logs, metrics
 from pipeline.errors import EventError, PipelineError
 from pipeline.faults import inject_fault
 from pipeline.ports import Services
@@ -43,7 +44,7 @@ def lambda_handler(event_model: type[EventT], state: str | None) -> Callable:
                 logs.configure_json_logging()
             function = getattr(context, "function_name", work.__module__)
             with logs.bound_fields(function=function, request_id=getattr(context, "aws_request_id", None)):
-                return _call_logged(function, lambda: _handle(event_model, work, event, state))
+                return _call_logged(function, lambda: _handle(event_model, work, event, state), state)
         return handler
     return decorate
 
@@ -59,14 +60,23 @@ def _handle(event_model: type[EventT], work: Callable[[EventT, Services], dict],
     return work(parsed, services)
 
 
-def _call_logged(what: str, call: Callable[[], dict]) -> dict:
+def _call_logged(what: str, call: Callable[[], dict], state: str | None) -> dict:
+    started = time.monotonic()
     try:
         result = call()
     except Exception as error:
-        _log_failure(what, error)
+        _emit_duration(state, started, "failed")
+        _log_failure(what, error)  # the last line, as ECS users read a stopped task's log
         raise
+    _emit_duration(state, started, "succeeded")
     logger.info("%s succeeded", what, extra={"result": result})
     return result
+
+
+def _emit_duration(state: str | None, started: float, outcome: str) -> None:
+    if state:
+        metrics.emit({"StateDuration": (round(time.monotonic() - started, 3), "Seconds")}, {"State": state},
+                     outcome=outcome)
 
 
 def _log_failure(what: str, error: Exception) -> None:
@@ -100,7 +110,7 @@ def container_main(work: Callable[[Run, Services], dict], state: str) -> int:
     logs.configure_json_logging()
     try:
         with logs.bound_fields():
-            _call_logged(_task_name(), lambda: _run_container_work(work, state))
+            _call_logged(_task_name(), lambda: _run_container_work(work, state), state)
     except PipelineError:
         return EXIT_PIPELINE_ERROR
     except Exception:

@@ -9,6 +9,7 @@ import datetime as dt
 import hashlib
 import re
 from typing import Annotated, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
@@ -35,6 +36,14 @@ def _timestamp(value: object) -> object:
         raise ValueError(f"must be an ISO 8601 timestamp, got {value!r}") from None
 
 
+def _time_zone(value: object) -> object:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        raise ValueError(f"must be an IANA time zone such as Europe/Paris, got {value!r}") from None
+    return value
+
+
 def _positive(value: object) -> int:
     number = positive_int(value)
     if number is None:
@@ -46,6 +55,7 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
 Timestamp = Annotated[dt.datetime, BeforeValidator(_timestamp)]
 PositiveCount = Annotated[int, BeforeValidator(_positive)]
+TimeZone = Annotated[str, BeforeValidator(_time_zone)]
 Name = Annotated[str, Field(min_length=1)]
 
 
@@ -69,7 +79,14 @@ class ExecutionInput(Strict):
     Comment: str | None = None  # what the Step Functions console puts in a new execution's input; ignored
     run_date: IsoDate | None = None
     scheduled_time: Timestamp | None = None
+    schedule_timezone: TimeZone | None = None  # the schedule's own: its Monday 00:30 is a Sunday in UTC
     churn_horizon_weeks: PositiveCount | None = None
+
+    def scheduled_day(self) -> dt.date:
+        """The day of the scheduled time where the schedule runs (UTC unless the schedule names its zone)."""
+        zone = ZoneInfo(self.schedule_timezone) if self.schedule_timezone else dt.timezone.utc
+        moment = self.scheduled_time.replace(tzinfo=self.scheduled_time.tzinfo or dt.timezone.utc)
+        return moment.astimezone(zone).date()
 
 
 def parse(model: type[ModelT], document: object, where: str) -> ModelT:
@@ -94,7 +111,7 @@ def resolve_run_date(services: Services, execution_input: ExecutionInput) -> dt.
         return execution_input.run_date
     weeks = landed_weeks(services)
     if execution_input.scheduled_time:
-        cutoff = execution_input.scheduled_time.date()
+        cutoff = execution_input.scheduled_day()
         in_window = [week for week in weeks if cutoff - dt.timedelta(days=6) <= week <= cutoff]
         if not in_window:
             newest = weeks[-1].isoformat() if weeks else "none"

@@ -52,6 +52,7 @@ def test_containers_train_score_and_publish(panel, home):
 def test_a_container_without_its_run_exits_2_and_logs_why(home, environment, message):
     result = run_container("training", environment)
     assert result.returncode == 2
-    (failure,) = log_records(result.stdout)
+    duration, failure = log_records(result.stdout)
+    assert duration["State"] == "Training" and duration["outcome"] == "failed" and "_aws" in duration
     assert failure["level"] == "ERROR" and failure["error_type"] == "EventError"
     assert message in failure["error_message"] and "traceback" not in failure

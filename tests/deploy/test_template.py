@@ -3,6 +3,7 @@ and the Glue tables. Fast and offline: no network, no Docker, no AWS account (mo
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from pathlib import Path
@@ -16,6 +17,7 @@ from local_runtime.launcher import (
     TASK_FAMILIES,
     local_substitutions,
 )
+from pipeline.run import ExecutionInput
 from pipeline.settings import DATABASE, REPO_ROOT, load_settings
 from pipeline.tables import GLUE_DIR, table_definitions
 from tools.aws_cost import FARGATE_MEMORY_MIB, load_template  # shared with the cost estimate
@@ -25,10 +27,10 @@ ECS_RUN_TASK_SYNC = "arn:aws:states:::ecs:runTask.sync"
 PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
 PARQUET_SERDE = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
 # What pipeline.settings reads: Lambdas all of it; tasks get the rest of their run in RUN.
-LAMBDA_ENVIRONMENT = {"PIPELINE_BUCKET", "ATHENA_WORKGROUP", "CHURN_HORIZON_WEEKS", "INFERENCE_ROWS_PER_SHARD",
-                      "WEEKLY_SHRINK_LIMIT", "WEEKLY_GROWTH_LIMIT", "RETENTION_WEEKS", "TRAINING_WEEKS",
-                      "OLDER_WEEKS_SAMPLE_RATE", "RETAINED_SAMPLE_RATE"}
-TASK_ENVIRONMENT = {"PIPELINE_BUCKET", "ATHENA_WORKGROUP"}
+LAMBDA_ENVIRONMENT = {"PIPELINE_BUCKET", "ATHENA_WORKGROUP", "PIPELINE_NAME", "CHURN_HORIZON_WEEKS",
+                      "INFERENCE_ROWS_PER_SHARD", "WEEKLY_SHRINK_LIMIT", "WEEKLY_GROWTH_LIMIT", "RETENTION_WEEKS",
+                      "TRAINING_WEEKS", "OLDER_WEEKS_SAMPLE_RATE", "RETAINED_SAMPLE_RATE"}
+TASK_ENVIRONMENT = {"PIPELINE_BUCKET", "ATHENA_WORKGROUP", "PIPELINE_NAME"}
 
 # ---------------------------------------------------------------------------------------------- loading
 
@@ -269,7 +271,10 @@ def test_schedule_event_carries_the_scheduled_time(state_machine):
     assert properties["ScheduleExpression"] == {"Ref": "ScheduleExpression"}
     assert properties["ScheduleExpressionTimezone"] == {"Ref": "ScheduleTimezone"}
     assert properties["FlexibleTimeWindow"] == {"Mode": "OFF"}
-    assert json.loads(properties["Input"]) == {"scheduled_time": "<aws.scheduler.scheduled-time>"}
+    scheduled = json.loads(properties["Input"]["Fn::Sub"])
+    assert scheduled == {"scheduled_time": "<aws.scheduler.scheduled-time>", "schedule_timezone": "${ScheduleTimezone}"}
+    as_started = scheduled | {"scheduled_time": "2026-11-15T23:30:00Z", "schedule_timezone": "Europe/Paris"}
+    assert ExecutionInput.model_validate(as_started).scheduled_day() == dt.date(2026, 11, 16)  # Paris's Monday
     assert properties["RetryPolicy"]["MaximumRetryAttempts"] >= 1
 
 
@@ -321,6 +326,66 @@ def test_failed_executions_alert_the_topic(template, resources):
     subscription = resources["AlertEmailSubscription"]
     assert subscription["Condition"] == "HasAlertEmail"
     assert template["Parameters"]["AlertEmail"]["Default"] == ""
+
+
+MAX_ALARM_WINDOW_SECONDS = 7 * 86400  # CloudWatch's longest evaluation range
+
+
+def test_every_alarm_alerts_the_topic_within_cloudwatchs_window(resources):
+    alarms = of_type(resources, "AWS::CloudWatch::Alarm")
+    assert set(alarms) == {"FailedExecutionAlarm", "MissingWeekAlarm", "AucDropAlarm", "UnrecordedFailuresAlarm"}
+    for name, alarm in alarms.items():
+        properties = alarm["Properties"]
+        assert properties["AlarmActions"] == [{"Ref": "AlertTopic"}], name
+        periods = [metric["MetricStat"]["Period"] for metric in properties.get("Metrics", []) if "MetricStat" in metric]
+        window = max(periods or [properties["Period"]]) * properties["EvaluationPeriods"]
+        assert window <= MAX_ALARM_WINDOW_SECONDS, name
+
+
+def test_the_missing_week_alarm_counts_no_data_as_no_success(resources):
+    alarm = resources["MissingWeekAlarm"]["Properties"]
+    assert (alarm["Namespace"], alarm["MetricName"]) == ("AWS/States", "ExecutionsSucceeded")
+    assert alarm["EvaluationPeriods"] == alarm["DatapointsToAlarm"] == 7 and alarm["Period"] == 86400
+    assert alarm["TreatMissingData"] == "breaching" and alarm["ComparisonOperator"] == "LessThanThreshold"
+
+
+def test_the_auc_alarm_watches_what_publish_emits(resources, template):
+    from pipeline.metrics import NAMESPACE
+
+    alarm = resources["AucDropAlarm"]["Properties"]
+    assert (alarm["Namespace"], alarm["MetricName"]) == (NAMESPACE, "AucDrop")
+    assert alarm["Dimensions"] == [{"Name": "Pipeline", "Value": {"Ref": "AWS::StackName"}}]
+    assert template["Globals"]["Function"]["Environment"]["Variables"]["PIPELINE_NAME"] == {"Ref": "AWS::StackName"}
+    assert alarm["Threshold"] == {"Ref": "AucDropAlarmThreshold"}
+
+
+def test_the_alert_topic_is_encrypted_and_lets_only_its_rule_and_this_accounts_alarms_publish(resources):
+    assert resources["AlertTopic"]["Properties"]["KmsMasterKeyId"] == {"Ref": "PipelineKey"}
+    statements = resources["AlertTopicPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert {statement["Principal"]["Service"] for statement in statements} == {"events.amazonaws.com",
+                                                                                "cloudwatch.amazonaws.com"}
+    assert all(statement["Condition"] for statement in statements)
+    key_statements = resources["PipelineKey"]["Properties"]["KeyPolicy"]["Statement"]
+    publishers = next(statement for statement in key_statements if statement["Sid"].startswith("EventsAndAlarms"))
+    assert set(publishers["Principal"]["Service"]) == {"events.amazonaws.com", "cloudwatch.amazonaws.com"}
+
+
+def test_vpc_endpoints_are_optional_and_reachable_only_from_the_tasks(resources, template):
+    endpoints = of_type(resources, "AWS::EC2::VPCEndpoint")
+    services = {endpoint["Properties"]["ServiceName"]["Fn::Sub"].rsplit(".", 2)[-1].removeprefix("${AWS::Region}.")
+                for endpoint in endpoints.values()}
+    assert services == {"s3", "api", "dkr", "logs", "sts"}
+    assert all(endpoint["Condition"] == "WithVpcEndpoints" for endpoint in endpoints.values())
+    assert template["Parameters"]["CreateVpcEndpoints"]["Default"] == "false"
+    (ingress,) = resources["EndpointSecurityGroup"]["Properties"]["SecurityGroupIngress"]
+    assert ingress["SourceSecurityGroupId"] == {"Fn::GetAtt": ["TaskSecurityGroup", "GroupId"]}
+    assert (ingress["FromPort"], ingress["ToPort"]) == (443, 443)
+
+
+def test_each_task_has_a_role_of_its_own(resources):
+    roles = {name: definition["Properties"]["TaskRoleArn"]["Fn::GetAtt"][0]
+             for name, definition in of_type(resources, "AWS::ECS::TaskDefinition").items()}
+    assert roles == {"TrainingTaskDefinition": "TrainingTaskRole", "InferenceTaskDefinition": "InferenceTaskRole"}
 
 
 def test_outputs(template):

@@ -37,7 +37,9 @@ def test_a_handler_logs_its_outcome_with_the_run(services, caplog):
 
     with caplog.at_level(logging.INFO), pytest.raises(DataQualityError):
         handler({"run": RUN}, Context())
-    working, failed = caplog.records
+    working, duration, failed = caplog.records
+    assert duration.StateDuration >= 0 and duration.State == "PrepareData" and duration.outcome == "failed"
+    assert duration._aws["CloudWatchMetrics"][0]["Dimensions"] == [["Pipeline", "State"]]
     assert working.getMessage() == "working"
     assert failed.levelname == "ERROR" and failed.error_type == "DataQualityError"
     assert failed.getMessage() == ("stack-PrepareDataFunction failed: DataQualityError: week 2026-02-16 is missing")
@@ -69,8 +71,9 @@ def test_a_container_reports_through_its_exit_code_and_last_log_line(services, m
         assert container_main(work, state="Training") == code
     finally:
         root.handlers[:], root.level = saved
-    last = json.loads(capsys.readouterr().out.splitlines()[-1])
+    *_, duration, last = map(json.loads, capsys.readouterr().out.splitlines())
     assert last["run_date"] == "2026-03-02" and last["execution_name"] == "e1"
+    assert duration["State"] == "Training" and duration["run_date"] == "2026-03-02" and "_aws" in duration
     if raised:
         assert last["error_type"] == type(raised).__name__ and last["error_message"] == str(raised)
         assert ("traceback" in last) is (code == EXIT_BUG)  # only a bug needs its traceback

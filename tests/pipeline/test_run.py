@@ -29,6 +29,20 @@ def test_a_scheduled_run_takes_the_week_landed_in_the_seven_days_up_to_its_time(
         resolve_run_date(three_weeks, ExecutionInput(scheduled_time="2026-02-02T06:00:00+00:00"))
 
 
+def test_the_week_is_the_schedules_own_day_not_the_utc_one(three_weeks):
+    # Monday 2026-01-19 00:30 in Paris is still Sunday in UTC: by the UTC date the run would redo the week before.
+    scheduled = "2026-01-18T23:30:00Z"
+    assert resolve_run_date(three_weeks, ExecutionInput(scheduled_time=scheduled)) == week(2)
+    in_paris = ExecutionInput(scheduled_time=scheduled, schedule_timezone="Europe/Paris")
+    assert in_paris.scheduled_day() == dt.date(2026, 1, 19)
+    assert resolve_run_date(three_weeks, in_paris) == week(3)
+
+
+def test_an_unknown_time_zone_is_refused_with_its_name():
+    with pytest.raises(EventError, match="schedule_timezone: .*IANA time zone such as Europe/Paris, got 'Mars/Olympus'"):
+        parse(ExecutionInput, {"scheduled_time": "2026-01-18T23:30:00Z", "schedule_timezone": "Mars/Olympus"}, "input")
+
+
 def test_nothing_landed_says_what_to_do(services):
     with pytest.raises(DataQualityError, match="run `generate` or `ingest FILE` first"):
         resolve_run_date(services, ExecutionInput())

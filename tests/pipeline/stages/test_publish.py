@@ -109,3 +109,35 @@ def test_a_publish_killed_at_any_step_leaves_the_old_week_or_the_new_one_never_a
         for name, locations in old.items():  # back to the old week for the next try
             services.catalog.put_partition(table(name), WEEK.isoformat(), locations[WEEK.isoformat()])
     assert outcomes == {"first/", "second/"}
+
+
+def emitted(caplog) -> list[dict]:
+    """The EMF documents logged: each record's `_aws` member and the values it names."""
+    return [vars(record) for record in caplog.records if hasattr(record, "_aws")]
+
+
+def test_publish_emits_the_weeks_metrics_and_the_auc_drop_since_the_week_before(services, caplog):
+    caplog.set_level("INFO", logger="pipeline.metrics")
+    store_model(services)
+    scored(services, "first")
+    publish(services, run("first"), expected_rows=2)
+    later = WEEK + dt.timedelta(days=7)
+    worse = StoredModel("v2", b"model", FeatureSpec(numeric=["sessions_7d"], categories={}), {},
+                        METRICS | {"model_version": "v2", "auc": 0.75})
+    ModelStore(services.storage).save(worse, pa.table({"customer_id": ["a"], "churned": [1],
+                                                       "churn_probability": [0.5]}))
+    predictions = pa.table({"customer_id": ["c0"], "churn_probability": [0.1], "risk_band": ["low"],
+                            "model_version": ["v2"], "snapshot_date": [later]}, schema=table("predictions").arrow_schema())
+    write_parquet(services.storage, f"{attempt_prefix('predictions', later, 'second')}shard-00000.parquet", predictions)
+
+    publish(services, Run(run_date=later, churn_horizon_weeks=4, model_version="v2", execution_name="second"),
+            expected_rows=1)
+
+    first, second = emitted(caplog)
+    assert "AucDrop" not in first and first["AUC"] == 0.8 and first["RowsScored"] == 2  # no week before it
+    assert second["AucDrop"] == pytest.approx(0.05) and second["AUC"] == 0.75 and second["model_version"] == "v2"
+    declared = second["_aws"]["CloudWatchMetrics"][0]
+    assert declared["Namespace"] == "ChurnPipeline" and declared["Dimensions"] == [["Pipeline"]]
+    assert {metric["Name"] for metric in declared["Metrics"]} == {"AUC", "LogLoss", "RowsScored", "RowsTrained",
+                                                                 "AucDrop"}
+    assert second["Pipeline"] == "local"
