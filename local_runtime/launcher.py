@@ -195,17 +195,20 @@ def execute_locally(execution_input: dict, *, execution_name: str | None = None,
             return machine.execute(execution_input, invoker, execution_name=execution_name,
                                    sleep=sleep or time.sleep, on_event=on_event, redrive=redrive)
         except ExecutionFailed as failure:
-            _report_ended(execution_name, execution_input, "FAILED", failure.error, failure.cause)
+            _report_ended(execution_name, execution_input, "FAILED", failure.error, failure.cause, redrive)
             raise
         except KeyboardInterrupt:
-            _report_ended(execution_name, execution_input, "ABORTED", "Interrupted", "stopped by Ctrl-C or SIGTERM")
+            _report_ended(execution_name, execution_input, "ABORTED", "Interrupted", "stopped by Ctrl-C or SIGTERM",
+                          redrive)
             raise
 
 
-def _report_ended(execution_name: str, execution_input: dict, status: str, error: str, cause: str) -> None:
+def _report_ended(execution_name: str, execution_input: dict, status: str, error: str, cause: str,
+                  redrive: Redrive | None) -> None:
     """The "Step Functions Execution Status Change" event, delivered to RecordFailure."""
     call_lambda(EXECUTION_ENDED_HANDLER, {
         "source": "aws.states", "detail-type": "Step Functions Execution Status Change",
         "detail": {"name": execution_name, "status": status, "input": json.dumps(execution_input),
-                   "error": error, "cause": cause}}, timeout_seconds=60)
+                   "error": error, "cause": cause, "redriveCount": redrive.count if redrive else 0}},
+        timeout_seconds=60)
 

@@ -23,6 +23,7 @@ from pipeline.faults import inject_fault
 from pipeline.ports import Services
 from pipeline.run import Run, parse
 from pipeline.services import current_services
+from pipeline.week_lock import execution_attempt
 
 logger = logging.getLogger(__name__)
 EventT = TypeVar("EventT", bound=BaseModel)
@@ -43,10 +44,31 @@ def lambda_handler(event_model: type[EventT], state: str | None) -> Callable:
             if "AWS_LAMBDA_FUNCTION_NAME" in os.environ:  # in Lambda itself; a local host keeps its own logging
                 logs.configure_json_logging()
             function = getattr(context, "function_name", work.__module__)
-            with logs.bound_fields(function=function, request_id=getattr(context, "aws_request_id", None)):
+            event, attempt = _without_attempt(event)
+            with logs.bound_fields(function=function, request_id=getattr(context, "aws_request_id", None),
+                                   attempt=attempt), execution_attempt(attempt):
                 return _call_logged(function, lambda: _handle(event_model, work, event, state), state)
         return handler
     return decorate
+
+
+def _without_attempt(event: object) -> tuple[object, int]:
+    """The state machine adds `redrive_count` ($$.Execution.RedriveCount) to every event: the attempt, for the
+    week lock; the stage's event is the rest."""
+    if isinstance(event, dict) and "redrive_count" in event:
+        rest = {key: value for key, value in event.items() if key != "redrive_count"}
+        return rest, _attempt_number(event["redrive_count"], "event field redrive_count")
+    return event, 0
+
+
+def _attempt_number(value: object, where: str) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        number = -1
+    if number < 0:
+        raise EventError(f"{where} must be a count (0, 1, ...), got {value!r}")
+    return number
 
 
 def _handle(event_model: type[EventT], work: Callable[[EventT, Services], dict], event: dict,
@@ -126,7 +148,9 @@ def _task_name() -> str:
 
 def _run_container_work(work: Callable[[Run, Services], dict], state: str) -> dict:
     run = container_run()
-    logs.bind(**run_fields(run))  # every later line of the task is about this run
+    attempt = _attempt_number(os.environ.get("REDRIVE_COUNT", "0"), "environment variable REDRIVE_COUNT")
+    logs.bind(**run_fields(run), attempt=attempt)  # every later line of the task is about this run
     services = current_services()
     inject_fault(state, run.execution_name, services.storage)
-    return work(run, services)
+    with execution_attempt(attempt):
+        return work(run, services)

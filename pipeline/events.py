@@ -31,6 +31,7 @@ class ExecutionEnded(BaseModel):
     input: Any = None  # the execution's input, as JSON text
     error: str | None = None
     cause: str | None = None
+    redriveCount: int = 0  # the attempt that ended (0, then 1 after the first RedriveExecution...)
 
 
 class RecordFailureEvent(BaseModel):

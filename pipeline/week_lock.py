@@ -4,6 +4,10 @@ takes it back, and one whose week was taken over stops), and given back by Publi
 
 A second execution of a running week is refused at once, naming the execution that holds it. A lock whose holder
 is gone (a process on this machine that no longer runs, or older than any run lasts) is taken over.
+
+The holder is an execution *and its attempt* ($$.Execution.RedriveCount, which the door sets for its call): a
+redriven attempt takes the week over from the attempt before it, so the late failure record of that earlier
+attempt (EventBridge delivers and retries asynchronously) cannot give back a week the redrive is running.
 """
 from __future__ import annotations
 
@@ -12,7 +16,10 @@ import json
 import logging
 import os
 import socket
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
+from typing import Iterator
 
 from pipeline.errors import PipelineError
 from pipeline.keys import LOCKS_PREFIX, week_lock_key
@@ -23,6 +30,7 @@ from pipeline.storage import read_json
 logger = logging.getLogger(__name__)
 BOOT_ID = Path("/proc/sys/kernel/random/boot_id")
 ATTEMPTS = 3
+_attempt: ContextVar[int] = ContextVar("execution_attempt", default=0)
 
 
 class WeekLockedError(PipelineError):
@@ -35,14 +43,24 @@ def machine_id() -> str:
     return BOOT_ID.read_text().strip() if BOOT_ID.exists() else socket.gethostname()
 
 
+@contextmanager
+def execution_attempt(redrive_count: int) -> Iterator[None]:
+    """The attempt of the execution this call belongs to (0, then 1 for its first redrive...)."""
+    token = _attempt.set(redrive_count)
+    try:
+        yield
+    finally:
+        _attempt.reset(token)
+
+
 def hold_week(services: Services, run: Run) -> None:
     """Take the run's week for its execution, or keep it: every stage starts with this."""
     acquire_week(services.storage, run, dt.timedelta(hours=services.settings.week_lock_stale_hours))
 
 
 def acquire_week(storage: Storage, run: Run, stale_after: dt.timedelta) -> None:
-    key = week_lock_key(run.run_date)
-    holder = json.dumps({"execution_name": run.execution_name,
+    key, attempt = week_lock_key(run.run_date), _attempt.get()
+    holder = json.dumps({"execution_name": run.execution_name, "attempt": attempt,
                          "acquired_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
                          "machine": machine_id(), "pid": os.getpid()}).encode()
     for _ in range(ATTEMPTS):
@@ -53,8 +71,12 @@ def acquire_week(storage: Storage, run: Run, stale_after: dt.timedelta) -> None:
         except FileNotFoundError:
             continue  # given back in between: try again
         current = json.loads(held)
-        if current["execution_name"] == run.execution_name:
-            return  # this execution again (a retried Cleanup, a later stage, a redrive): it holds the week
+        if current["execution_name"] == run.execution_name and current.get("attempt", 0) >= attempt:
+            return  # this execution again (a retried Cleanup, a later stage): it holds the week
+        if current["execution_name"] == run.execution_name:  # its redrive: the new attempt holds it from now on
+            if storage.replace_if_unchanged(key, held, holder):
+                return
+            continue
         if not _is_stale(current, dt.datetime.now(dt.timezone.utc), stale_after):
             raise WeekLockedError(
                 f"run_date {run.run_date} is being run by execution {current['execution_name']} (since "
@@ -82,14 +104,20 @@ def release_week(storage: Storage, run: Run) -> None:
     _release(storage, week_lock_key(run.run_date), run.execution_name)
 
 
-def release_weeks_held_by(storage: Storage, execution_name: str) -> list[str]:
-    """Give back every week this execution holds (it failed or was interrupted, wherever it was)."""
-    return [key for key in storage.list_keys(LOCKS_PREFIX) if _release(storage, key, execution_name)]
+def release_weeks_held_by(storage: Storage, execution_name: str, attempt: int) -> list[str]:
+    """Give back every week this attempt of the execution holds (it failed or was interrupted, wherever it was);
+    not one a later attempt (its redrive) holds."""
+    return [key for key in storage.list_keys(LOCKS_PREFIX) if _release(storage, key, execution_name, attempt)]
 
 
-def _release(storage: Storage, key: str, execution_name: str) -> bool:
-    if not storage.exists(key) or read_json(storage, key)["execution_name"] != execution_name:
+def _release(storage: Storage, key: str, execution_name: str, attempt: int | None = None) -> bool:
+    if not storage.exists(key):
+        return False
+    holder = read_json(storage, key)
+    if holder["execution_name"] != execution_name:
         return False  # not ours: never release another execution's week
+    if holder.get("attempt", 0) > (_attempt.get() if attempt is None else attempt):
+        return False  # a later attempt of this execution (its redrive) runs the week now
     storage.delete_prefix(key)
     return True
 

@@ -30,7 +30,7 @@ from pipeline.ports import Services
 from pipeline.run import Run, landed_weeks
 from pipeline.settings import load_settings
 from pipeline.tables import snapshots_document, table
-from pipeline.week_lock import hold_week
+from pipeline.week_lock import execution_attempt, hold_week
 from tools import aws_executions
 from tools import doctor as doctor_checks
 from tools.report import RunProgress, metrics_line, summary_table
@@ -203,10 +203,12 @@ def resume(execution: Annotated[str, typer.Argument(help="the name of a failed e
         raise PipelineError(f"execution {execution} cannot be resumed ({status}): only a failed local run can; "
                             f"`{PROG} runs` lists them")
     resume_from = record["resume_from"]
+    record |= {"resumed": _now(), "redrive_count": record.get("redrive_count", 0) + 1}
     if "run" in resume_from["input"]:  # past Cleanup: take the week here, for as long as this process runs it
-        hold_week(services, Run.model_validate(resume_from["input"]["run"]))
-    record |= {"resumed": _now()}
-    _execute_and_report(services, record, redrive=Redrive(resume_from["state"], resume_from["input"]))
+        with execution_attempt(record["redrive_count"]):
+            hold_week(services, Run.model_validate(resume_from["input"]["run"]))
+    _execute_and_report(services, record, redrive=Redrive(resume_from["state"], resume_from["input"],
+                                                          record["redrive_count"]))
 
 
 @app.command()

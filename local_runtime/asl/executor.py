@@ -62,10 +62,12 @@ def load_state_machine(definition: str | dict[str, Any] | pathlib.Path,
 
 @dataclass(frozen=True)
 class Redrive:
-    """Where a failed execution continues: the top-level state that failed, and the input it had."""
+    """Where a failed execution continues: the top-level state that failed, the input it had, and which redrive
+    this is ($$.Execution.RedriveCount: 1 for the first)."""
 
     state: str
     input: Any
+    count: int = 1
 
 
 class StateMachine:
@@ -95,7 +97,7 @@ class StateMachine:
         if redrive is not None and redrive.state not in self.graph.states:
             raise ValueError(f"cannot redrive from {redrive.state!r}: the definition has no such top-level state")
         run = _Execution(self.name, execution_name or str(uuid.uuid4()), data, invoke_task, sleep, on_event,
-                         random_fraction)
+                         random_fraction, redrive_count=redrive.count if redrive else 0)
         graph, start_data = self.graph, run.input
         if redrive is not None:
             graph, start_data = replace(self.graph, start_at=redrive.state), _json_copy(redrive.input)
@@ -210,7 +212,7 @@ class _Execution:
 
     def __init__(self, machine_name: str, execution_name: str, input: Any, invoke_task: TaskInvoker,
                  sleep: Callable[[float], None], on_event: Callable[[StateEvent], None] | None,
-                 random_fraction: Callable[[], float]) -> None:
+                 random_fraction: Callable[[], float], redrive_count: int = 0) -> None:
         self.input = input
         self.execution_id = f"{_ARN_PREFIX}:execution:{machine_name}:{execution_name}"
         self.history: list[StateEvent] = []
@@ -221,7 +223,7 @@ class _Execution:
         self._lock = threading.Lock()
         self._context_base = {
             "Execution": {"Id": self.execution_id, "Name": execution_name, "Input": input,
-                          "StartTime": format_timestamp(utc_now())},
+                          "StartTime": format_timestamp(utc_now()), "RedriveCount": redrive_count},
             "StateMachine": {"Id": f"{_ARN_PREFIX}:stateMachine:{machine_name}", "Name": machine_name},
         }
         self._handlers: dict[type[State], Callable[[_Visit, _CancelToken], _Step]] = {

@@ -52,7 +52,7 @@ _SEGMENT = re.compile(
 
 # What the context object offers locally; `$$.Task.Token` (callback tasks) has no local meaning.
 _CONTEXT_FIELDS = {
-    "Execution": {"Id", "Input", "Name", "StartTime"},
+    "Execution": {"Id", "Input", "Name", "StartTime", "RedriveCount"},
     "State": {"Name", "EnteredTime", "RetryCount"},
     "StateMachine": {"Id", "Name"},
     "Map": {"Item"},

@@ -23,13 +23,14 @@ logger = logging.getLogger(__name__)
 
 def record_failure(services: Services, event: RecordFailureEvent) -> dict:
     ended = event.detail
-    released = release_weeks_held_by(services.storage, ended.name)
+    released = release_weeks_held_by(services.storage, ended.name, ended.redriveCount)
     execution_input = _parsed(ended.input)
     requested = execution_input.get("run_date") if isinstance(execution_input, dict) else None
     run_date = week_of_lock(released[0]) if released else requested
     record = {
         "execution_name": ended.name,
         "status": ended.status,
+        "attempt": ended.redriveCount,
         "run_date": run_date,
         "input": execution_input,
         "error": ended.error or ended.status,

@@ -591,6 +591,13 @@ def test_context_object_reaches_parameters_and_the_invoker():
     assert contexts[0]["Execution"]["Id"] == expected_id
 
 
+def test_the_redrive_count_is_0_then_the_redrives_number():
+    state = {"Type": "Pass", "Parameters": {"attempt.$": "$$.Execution.RedriveCount"}, "End": True}
+    machine = load_state_machine(one_state(state))
+    assert machine.execute({}, lambda r, p, c: p).output == {"attempt": 0}
+    assert machine.execute({}, lambda r, p, c: p, redrive=Redrive("S", {}, count=2)).output == {"attempt": 2}
+
+
 def test_input_that_is_not_json_fails_the_execution():
     with pytest.raises(ExecutionFailed) as failed:
         run(one_state(end_pass()), {"when": datetime.now()})

@@ -9,7 +9,14 @@ import pytest
 from pipeline.keys import week_lock_key
 from pipeline.run import Run
 from pipeline.storage import read_json
-from pipeline.week_lock import WeekLockedError, acquire_week, machine_id, release_week, release_weeks_held_by
+from pipeline.week_lock import (
+    WeekLockedError,
+    acquire_week,
+    execution_attempt,
+    machine_id,
+    release_week,
+    release_weeks_held_by,
+)
 
 WEEK = dt.date(2026, 3, 2)
 DAY = dt.timedelta(hours=24)
@@ -53,8 +60,8 @@ def test_only_the_holder_gives_the_week_back(storage):
 def test_a_failed_execution_gives_back_every_week_it_holds_and_no_other(storage):
     acquire_week(storage, run("failed"), DAY)
     acquire_week(storage, run("running", WEEK + dt.timedelta(weeks=1)), DAY)
-    assert release_weeks_held_by(storage, "failed") == [week_lock_key(WEEK)]
-    assert release_weeks_held_by(storage, "failed") == []
+    assert release_weeks_held_by(storage, "failed", attempt=0) == [week_lock_key(WEEK)]
+    assert release_weeks_held_by(storage, "failed", attempt=0) == []
     assert storage.exists(week_lock_key(WEEK + dt.timedelta(weeks=1)))
 
 
@@ -99,3 +106,17 @@ def test_a_lock_given_back_while_it_is_read_is_taken(storage, monkeypatch):
     monkeypatch.setattr(type(storage), "read_bytes", released_first)
     acquire_week(storage, run("next"), DAY)
     assert read_json(storage, week_lock_key(WEEK))["execution_name"] == "next"
+
+
+def test_a_redrive_takes_the_week_over_so_the_late_failure_of_the_attempt_before_keeps_it(storage):
+    acquire_week(storage, run("e1"), DAY)  # attempt 0 fails in Training...
+    with execution_attempt(1):  # ...and is redriven before its failure is recorded
+        acquire_week(storage, run("e1"), DAY)
+    assert read_json(storage, week_lock_key(WEEK))["attempt"] == 1
+
+    assert release_weeks_held_by(storage, "e1", attempt=0) == []  # attempt 0's failure, delivered late
+    acquire_week(storage, run("e1"), DAY)  # attempt 0's stages no longer take it back
+    assert read_json(storage, week_lock_key(WEEK))["attempt"] == 1
+    with pytest.raises(WeekLockedError, match="being run by execution e1"):
+        acquire_week(storage, run("e2"), DAY)
+    assert release_weeks_held_by(storage, "e1", attempt=1) == [week_lock_key(WEEK)]  # the redrive's own failure

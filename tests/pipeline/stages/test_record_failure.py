@@ -4,7 +4,7 @@ from pipeline.events import RecordFailureEvent
 from pipeline.run import Run, parse
 from pipeline.stages.record_failure import record_failure
 from pipeline.storage import read_json
-from pipeline.week_lock import acquire_week
+from pipeline.week_lock import acquire_week, execution_attempt
 from tests.pipeline.test_events import ended
 
 
@@ -27,3 +27,14 @@ def test_an_execution_that_held_no_week_keeps_what_its_input_asked(services):
     record = record_failure(services, event)
     assert record["weeks_released"] == [] and record["run_date"] == "2026-02-23"
     assert record["error"] == "ABORTED" and record["cause"] == ""
+
+
+def test_a_late_failure_of_an_attempt_leaves_the_week_to_its_redrive(services):
+    run = Run(run_date="2026-03-02", churn_horizon_weeks=4, model_version="v", execution_name="e9")
+    with execution_attempt(1):
+        acquire_week(services.storage, run, dt.timedelta(hours=24))  # the redrive holds the week
+    first_failure = parse(RecordFailureEvent, ended(name="e9", status="FAILED", input="{}", redriveCount=0),
+                          "RecordFailureEvent")
+    record = record_failure(services, first_failure)
+    assert record["weeks_released"] == [] and record["attempt"] == 0
+    assert services.storage.exists("locks/run_date=2026-03-02.json")
