@@ -19,6 +19,7 @@ from pipeline.errors import QueryError
 from pipeline.ports import Catalog, Storage
 from pipeline.publication import PUBLICATIONS_PREFIX, REPAIR_COMMAND, group_of
 from pipeline.settings import DATABASE
+from pipeline.sql import parse_unload
 from pipeline.tables import TableDef, table_definitions
 
 # Trino functions the shipped SQL uses that DuckDB lacks (sqlglot passes them through unchanged).
@@ -79,6 +80,15 @@ class DuckDbEngine:
                                               f"WHERE {partition_by} = {sql_string(str(value))}",
                                   target / f"{partition_by}={value}" / "data_0.parquet")
                        for (value,) in values)
+
+    def run_unload(self, statement: str) -> int:
+        """An UNLOAD statement as the state machine composes it (pipeline.sql.UNLOAD_TEMPLATE), as Athena runs
+        it: into its folder, which must be empty."""
+        select, location, partition_by = parse_unload(statement)
+        prefix = self.storage.key_of(location)
+        if self.storage.list_keys(prefix):
+            raise FileExistsError(f"HIVE_PATH_ALREADY_EXISTS: UNLOAD needs an empty folder, {location} is not")
+        return self.unload(select, prefix, partition_by)
 
     @staticmethod
     def _copy(connection: duckdb.DuckDBPyConnection, query: str, path: Path) -> int:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from local_runtime.asl import ExecutionFailed, Redrive, StateEvent, TaskFailed, load_state_machine
+from local_runtime.duckdb_engine import DuckDbEngine
 from local_runtime.services import install_local_host, local_home
 from pipeline.logs import JsonFormatter
 from pipeline.settings import REPO_ROOT
@@ -31,6 +32,7 @@ STATE_MACHINE_PATH = REPO_ROOT / "statemachine" / "pipeline.asl.json"
 LOCAL_ACCOUNT = "arn:aws:{service}:local:000000000000:{resource}"
 LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
 ECS_RUN_TASK_SYNC = "arn:aws:states:::ecs:runTask.sync"
+ATHENA_START_QUERY_SYNC = "arn:aws:states:::athena:startQueryExecution.sync"
 LAMBDA_FUNCTIONS = {"CleanupFunctionArn": "cleanup", "PrepareDataFunctionArn": "prepare_data",
                     "PublishFunctionArn": "publish"}
 EXECUTION_ENDED_HANDLER = "record_failure"  # the template's EventBridge rule calls it when an execution fails
@@ -50,6 +52,7 @@ def local_substitutions() -> dict[str, str]:
     substitutions |= {key: LOCAL_ACCOUNT.format(service="ecs", resource=f"task-definition/{family}")
                       for key, family in TASK_FAMILIES.items()}
     substitutions |= {"ClusterArn": LOCAL_ACCOUNT.format(service="ecs", resource="cluster/local"),
+                      "AthenaWorkGroup": "local",
                       "SubnetIdA": "subnet-local-a", "SubnetIdB": "subnet-local-b", "TaskSecurityGroupId": "sg-local"}
     return substitutions
 
@@ -72,15 +75,18 @@ def call_lambda(name: str, event: Any, timeout_seconds: int) -> Any:
 
 
 class LocalTaskInvoker:
-    def __init__(self, environment: dict[str, str], log_dir: Path):
+    def __init__(self, environment: dict[str, str], log_dir: Path, athena: DuckDbEngine):
         self.environment = environment
         self.log_dir = log_dir
+        self.athena = athena
 
     def __call__(self, resource: str, parameters: Any, context: dict) -> Any:
         if resource == LAMBDA_INVOKE:
             return self.invoke_lambda(parameters)
         if resource == ECS_RUN_TASK_SYNC:
             return self.run_task(parameters, context)
+        if resource == ATHENA_START_QUERY_SYNC:
+            return self.run_query(parameters)
         raise TaskFailed("States.Runtime", f"the local launcher cannot run resource {resource}")
 
     def invoke_lambda(self, parameters: dict) -> dict:
@@ -92,6 +98,17 @@ class LocalTaskInvoker:
                 {"errorMessage": str(error), "errorType": type(error).__name__})) from error
         # Round-trip through JSON: a handler must return what Lambda could serialise.
         return {"StatusCode": 200, "ExecutedVersion": "$LATEST", "Payload": json.loads(json.dumps(payload))}
+
+    def run_query(self, parameters: dict) -> dict:
+        """An Athena UNLOAD, run by DuckDB; the result has the shape of GetQueryExecution's."""
+        query = {"QueryExecutionId": str(uuid.uuid4()), "Query": parameters["QueryString"],
+                 "WorkGroup": parameters.get("WorkGroup")}
+        try:
+            self.athena.run_unload(parameters["QueryString"])
+        except Exception as error:  # Step Functions reports a failed query as States.TaskFailed
+            raise TaskFailed("States.TaskFailed", json.dumps({"QueryExecution": query | {
+                "Status": {"State": "FAILED", "StateChangeReason": f"{type(error).__name__}: {error}"}}})) from error
+        return {"QueryExecution": query | {"Status": {"State": "SUCCEEDED"}}}
 
     def run_task(self, parameters: dict, context: dict) -> dict:
         family = parameters["TaskDefinition"].rsplit("/", 1)[-1]
@@ -185,11 +202,11 @@ def execute_locally(execution_input: dict, *, execution_name: str | None = None,
     """Run the state machine once against the local services (or continue a failed execution, `redrive`);
     return the ExecutionResult or raise ExecutionFailed. An execution that fails or is interrupted is reported
     to RecordFailure the way the template's EventBridge rule reports it on AWS."""
-    install_local_host()
+    services = install_local_host()
     machine = load_state_machine(STATE_MACHINE_PATH, local_substitutions())
     execution_name = execution_name or new_execution_name(execution_input.get("run_date"))
     log_dir = local_home() / "logs" / execution_name
-    invoker = LocalTaskInvoker(task_environment(local_home()), log_dir)
+    invoker = LocalTaskInvoker(task_environment(local_home()), log_dir, services.sql)
     with lambda_log_file(log_dir / "lambdas.log"):
         try:
             return machine.execute(execution_input, invoker, execution_name=execution_name,

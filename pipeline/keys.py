@@ -12,6 +12,7 @@ from pipeline.tables import table
 
 LANDED_FOLDER = "landed-"
 EXECUTION_FOLDER = "execution="
+ATTEMPT_FOLDER = "attempt="  # one per attempt of an execution's PrepareSets: see pipeline.sql.UNLOAD_TEMPLATE
 RUNS_PREFIX = "runs/"
 FAILURES_PREFIX = f"{RUNS_PREFIX}failures/"
 LOCKS_PREFIX = "locks/"
@@ -30,8 +31,9 @@ def scoring_prefix(run_date: dt.date) -> str:
     return f"{work_prefix(run_date)}scoring/"
 
 
-def shard_prefix(run_date: dt.date, shard: int) -> str:
-    return f"{scoring_prefix(run_date)}shard={shard}/"
+def shard_prefix(scoring_set: str, shard: int) -> str:
+    """One shard's folder in a scoring set (an attempt folder under scoring_prefix)."""
+    return f"{scoring_set}shard={shard}/"
 
 
 def model_prefix(model_version: str) -> str:

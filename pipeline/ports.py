@@ -50,7 +50,6 @@ class SqlEngine(Protocol):
     """Athena SQL over the catalog's tables (Athena on AWS)."""
 
     def query(self, sql: str) -> pa.Table: ...
-    def unload(self, sql: str, prefix: str, partition_by: str | None = None) -> int: ...
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import tempfile
 from contextlib import ExitStack, contextmanager
 from typing import Any, Iterator
@@ -15,6 +16,7 @@ from typing import Any, Iterator
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from pipeline.keys import ATTEMPT_FOLDER
 from pipeline.ports import Storage
 
 
@@ -35,6 +37,16 @@ def required_data_keys(storage: Storage, prefix: str) -> list[str]:
     if not keys:
         raise FileNotFoundError(f"no Parquet files under {storage.uri(prefix)}")
     return keys
+
+
+def newest_attempt(storage: Storage, prefix: str) -> str:
+    """The newest `attempt=N/` folder under `prefix`: each attempt of an execution UNLOADs its sets into one of
+    its own (an earlier attempt may have left part of a set behind)."""
+    attempts = {int(match[1]) for key in storage.list_keys(prefix)
+                if (match := re.match(rf"{re.escape(prefix)}{ATTEMPT_FOLDER}(\d+)/", key))}
+    if not attempts:
+        raise FileNotFoundError(f"no {ATTEMPT_FOLDER}N/ folder under {storage.uri(prefix)}: PrepareSets wrote nothing")
+    return f"{prefix}{ATTEMPT_FOLDER}{max(attempts)}/"
 
 
 def read_parquet(storage: Storage, prefix_or_key: str) -> pa.Table:

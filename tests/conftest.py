@@ -11,6 +11,7 @@ from pipeline.ingest import land_snapshot
 from pipeline.ports import Services
 from pipeline.services import install_host
 from pipeline.settings import load_settings
+from pipeline.sql import unload_statement
 from pipeline.validate import validate_snapshot
 from tests.integration.glue_tables import create_glue_tables
 from tools.synthetic_panel import land_synthetic_panel
@@ -75,6 +76,13 @@ def panel(services) -> Services:
     """A small seeded synthetic panel, landed: enough weeks for one honest run."""
     land_synthetic_panel(services, PANEL_CUSTOMERS, PANEL_WEEKS, seed=3, if_missing=False)
     return services
+
+
+def prepare_sets(services: Services, prepared: dict, attempt: int = 0) -> dict[str, int]:
+    """What the state machine's PrepareSets does after PrepareData: both UNLOADs, composed as it composes them
+    (pipeline.sql.unload_statement), run by the local engine. Rows written, by set."""
+    return {name: services.sql.run_unload(unload_statement(prepared[name], attempt))
+            for name in ("training_set", "scoring_set")}
 
 
 def week(index: int) -> dt.date:

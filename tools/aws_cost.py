@@ -15,8 +15,9 @@ parameters' defaults). The formula, per service:
     S3              left out: a run's few thousand requests and a week of storage are fractions of a cent
 
 The durations are the ones measured on the machine that ran the bench, used as they are: a Fargate task with
-more (or fewer) vCPUs than this machine's cores runs faster (or slower), and PrepareData's Lambda on AWS waits on
-Athena rather than running DuckDB itself.
+more (or fewer) vCPUs than this machine's cores runs faster (or slower). PrepareSets' UNLOADs, run here by DuckDB,
+run on Athena there: billed by the bytes they scan, while Step Functions waits for them at no cost but its
+state transitions.
 """
 from __future__ import annotations
 

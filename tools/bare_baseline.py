@@ -20,21 +20,24 @@ import pyarrow.parquet as pq
 import xgboost as xgb
 
 from local_runtime.container import resources_line
+from local_runtime.folder_storage import FolderStorage
 from pipeline.features import LABEL_COLUMN, WEIGHT_COLUMN, feature_matrix, fit_feature_spec
 from pipeline.keys import scoring_prefix, training_prefix
 from pipeline.stages.inference import scoring_matrix
 from pipeline.stages.training import BOOSTER_PARAMS
+from pipeline.storage import newest_attempt
 
 
 def bare_run(warehouse: Path, run_date: dt.date, rounds: int, out: Path) -> dict:
-    training = pq.read_table(warehouse / training_prefix(run_date))  # partition folders: one hive dataset
+    sets = FolderStorage(warehouse)  # the newest attempt's sets, as the pipeline's tasks read them
+    training = pq.read_table(warehouse / newest_attempt(sets, training_prefix(run_date)))  # one hive dataset
     weights = training.column(WEIGHT_COLUMN).to_numpy() if WEIGHT_COLUMN in training.schema.names else None
     spec = fit_feature_spec([training])
     matrix = xgb.DMatrix(feature_matrix(training, spec), label=training.column(LABEL_COLUMN).to_numpy(),
                          weight=weights, feature_names=spec.names, feature_types=spec.feature_types,
                          enable_categorical=True)
     booster = xgb.train({**BOOSTER_PARAMS, "nthread": os.cpu_count() or 1}, matrix, num_boost_round=rounds)
-    scoring = pq.read_table(warehouse / scoring_prefix(run_date))
+    scoring = pq.read_table(warehouse / newest_attempt(sets, scoring_prefix(run_date)))
     probability = booster.predict(scoring_matrix(scoring, spec))
     out.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(pa.table({"customer_id": scoring.column("customer_id"), "churn_probability": probability}), out)

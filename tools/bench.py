@@ -57,7 +57,7 @@ from tools.bench_projection import Measured, ProcessMeasure, as_json, project
 from tools.bench_report import write_results
 
 SEED = 7
-TOP_LEVEL_STATES = ("Cleanup", "PrepareData", "Training", "Inference", "Publish")
+TOP_LEVEL_STATES = ("Cleanup", "PrepareData", "PrepareSets", "Training", "Inference", "Publish")
 LAMBDA_STATES = ("Cleanup", "PrepareData", "Publish")
 IDLE_TASK = ("import containers.training.entrypoint, containers.inference.entrypoint, local_runtime.services; "
              "from local_runtime.container import resources_line; print(resources_line())")
@@ -120,7 +120,8 @@ class PipelineRun:
 
 @contextmanager
 def counting_sql_statements() -> Iterator[list[str]]:
-    """Athena bills per query: count the statements the in-process Lambdas send to DuckDB, Athena's stand-in."""
+    """Athena bills per query: count the statements sent to DuckDB, Athena's stand-in (the Lambdas' queries and
+    PrepareSets' UNLOADs, each one call of `unload`)."""
     sent: list[str] = []
     originals = {name: getattr(DuckDbEngine, name) for name in ("query", "unload")}
 
@@ -141,14 +142,14 @@ def counting_sql_statements() -> Iterator[list[str]]:
 
 
 class PreparedDataKeeper:
-    """Publish deletes the week's work files; hard-link them elsewhere as soon as PrepareData has written them,
+    """Publish deletes the week's work files; hard-link them elsewhere as soon as PrepareSets has written them,
     so the baseline reads the very same Parquet. Linking takes milliseconds; that time is taken out of the run's."""
 
     def __init__(self, home: Path, kept_home: Path):
         self.home, self.kept_home, self.seconds = home, kept_home, 0.0
 
     def __call__(self, event) -> None:
-        if event.name == "PrepareData" and not event.scope and event.status == "succeeded":
+        if event.name == "PrepareSets" and not event.scope and event.status == "succeeded":
             started = time.monotonic()
             prefix = work_prefix(dt.date.fromisoformat(event.output["run"]["run_date"]))
             shutil.copytree(self.home / "warehouse" / prefix, self.kept_home / "warehouse" / prefix,
@@ -211,7 +212,7 @@ def task_processes(run: PipelineRun, log_dir: Path) -> tuple[ProcessMeasure, lis
     logs = task_logs(log_dir)
     training_log = logs["Training"][-1]
     training = ProcessMeasure("Training task", _seconds(succeeded(history, "Training")[-1]),
-                              training_log["result"].get("rows_trained", prepared["training_rows"]),
+                              training_log["result"]["rows_trained"],
                               training_log["peak_rss_mib"], training_log["cpu_seconds"])
     shard_logs = {entry["result"]["shard"]: entry for entry in logs.get("InferenceShard", [])}
     shards = []
@@ -223,12 +224,14 @@ def task_processes(run: PipelineRun, log_dir: Path) -> tuple[ProcessMeasure, lis
     return training, sorted(shards, key=lambda process: process.name)
 
 
-def state_rows(output: dict, customers: int, weeks: int) -> dict[str, tuple[int | None, str]]:
-    """The rows each top-level state handled, from the execution's output (what the states reported)."""
+def state_rows(output: dict, customers: int, weeks: int, rows_trained: int) -> dict[str, tuple[int | None, str]]:
+    """The rows each top-level state handled, from the execution's output (what the states reported) and the
+    training task's log."""
     prepared, published = output.get("prepared", {}), output.get("published", {})
     return {"Cleanup": (None, ""),
-            "PrepareData": (prepared.get("snapshot_rows", customers * weeks), "snapshot rows read"),
-            "Training": (prepared.get("training_rows"), "training rows"),
+            "PrepareData": (prepared.get("snapshot_rows", customers * weeks), "snapshot rows checked"),
+            "PrepareSets": (prepared.get("snapshot_rows", customers * weeks), "snapshot rows read"),
+            "Training": (rows_trained, "training rows"),
             "Inference": (prepared.get("scoring_rows"), "customers scored"),
             "Publish": (published.get("rows_published"), "predictions checked")}
 
@@ -347,7 +350,7 @@ def bench(home: Path, scratch: Path, customers: int, weeks: int, generate_second
     template = load_template()
     usage = usage_of_run(run, training, shards, template,
                          snapshot_bytes_read(run_date, output["prepared"]["weeks_available"]))
-    states = state_table(history, state_rows(output, customers, weeks))
+    states = state_table(history, state_rows(output, customers, weeks, training.rows))
     projection = project_to_paper(customers, states, training, shards, template, usage, prices)
     launcher = ProcessMeasure(LAUNCHER_PROCESS, run.seconds, 0, run.launcher_peak_rss_mib)
     return {

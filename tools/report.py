@@ -85,7 +85,8 @@ def summary_table(finished: dict[str, StateEvent], output: dict, metrics: dict) 
     rows = {
         "Cleanup": ("", f"{output['cleanup']['files_removed']} stale file(s) removed"),
         "PrepareData": (f"{prepared['snapshot_rows']:,} snapshot rows ({prepared['weeks_available']} weeks)",
-                        f"{prepared['training_rows']:,} training rows, {prepared['scoring_rows']:,} to score"),
+                        f"weeks checked, {prepared['scoring_rows']:,} customers to score"),
+        "PrepareSets": ("two Athena UNLOADs", f"training set, scoring set in {prepared['shard_count']} shard(s)"),
         "Training": (f"{metrics['rows_trained']:,} labelled rows",
                      f"model {metrics['model_version']}, {metrics['best_iteration'] + 1} trees"),
         "Inference": (f"{prepared['scoring_rows']:,} customers",

@@ -8,12 +8,12 @@ import pyarrow as pa
 import xgboost as xgb
 
 from pipeline.features import FeatureSpec, feature_matrix
-from pipeline.keys import attempt_prefix, shard_prefix
+from pipeline.keys import attempt_prefix, scoring_prefix, shard_prefix
 from pipeline.model_store import MODEL_FILE, ModelStore, StoredModel
 from pipeline.ports import Services
 from pipeline.run import Run
 from pipeline.week_lock import hold_week
-from pipeline.storage import local_copies, parquet_batches, parquet_output, required_data_keys
+from pipeline.storage import local_copies, newest_attempt, parquet_batches, parquet_output, required_data_keys
 from pipeline.tables import table
 
 logger = logging.getLogger(__name__)
@@ -43,7 +43,8 @@ def score_shard(services: Services, run: Run, shard: int) -> int:
     rounds = (0, model.metrics["best_iteration"] + 1)
     schema = table("predictions").arrow_schema()
     output_key = f"{attempt_prefix('predictions', run.run_date, run.execution_name)}shard-{shard:05d}.parquet"
-    input_keys = required_data_keys(services.storage, shard_prefix(run.run_date, shard))
+    scoring_set = newest_attempt(services.storage, scoring_prefix(run.run_date))
+    input_keys = required_data_keys(services.storage, shard_prefix(scoring_set, shard))
     scored = 0
     with local_copies(services.storage, input_keys) as paths, \
             parquet_output(services.storage, output_key, schema) as writer:

@@ -1,5 +1,7 @@
-"""PrepareData (Lambda running Athena SQL): check the landed weeks (their files unchanged since landing, none
-missing, sizes plausible), then write the training and scoring sets."""
+"""PrepareData (Lambda): check the landed weeks (their files unchanged since landing, none missing, sizes
+plausible) with one small Athena query, then say what the training and scoring sets are: the SELECTs and folders
+that the next state, PrepareSets, UNLOADs with Athena itself (Step Functions waits for those queries, no Lambda
+does, so no 15-minute limit applies to them)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -21,6 +23,8 @@ from pipeline.week_lock import hold_week
 logger = logging.getLogger(__name__)
 WEEK = dt.timedelta(days=7)
 MAX_SHARDS = 100  # Athena's UNLOAD writes at most 100 partitions per query
+TRAINING_SET_PARTITION = TRAINING_WEEK_COLUMN
+SCORING_SET_PARTITION = "shard"
 FEATURE_LOOKBACK_WEEKS = 2  # athena_sql/customer_weeks.sql reads a customer's rows up to two weeks back
 
 
@@ -146,18 +150,18 @@ def prepare_data(services: Services, run: Run) -> dict:
     window = Window(run_date, run.churn_horizon_weeks, settings.training_weeks)
     verify_landed_files(services, window)
     weeks = check_snapshot_weeks(services, window)
-    training_rows = services.sql.unload(training_set_sql(window, settings), training_prefix(run_date),
-                                        partition_by=TRAINING_WEEK_COLUMN)
-    shard_count = shard_count_for(weeks[-1]["customers"], settings.rows_per_shard)
-    scoring_rows = services.sql.unload(scoring_set_sql(run_date, shard_count), scoring_prefix(run_date),
-                                       partition_by="shard")
-    logger.info("prepared %d training rows over %d weeks and %d customers to score in %d shard(s)",
-                training_rows, len(weeks), scoring_rows, shard_count)
+    customers = weeks[-1]["customers"]  # distinct (checked): the scoring set has one row for each
+    shard_count = shard_count_for(customers, settings.rows_per_shard)
+    storage = services.storage
+    logger.info("%d weeks checked; %d customers to score in %d shard(s)", len(weeks), customers, shard_count)
     return {
         "weeks_available": len(weeks),
         "snapshot_rows": sum(week["customers"] for week in weeks),
-        "training_rows": training_rows,
-        "scoring_rows": scoring_rows,
+        "scoring_rows": customers,
         "shard_count": shard_count,
         "shards": list(range(shard_count)),
+        "training_set": sql.unload_set(training_set_sql(window, settings), storage.uri(training_prefix(run_date)),
+                                       TRAINING_SET_PARTITION),
+        "scoring_set": sql.unload_set(scoring_set_sql(run_date, shard_count), storage.uri(scoring_prefix(run_date)),
+                                      SCORING_SET_PARTITION),
     }

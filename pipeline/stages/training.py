@@ -22,7 +22,7 @@ from pipeline.keys import reference_scores_key, training_prefix
 from pipeline.model_store import ModelStore, StoredModel
 from pipeline.ports import Services, Storage
 from pipeline.run import Run
-from pipeline.storage import data_keys_by_partition, local_copies, parquet_batches, read_parquet
+from pipeline.storage import data_keys_by_partition, local_copies, newest_attempt, parquet_batches, read_parquet
 from pipeline.week_lock import hold_week
 
 logger = logging.getLogger(__name__)
@@ -153,7 +153,8 @@ def train(services: Services, run: Run) -> dict:
     """Measure on the validation week with a model fitted on older weeks (early stopping picks the rounds), then
     fit the published model on every week of the training window with that many rounds."""
     hold_week(services, run)
-    keys = data_keys_by_partition(services.storage, training_prefix(run.run_date), TRAINING_WEEK_COLUMN)
+    training_set = newest_attempt(services.storage, training_prefix(run.run_date))
+    keys = data_keys_by_partition(services.storage, training_set, TRAINING_WEEK_COLUMN)
     with ExitStack() as stack:
         files = {dt.date.fromisoformat(week): stack.enter_context(local_copies(services.storage, week_keys))
                  for week, week_keys in sorted(keys.items())}

@@ -11,7 +11,7 @@ from lambdas.prepare_data.app import handler as prepare_data
 from lambdas.publish.app import handler as publish
 from pipeline.settings import REPO_ROOT
 from pipeline.tables import table
-from tests.conftest import PANEL_CUSTOMERS as CUSTOMERS
+from tests.conftest import PANEL_CUSTOMERS as CUSTOMERS, prepare_sets
 
 
 def run_container(name: str, environment: dict[str, str]) -> subprocess.CompletedProcess:
@@ -29,6 +29,7 @@ def log_records(output: str) -> list[dict]:
 def test_containers_train_score_and_publish(panel, home):
     run = cleanup({"input": {}, "execution_name": "exec-1"})["run"]
     prepared = prepare_data({"run": run})
+    prepare_sets(panel, prepared)
     trained = run_container("training", {"RUN": json.dumps(run)})
     assert trained.returncode == 0, trained.stderr
     (*_, done) = log_records(trained.stdout)

@@ -388,6 +388,35 @@ def test_each_task_has_a_role_of_its_own(resources):
     assert roles == {"TrainingTaskDefinition": "TrainingTaskRole", "InferenceTaskDefinition": "InferenceTaskRole"}
 
 
+def unload_states(definition: dict) -> dict[str, dict]:
+    return {name: state for branch in definition["States"]["PrepareSets"]["Branches"]
+            for name, state in branch["States"].items()}
+
+
+def test_prepare_sets_composes_each_unload_from_pipeline_sqls_template(asl_text):
+    from pipeline.sql import UNLOAD_TEMPLATE
+
+    states = unload_states(json.loads(asl_text))
+    assert set(states) == {"UnloadTrainingSet", "UnloadScoringSet"}
+    for name, state in states.items():
+        assert state["Resource"] == "arn:aws:states:::athena:startQueryExecution.sync", name
+        assert state["Parameters"]["WorkGroup"] == "${AthenaWorkGroup}"
+        literal = re.match(r"States\.Format\('(.*?)(?<!\\)',", state["Parameters"]["QueryString.$"])[1]
+        assert literal.replace("\\'", "'") == UNLOAD_TEMPLATE, name
+        assert "$$.Execution.RedriveCount" in state["Parameters"]["QueryString.$"]  # a folder per attempt
+        assert all(error.startswith("Athena.") for retry in state["Retry"] for error in retry["ErrorEquals"])
+
+
+def test_the_state_machine_may_run_the_unloads_and_nothing_else_in_athena(resources):
+    statements = [statement for policy in resources["PipelineStateMachine"]["Properties"]["Policies"]
+                  for statement in policy.get("Statement", [])]
+    athena = next(statement for statement in statements if statement.get("Sid") == "RunPrepareSetsQueries")
+    assert athena["Resource"]["Fn::Sub"].endswith(":workgroup/${AthenaWorkGroup}")
+    writes = next(statement for statement in statements if statement.get("Sid") == "WriteTheSetsAndQueryResults")
+    assert [resource["Fn::Sub"] for resource in writes["Resource"]] == ["${DataBucket.Arn}/work/*",
+                                                                        "${DataBucket.Arn}/athena-results/*"]
+
+
 def test_outputs(template):
     outputs = template["Outputs"]
     assert {"BucketName", "StateMachineArn", "AthenaWorkGroupName", "BackfillCommand", "TaskImageRepositoryUri"} \
@@ -501,7 +530,8 @@ def test_moto_step_functions_accepts_the_definition(monkeypatch, asl_text):
     fake = {key: f"arn:aws:lambda:{region}:{account}:function:churn-{name}" for key, name in LAMBDA_FUNCTIONS.items()}
     fake |= {key: f"arn:aws:ecs:{region}:{account}:task-definition/{family}:1" for key, family in TASK_FAMILIES.items()}
     fake |= {"ClusterArn": f"arn:aws:ecs:{region}:{account}:cluster/churn", "SubnetIdA": "subnet-0123456789abcdef0",
-             "SubnetIdB": "subnet-0fedcba9876543210", "TaskSecurityGroupId": "sg-0123456789abcdef0"}
+             "SubnetIdB": "subnet-0fedcba9876543210", "TaskSecurityGroupId": "sg-0123456789abcdef0",
+             "AthenaWorkGroup": "churn-pipeline-pipeline"}
     definition = PLACEHOLDER.sub(lambda match: fake[match.group(1)], asl_text)
     assert "${" not in definition
     json.loads(definition)  # still valid JSON once filled

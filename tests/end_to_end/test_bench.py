@@ -15,8 +15,8 @@ def test_bench_measures_the_run_its_tasks_and_the_baseline_on_the_same_data(serv
     results = bench(home, tmp_path, CUSTOMERS, WEEKS, generate_seconds=1.0, prices=load_prices(),
                     prices_file="tools/aws_prices.json")
 
-    assert [state["state"] for state in results["states"]] == ["Cleanup", "PrepareData", "Training", "Inference",
-                                                                 "Publish"]
+    assert [state["state"] for state in results["states"]] == ["Cleanup", "PrepareData", "PrepareSets", "Training",
+                                                                 "Inference", "Publish"]
     inference = next(state for state in results["states"] if state["state"] == "Inference")
     assert inference["rows"] == CUSTOMERS and inference["rows_per_second"] > 0
     processes = {process["name"]: process for process in results["processes"]}

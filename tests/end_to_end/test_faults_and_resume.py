@@ -4,7 +4,9 @@ import hashlib
 
 import pytest
 
+from local_runtime.duckdb_engine import DuckDbEngine
 from local_runtime.launcher import execute_locally
+from pipeline.sql import parse_unload
 from tests.conftest import week
 from tools.cli import main
 from tools.run_records import past_runs
@@ -65,3 +67,31 @@ def test_only_a_failed_run_can_be_resumed(panel, capsys):
     done = past_runs(panel.storage)[-1]["execution_name"]
     assert main(["resume", done]) == 2
     assert f"execution {done} cannot be resumed (SUCCEEDED)" in capsys.readouterr().err
+
+
+def test_an_unload_that_fails_half_way_is_resumed_into_a_folder_of_its_own(panel, monkeypatch, capsys):
+    """Athena's UNLOAD needs an empty folder, and a failed one can leave files behind: the resumed PrepareSets
+    (a new attempt, $$.Execution.RedriveCount 1) writes attempt=1/, and the tasks read that one."""
+    original = DuckDbEngine.run_unload
+    failures = []
+
+    def fails_once_half_way(engine, statement):
+        if not failures:
+            _, location, _ = parse_unload(statement)
+            engine.storage.write_bytes(engine.storage.key_of(location) + "half-written", b"not parquet")
+            failures.append(location)
+            raise RuntimeError("HIVE_CURSOR_ERROR: the query was cancelled half way")
+        return original(engine, statement)
+
+    monkeypatch.setattr(DuckDbEngine, "run_unload", fails_once_half_way)
+    assert main(["run", "--run-date", week(WEEKS).isoformat()]) == 1
+    failed = past_runs(panel.storage)[-1]
+    assert failed["failed_state"] == "PrepareSets" and "HIVE_CURSOR_ERROR" in failed["cause"]
+    assert failures[0].endswith("/attempt=0/")
+
+    assert main(["resume", failed["execution_name"]]) == 0
+    resumed = past_runs(panel.storage)[-1]
+    assert list(resumed["states"]) == ["PrepareSets", "Training", "Inference", "Publish", "Done"]
+    assert resumed["redrive_count"] == 1
+    assert main(["query", "SELECT count(*) AS n FROM engagement.predictions", "--format", "csv"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == str(CUSTOMERS)

@@ -36,8 +36,9 @@ def test_weekly_run_scores_every_customer_and_records_metrics(panel):
     result, events = run({}, "first")
     assert result.status == "SUCCEEDED"
     top_level = [event.name for event in events if not event.scope and event.status == "succeeded"]
-    assert top_level == ["Cleanup", "PrepareData", "Training", "Inference", "Publish", "Done"]
-    assert sum(1 for event in events if event.scope and event.status == "succeeded") == 3  # one per shard
+    assert top_level == ["Cleanup", "PrepareData", "PrepareSets", "Training", "Inference", "Publish", "Done"]
+    scoped = [event.name for event in events if event.scope and event.status == "succeeded"]
+    assert sorted(scoped) == ["InferenceShard"] * 3 + ["UnloadScoringSet", "UnloadTrainingSet"]  # one per shard
     run_date = result.output["run"]["run_date"]
     assert count(panel, "SELECT count(*) FROM engagement.predictions") == CUSTOMERS
     assert count(panel, "SELECT count(DISTINCT customer_id) FROM engagement.predictions") == CUSTOMERS

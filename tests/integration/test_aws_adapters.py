@@ -2,28 +2,32 @@
 cannot run Athena) and Glue's publish across tables."""
 import io
 
-import awswrangler as wr
 import boto3
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline.storage import read_parquet
+from pipeline.storage import newest_attempt, read_parquet
 from pipeline.tables import table
+from tests.conftest import BUCKET
 
 
-def test_athena_unload_output_without_file_extensions_is_counted_and_read(aws, monkeypatch):
-    """Athena's UNLOAD writes extensionless Parquet files; moto cannot run Athena, so stand in for that write."""
-    def fake_unload(sql, path, **kwargs):
+def test_athena_unload_output_without_file_extensions_is_found_and_read(aws):
+    """Athena's UNLOAD writes extensionless Parquet files into the attempt's folder (moto cannot run Athena, so
+    stand in for that write); the readers find the newest attempt and read them."""
+    training = "work/run_date=2026-03-02/training/"
+    for attempt in (0, 1):
         for part in range(2):
             sink = io.BytesIO()
-            pq.write_table(pa.table({"customer_id": [f"{part}-a", f"{part}-b"]}), sink)
-            bucket, key = path.removeprefix("s3://").split("/", 1)
-            boto3.client("s3").put_object(Bucket=bucket, Key=f"{key}20261123_0000{part}_abc", Body=sink.getvalue())
+            pq.write_table(pa.table({"customer_id": [f"{attempt}{part}-a", f"{attempt}{part}-b"]}), sink)
+            key = f"{training}attempt={attempt}/training_week=2026-01-05/20261123_0000{part}_abc"
+            boto3.client("s3").put_object(Bucket=BUCKET, Key=key, Body=sink.getvalue())
 
-    monkeypatch.setattr(wr.athena, "unload", fake_unload)
-    assert aws.sql.unload("SELECT customer_id FROM engagement.snapshots", "work/run_date=2026-03-02/training/") == 4
-    assert read_parquet(aws.storage, "work/run_date=2026-03-02/training/").num_rows == 4
+    newest = newest_attempt(aws.storage, training)
+
+    assert newest == f"{training}attempt=1/"
+    assert sorted(read_parquet(aws.storage, newest).column("customer_id").to_pylist()) == [
+        "10-a", "10-b", "11-a", "11-b"]
 
 
 def test_glue_publish_puts_the_first_table_back_when_the_second_fails(aws, monkeypatch):

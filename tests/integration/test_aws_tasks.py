@@ -15,7 +15,7 @@ from pipeline.stages.prepare_data import prepare_data
 from pipeline.stages.training import train
 from pipeline.storage import parquet_row_count
 from pipeline.week_lock import hold_week
-from tests.conftest import PANEL_CUSTOMERS
+from tests.conftest import PANEL_CUSTOMERS, prepare_sets
 from tests.conftest import BUCKET
 from tools.aws_cost import TEMPLATE_PATH, load_template
 
@@ -76,6 +76,7 @@ def granted(role: str, action: str, key: str) -> bool:
 def test_training_and_inference_make_only_the_s3_calls_their_roles_grant(panel, aws):
     run = Run(run_date="2026-03-02", churn_horizon_weeks=4, model_version="v1", execution_name="e1")
     prepared = prepare_data(panel, run)  # locally: Athena cannot run on moto
+    prepare_sets(panel, prepared)
     staging = S3Storage(BUCKET, boto3.client("s3"))
     for key in panel.storage.list_keys(work_prefix(run.run_date)):
         staging.write_bytes(key, panel.storage.read_bytes(key))

@@ -12,7 +12,7 @@ from pipeline.errors import DataQualityError, EventError
 from pipeline.ingest import ingest_file
 from pipeline.storage import read_json, write_json
 from pipeline.tables import table
-from tests.conftest import PANEL_CUSTOMERS as CUSTOMERS, PANEL_WEEKS as WEEKS
+from tests.conftest import PANEL_CUSTOMERS as CUSTOMERS, PANEL_WEEKS as WEEKS, prepare_sets
 from tests.pipeline.test_events import ended
 
 
@@ -37,9 +37,11 @@ def test_prepare_data_writes_training_and_scoring_sets(panel, monkeypatch):
     run = cleanup({"input": {}, "execution_name": "exec-1"})["run"]
     prepared = prepare_data({"run": run})
     assert prepared["scoring_rows"] == CUSTOMERS
-    assert prepared["training_rows"] == CUSTOMERS * (WEEKS - 4)  # weeks whose 4-week horizon is complete
     assert prepared["shard_count"] == 3 and prepared["shards"] == [0, 1, 2]
-    assert panel.storage.list_keys("work/run_date=2026-03-02/scoring/shard=2/")
+    written = prepare_sets(panel, prepared)  # the state machine's PrepareSets
+    assert written == {"training_set": CUSTOMERS * (WEEKS - 4),  # weeks whose 4-week horizon is complete
+                       "scoring_set": CUSTOMERS}
+    assert panel.storage.list_keys("work/run_date=2026-03-02/scoring/attempt=0/shard=2/")
 
 
 def test_prepare_data_refuses_too_few_weeks(panel):

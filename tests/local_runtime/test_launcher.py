@@ -6,6 +6,7 @@ import pytest
 
 from local_runtime.asl import TaskFailed
 from local_runtime.launcher import (
+    ATHENA_START_QUERY_SYNC,
     ECS_RUN_TASK_SYNC,
     STATE_MACHINE_PATH,
     LocalTaskInvoker,
@@ -13,6 +14,9 @@ from local_runtime.launcher import (
     local_substitutions,
     task_environment,
 )
+from pipeline.sql import unload_set, unload_statement
+from pipeline.storage import newest_attempt, read_parquet
+from tests.conftest import land_weeks
 
 RUN = {"run_date": "2026-03-02", "churn_horizon_weeks": 4, "model_version": "v", "execution_name": "e"}
 
@@ -34,8 +38,8 @@ def test_the_failure_reason_is_the_tasks_last_error_line(tmp_path):
     assert _failure_reason(log) == "Segmentation fault"  # no error line: the log's tail
 
 
-def test_a_failed_container_fails_the_task_like_ecs_with_the_reason(home, tmp_path):
-    invoker = LocalTaskInvoker(task_environment(home), tmp_path / "logs")
+def test_a_failed_container_fails_the_task_like_ecs_with_the_reason(services, home, tmp_path):
+    invoker = LocalTaskInvoker(task_environment(home), tmp_path / "logs", services.sql)
     parameters = {"TaskDefinition": "arn:aws:ecs:local:0:task-definition/training",
                   "Overrides": {"ContainerOverrides": [{"Name": "training", "Environment": [
                       {"Name": "RUN", "Value": json.dumps({**RUN, "run_date": "not-a-date"})}]}]}}
@@ -49,7 +53,30 @@ def test_a_failed_container_fails_the_task_like_ecs_with_the_reason(home, tmp_pa
     assert cause["LogFile"].startswith(str(tmp_path / "logs" / "Training-"))
 
 
-def test_a_resource_the_launcher_cannot_run_is_a_runtime_error(home, tmp_path):
-    invoker = LocalTaskInvoker(task_environment(home), tmp_path)
+def test_a_resource_the_launcher_cannot_run_is_a_runtime_error(services, home, tmp_path):
+    invoker = LocalTaskInvoker(task_environment(home), tmp_path, services.sql)
     with pytest.raises(TaskFailed, match="cannot run resource arn:aws:states:::sqs:sendMessage"):
         invoker("arn:aws:states:::sqs:sendMessage", {}, {})
+
+
+def test_an_athena_unload_runs_on_duckdb_and_a_second_into_the_same_folder_fails_as_on_athena(services, home,
+                                                                                               tmp_path):
+    land_weeks(services, {"a": [1], "b": [0], "c": [2]})
+    invoker = LocalTaskInvoker(task_environment(home), tmp_path, services.sql)
+    unload = unload_set("SELECT customer_id, sessions_7d % 2 AS shard FROM engagement.snapshots -- a comment",
+                        services.storage.uri("work/sets/"), "shard")
+    parameters = {"QueryString": unload_statement(unload, attempt=0), "WorkGroup": "local"}
+
+    done = invoker(ATHENA_START_QUERY_SYNC, parameters, {})
+
+    assert done["QueryExecution"]["Status"]["State"] == "SUCCEEDED" and done["QueryExecution"]["QueryExecutionId"]
+    newest = newest_attempt(services.storage, "work/sets/")
+    assert newest == "work/sets/attempt=0/"
+    assert sorted(read_parquet(services.storage, newest).column("customer_id").to_pylist()) == ["a", "b", "c"]
+    with pytest.raises(TaskFailed) as failure:
+        invoker(ATHENA_START_QUERY_SYNC, parameters, {})
+    assert failure.value.error == "States.TaskFailed"
+    status = json.loads(failure.value.cause)["QueryExecution"]["Status"]
+    assert status["State"] == "FAILED" and "HIVE_PATH_ALREADY_EXISTS" in status["StateChangeReason"]
+    invoker(ATHENA_START_QUERY_SYNC, {"QueryString": unload_statement(unload, attempt=1)}, {})  # its redrive
+    assert newest_attempt(services.storage, "work/sets/") == "work/sets/attempt=1/"

@@ -241,11 +241,11 @@ def prepared_rows(customers: int, week: dt.date, labelled: bool) -> pa.Table:
 def land_prepared_set(warehouse) -> None:
     for weeks_back in (4, 5):
         week = RUN_DATE - dt.timedelta(weeks=weeks_back)
-        folder = warehouse / training_prefix(RUN_DATE) / f"training_week={week}"
+        folder = warehouse / training_prefix(RUN_DATE) / "attempt=0" / f"training_week={week}"
         folder.mkdir(parents=True)
         pq.write_table(prepared_rows(60, week, labelled=True), folder / "part-0")  # UNLOAD: no extension
     for shard in (0, 1):
-        folder = warehouse / scoring_prefix(RUN_DATE) / f"shard={shard}"
+        folder = warehouse / scoring_prefix(RUN_DATE) / "attempt=0" / f"shard={shard}"
         folder.mkdir(parents=True)
         rows = prepared_rows(40, RUN_DATE, labelled=False).slice(shard * 20, 20)
         pq.write_table(rows, folder / "data_0.parquet")

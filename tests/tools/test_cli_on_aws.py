@@ -34,8 +34,11 @@ RUN = {"run_date": WEEK.isoformat(), "churn_horizon_weeks": 4, "model_version": 
 # What each task's ResultSelector gives, as the Pass state standing in for it returns it.
 TASK_RESULTS = {
     "Cleanup": {"run": RUN, "cleanup": {"files_removed": 0}},
-    "PrepareData": {"training_rows": 90, "scoring_rows": 30, "shard_count": 3, "shards": [0, 1, 2],
-                    "weeks_available": 12, "snapshot_rows": 30},
+    "PrepareData": {"scoring_rows": 30, "shard_count": 3, "shards": [0, 1, 2], "weeks_available": 12,
+                    "snapshot_rows": 30, "training_set": {"select": "SELECT 1", "location": "s3://b/t/", "options": ""},
+                    "scoring_set": {"select": "SELECT 1", "location": "s3://b/s/", "options": ""}},
+    "UnloadTrainingSet": {"query_execution_id": "q-training"},
+    "UnloadScoringSet": {"query_execution_id": "q-scoring"},
     "Training": {"task_arn": "arn:aws:ecs:eu-west-1:123456789012:task/churn/training"},
     "InferenceShard": {"task_arn": "arn:aws:ecs:eu-west-1:123456789012:task/churn/inference"},
     "Publish": {"rows_published": 30, "predictions_location": f"s3://{BUCKET}/results/predictions/", "auc": 0.87,
@@ -53,6 +56,9 @@ def tasks_as_passes(states: dict, failing: str | None = None) -> dict:
         if "ItemProcessor" in state:
             state["ItemProcessor"] = {**state["ItemProcessor"],
                                       "States": tasks_as_passes(state["ItemProcessor"]["States"], failing)}
+        if "Branches" in state:
+            state["Branches"] = [{**branch, "States": tasks_as_passes(branch["States"], failing)}
+                                 for branch in state["Branches"]]
         if state["Type"] == "Task" and name == failing:
             state = {"Type": "Fail", "Error": "ContainerFailed",  # a Fail state may not raise States.*
                      "Cause": json.dumps({"Containers": [{"Reason": "OutOfMemoryError: Container killed"}]})}
@@ -119,7 +125,9 @@ def test_run_starts_the_weeks_execution_and_follows_every_state_to_the_end(accou
     lines = done.stdout.splitlines()
     assert lines[0].endswith(":execution:churn-pipeline:week-2026-11-16")
     started = [line.removesuffix(" started") for line in lines if line.endswith(" started")]
-    assert started == ["Cleanup", "PrepareData", "Training", "Inference", "Publish", "Done"]
+    assert started[:3] == ["Cleanup", "PrepareData", "PrepareSets"]
+    assert sorted(started[3:5]) == ["UnloadScoringSet", "UnloadTrainingSet"]  # the two branches, at once
+    assert started[5:] == ["Training", "Inference", "Publish", "Done"]
     assert any(line.startswith("Inference done in") and line.endswith(", 3 iteration(s)") for line in lines)
     assert lines[-1] == "execution week-2026-11-16 succeeded"
 

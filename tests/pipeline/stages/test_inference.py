@@ -8,7 +8,7 @@ import xgboost as xgb
 
 from pipeline.errors import ModelStoreError
 from pipeline.features import feature_matrix, fit_feature_spec
-from pipeline.keys import attempt_prefix, shard_prefix
+from pipeline.keys import attempt_prefix, scoring_prefix, shard_prefix
 from pipeline.model_store import ModelStore, StoredModel
 from pipeline.run import Run
 from pipeline.stages import inference
@@ -17,6 +17,7 @@ from pipeline.storage import read_parquet, write_parquet
 from pipeline.tables import table
 
 WEEK = dt.date(2026, 3, 2)
+SCORING_SET = f"{scoring_prefix(WEEK)}attempt=0/"  # as PrepareSets writes it
 RUN = Run(run_date=WEEK, churn_horizon_weeks=4, model_version="v1", execution_name="e1")
 
 
@@ -42,7 +43,7 @@ def test_a_shard_is_scored_into_the_executions_folder(services):
     store_tiny_model(services)
     shard = pa.table({"customer_id": ["a", "b", "c"], "snapshot_date": [WEEK] * 3, "sessions_7d": [0, 4, None],
                       "plan": ["free", "basic", "unknown"]})
-    write_parquet(services.storage, f"{shard_prefix(WEEK, 2)}part-0.parquet", shard)
+    write_parquet(services.storage, f"{shard_prefix(SCORING_SET, 2)}part-0.parquet", shard)
     assert score_shard(services, RUN, 2) == 3
     written = read_parquet(services.storage, f"{attempt_prefix('predictions', WEEK, 'e1')}shard-00002.parquet")
     assert written.schema == table("predictions").arrow_schema()
@@ -63,8 +64,8 @@ def test_a_shard_larger_than_a_batch_is_streamed_in_batches_and_scored_whole(ser
     customers = [f"c{index:04d}" for index in range(1000)]
     shard = pa.table({"customer_id": customers, "snapshot_date": [WEEK] * 1000,
                       "sessions_7d": [index % 5 for index in range(1000)], "plan": ["free", "basic"] * 500})
-    write_parquet(services.storage, f"{shard_prefix(WEEK, 0)}part-0.parquet", shard.slice(0, 600))
-    write_parquet(services.storage, f"{shard_prefix(WEEK, 0)}part-1.parquet", shard.slice(600))
+    write_parquet(services.storage, f"{shard_prefix(SCORING_SET, 0)}part-0.parquet", shard.slice(0, 600))
+    write_parquet(services.storage, f"{shard_prefix(SCORING_SET, 0)}part-1.parquet", shard.slice(600))
     batch_sizes = []
     original = inference.parquet_batches
     monkeypatch.setattr(inference, "parquet_batches", lambda paths: (

@@ -7,7 +7,7 @@ from pipeline.errors import DataQualityError
 from pipeline.run import Run
 from pipeline.stages.prepare_data import MAX_SHARDS, Window, check_snapshot_weeks, prepare_data, shard_count_for
 from pipeline.tables import table
-from tests.conftest import land_weeks, week
+from tests.conftest import land_weeks, prepare_sets, week
 
 CUSTOMERS = [f"c{i}" for i in range(40)]
 
@@ -50,8 +50,9 @@ def test_prepare_data_writes_both_sets_and_lists_the_shards(services, monkeypatc
     land(services, 6)
     run = Run(run_date=week(6), churn_horizon_weeks=2, model_version="v", execution_name="e")
     prepared = prepare_data(local_services(), run)
-    assert prepared["training_rows"] == 40 * 4 and prepared["scoring_rows"] == 40
+    assert prepared["scoring_rows"] == 40
     assert prepared["shard_count"] == 3 and prepared["shards"] == [0, 1, 2]
+    assert prepare_sets(services, prepared) == {"training_set": 40 * 4, "scoring_set": 40}
 
 
 def test_a_week_that_jumps_is_refused_and_the_limits_are_settings(services, monkeypatch):
