@@ -6,6 +6,7 @@ import base64
 import datetime as dt
 import hashlib
 import json
+from dataclasses import replace
 
 import boto3
 import pandas as pd
@@ -15,16 +16,21 @@ import pytest
 from lambdas.cleanup.app import handler as cleanup
 from lambdas.publish.app import handler as publish
 from lambdas.record_failure.app import handler as record_failure
+from pipeline.aws import aws_services
 from pipeline.aws.glue import GlueCatalog
 from pipeline.errors import DataQualityError
 from pipeline.features import FeatureSpec
 from pipeline.keys import attempt_prefix
 from pipeline.model_store import ModelStore, StoredModel
 from pipeline.publication import changed_files, recorded
+from pipeline.run import Run
+from pipeline.settings import load_settings
+from pipeline.stages.prepare_data import prepare_data
 from pipeline.storage import write_parquet
 from pipeline.tables import table
 from pipeline.week_lock import WeekLockedError
 from tests.conftest import BUCKET
+from tests.integration.iam import granted, recording_calls
 from tools.cli import main
 
 WEEK = dt.date(2026, 3, 2)
@@ -139,3 +145,73 @@ def test_a_publish_killed_between_two_glue_updates_is_finished_by_record_failure
     assert recorded_failure["publication_finished"] == ["model_metrics"]
     assert {glue_partitions(name)[WEEK.isoformat()].rsplit("/", 2)[-2] for name in ("predictions", "model_metrics")
             } == {"execution=second"}
+
+
+class AnsweredByAthena:
+    """Athena for PrepareData's one query (moto cannot run SQL): the weeks the test landed, as Athena counts them."""
+
+    def __init__(self, weeks: list[dt.date], customers: int):
+        self.rows = [{"snapshot_date": week, "customers": customers, "distinct_customers": customers,
+                      "active_customers": customers} for week in weeks]
+
+    def query(self, sql: str) -> pa.Table:
+        return pa.Table.from_pylist(self.rows)
+
+
+def test_every_lambda_makes_only_the_calls_its_role_grants(aws, tmp_path, monkeypatch):
+    """Each handler's S3 and Glue calls, on moto, against its function's statements in template.yaml: a week
+    landed, cleaned, prepared, published twice (the second killed between its Glue updates and finished by
+    RecordFailure), then cleaned again (which removes the replaced folders)."""
+    weeks = [WEEK - dt.timedelta(weeks=back) for back in range(8, -1, -1)]
+    for week in weeks:
+        path = tmp_path / f"{week}.csv"
+        pd.DataFrame({"customer_id": ["a", "b", "c"], "sessions_7d": [1, 0, 2]}).to_csv(path, index=False)
+        assert main(["ingest", str(path), "--snapshot-date", week.isoformat()]) == 0
+    ModelStore(aws.storage).save(StoredModel("v1", b"model", FeatureSpec(["sessions_7d"], {}), {}, METRICS),
+                                 pa.table({"customer_id": ["a"], "churned": [1], "churn_probability": [0.5]}))
+    run = {"run_date": WEEK.isoformat(), "churn_horizon_weeks": 4, "model_version": "v1"}
+    put_partition = GlueCatalog.put_partition
+
+    def dies_on_the_metrics_table(catalog, definition, value, location):
+        if definition.name == "model_metrics":
+            raise Killed()
+        put_partition(catalog, definition, value, location)
+
+    with recording_calls(monkeypatch) as recorder:
+        with recorder.as_role("CleanupFunction"):
+            cleanup({"input": {"run_date": WEEK.isoformat()}, "execution_name": "first"})
+        with recorder.as_role("PrepareDataFunction"):
+            services = replace(aws_services(load_settings()), sql=AnsweredByAthena(weeks, customers=3))
+            prepare_data(services, Run.model_validate({**run, "execution_name": "first"}))
+        _write_inference_output(aws, "first", rows=3)
+        with recorder.as_role("PublishFunction"):
+            publish({"run": {**run, "execution_name": "first"}, "expected_rows": 3})
+        with recorder.as_role("CleanupFunction"):
+            cleanup({"input": {"run_date": WEEK.isoformat()}, "execution_name": "second"})
+        _write_inference_output(aws, "second", rows=3)
+        monkeypatch.setattr(GlueCatalog, "put_partition", dies_on_the_metrics_table)
+        with recorder.as_role("PublishFunction"), pytest.raises(Killed):
+            publish({"run": {**run, "execution_name": "second"}, "expected_rows": 3})
+        monkeypatch.setattr(GlueCatalog, "put_partition", put_partition)
+        with recorder.as_role("RecordFailureFunction"):
+            finished = record_failure(execution_ended("second", "Lambda.Unknown", "killed"))
+        with recorder.as_role("CleanupFunction"):
+            cleaned = cleanup({"input": {"run_date": WEEK.isoformat()}, "execution_name": "third"})
+
+    assert finished["publication_finished"] == ["model_metrics"] and cleaned["files_removed"] >= 2
+    assert set(recorder.calls) == {"CleanupFunction", "PrepareDataFunction", "PublishFunction",
+                                   "RecordFailureFunction"}
+    assert ("glue:UpdatePartition", "") in recorder.calls["RecordFailureFunction"]  # finishing the publication
+    assert recorder.refused() == {}
+
+
+@pytest.mark.parametrize("function, action, key", [
+    ("PublishFunction", "s3:DeleteObject", "models/model_version=v1/model.ubj"),
+    ("PrepareDataFunction", "s3:PutObject", "work/run_date=2026-03-02/training/attempt=0/x"),
+    ("RecordFailureFunction", "s3:PutObject", "results/predictions/run_date=2026-03-02/x.parquet"),
+    ("RecordFailureFunction", "glue:DeletePartition", ""),
+    ("CleanupFunction", "s3:DeleteObject", "raw/snapshots/snapshot_date=2026-03-02/landed-1/part-0.parquet"),
+    ("CleanupFunction", "s3:DeleteObject", "publications/results/2026-03-02.json"),
+])
+def test_a_function_role_refuses_what_its_handler_never_does(function, action, key):
+    assert not granted(function, action, key)
