@@ -23,9 +23,10 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from local_runtime.asl import ExecutionFailed, Redrive, StateEvent, TaskFailed, load_state_machine
-from local_runtime.duckdb_engine import DuckDbEngine
+from local_runtime.asl.definition import S3_GET_OBJECT, S3_PUT_OBJECT
 from local_runtime.services import install_local_host, local_home
 from pipeline.logs import JsonFormatter
+from pipeline.ports import Services
 from pipeline.settings import REPO_ROOT
 
 STATE_MACHINE_PATH = REPO_ROOT / "statemachine" / "pipeline.asl.json"
@@ -52,7 +53,7 @@ def local_substitutions() -> dict[str, str]:
     substitutions |= {key: LOCAL_ACCOUNT.format(service="ecs", resource=f"task-definition/{family}")
                       for key, family in TASK_FAMILIES.items()}
     substitutions |= {"ClusterArn": LOCAL_ACCOUNT.format(service="ecs", resource="cluster/local"),
-                      "AthenaWorkGroup": "local",
+                      "AthenaWorkGroup": "local", "DataBucketName": "local-warehouse",
                       "SubnetIdA": "subnet-local-a", "SubnetIdB": "subnet-local-b", "TaskSecurityGroupId": "sg-local"}
     return substitutions
 
@@ -75,10 +76,10 @@ def call_lambda(name: str, event: Any, timeout_seconds: int) -> Any:
 
 
 class LocalTaskInvoker:
-    def __init__(self, environment: dict[str, str], log_dir: Path, athena: DuckDbEngine):
+    def __init__(self, environment: dict[str, str], log_dir: Path, services: Services):
         self.environment = environment
         self.log_dir = log_dir
-        self.athena = athena
+        self.services = services  # Athena's and S3's stand-ins
 
     def __call__(self, resource: str, parameters: Any, context: dict) -> Any:
         if resource == LAMBDA_INVOKE:
@@ -87,6 +88,11 @@ class LocalTaskInvoker:
             return self.run_task(parameters, context)
         if resource == ATHENA_START_QUERY_SYNC:
             return self.run_query(parameters)
+        if resource == S3_GET_OBJECT:  # a Distributed Map's ItemReader (the bucket is the warehouse here)
+            return {"Body": self.services.storage.read_bytes(parameters["Key"]).decode()}
+        if resource == S3_PUT_OBJECT:  # its ResultWriter
+            self.services.storage.write_bytes(parameters["Key"], parameters["Body"].encode())
+            return {}
         raise TaskFailed("States.Runtime", f"the local launcher cannot run resource {resource}")
 
     def invoke_lambda(self, parameters: dict) -> dict:
@@ -104,7 +110,7 @@ class LocalTaskInvoker:
         query = {"QueryExecutionId": str(uuid.uuid4()), "Query": parameters["QueryString"],
                  "WorkGroup": parameters.get("WorkGroup")}
         try:
-            self.athena.run_unload(parameters["QueryString"])
+            self.services.sql.run_unload(parameters["QueryString"])
         except Exception as error:  # Step Functions reports a failed query as States.TaskFailed
             raise TaskFailed("States.TaskFailed", json.dumps({"QueryExecution": query | {
                 "Status": {"State": "FAILED", "StateChangeReason": f"{type(error).__name__}: {error}"}}})) from error
@@ -206,7 +212,7 @@ def execute_locally(execution_input: dict, *, execution_name: str | None = None,
     machine = load_state_machine(STATE_MACHINE_PATH, local_substitutions())
     execution_name = execution_name or new_execution_name(execution_input.get("run_date"))
     log_dir = local_home() / "logs" / execution_name
-    invoker = LocalTaskInvoker(task_environment(local_home()), log_dir, services.sql)
+    invoker = LocalTaskInvoker(task_environment(local_home()), log_dir, services)
     with lambda_log_file(log_dir / "lambdas.log"):
         try:
             return machine.execute(execution_input, invoker, execution_name=execution_name,

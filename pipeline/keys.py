@@ -36,6 +36,11 @@ def shard_prefix(scoring_set: str, shard: int) -> str:
     return f"{scoring_set}shard={shard}/"
 
 
+def shard_list_key(run_date: dt.date) -> str:
+    """The week's shard numbers as a JSON array: the items the Inference Map reads (its ItemReader)."""
+    return f"{work_prefix(run_date)}shards.json"
+
+
 def model_prefix(model_version: str) -> str:
     return f"models/model_version={model_version}/"
 

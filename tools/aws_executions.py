@@ -56,11 +56,14 @@ def fill_from_stack(cloudformation, needed: tuple[str, ...], environ=os.environ)
 class HistoryReader:
     """Turns an execution's history events into one line per state: entered, done (with its seconds), failed.
     States inside a Map iteration are counted, not listed (a week may have hundreds of shards); their failures are
-    listed."""
+    listed. A Distributed Map's iterations are child executions: its map run's item counts are asked for
+    (`describe_map_run`) when it ends."""
+    describe_map_run: Callable[[str], dict] | None = None
     entered: dict[str, dt.datetime] = field(default_factory=dict)
     current: str = ""
     iteration_depth: int = 0
     iterations_done: int = 0
+    map_run: str | None = None
 
     def line(self, event: dict) -> str | None:
         kind = event["type"]
@@ -69,6 +72,8 @@ class HistoryReader:
         elif kind in ("MapIterationSucceeded", "MapIterationFailed", "MapIterationAborted"):
             self.iteration_depth -= 1
             self.iterations_done += kind == "MapIterationSucceeded"
+        elif kind == "MapRunStarted":
+            self.map_run = event["mapRunStartedEventDetails"]["mapRunArn"]
         elif kind.endswith("StateEntered"):
             return self._entered(event["stateEnteredEventDetails"]["name"], event["timestamp"])
         elif kind.endswith("StateExited"):
@@ -91,7 +96,10 @@ class HistoryReader:
             return None
         seconds = (at - self.entered.get(name, at)).total_seconds()
         shards = f", {self.iterations_done} iteration(s)" if self.iterations_done else ""
-        self.iterations_done = 0
+        if self.map_run and self.describe_map_run:
+            counts = self.describe_map_run(self.map_run)["itemCounts"]
+            shards = f", {counts['succeeded']} of {counts['total']} item(s) in child executions"
+        self.iterations_done, self.map_run = 0, None
         return f"{name} done in {seconds:.1f}s{shards}"
 
 
@@ -136,7 +144,8 @@ class Executions:
 
     def follow(self, execution_arn: str, report: Callable[[str], None], poll_seconds: float = 5.0) -> dict:
         """Report each state as the history shows it, until the execution ends; its final description."""
-        reader, seen = HistoryReader(), 0
+        reader = HistoryReader(lambda arn: self.client.describe_map_run(mapRunArn=arn))
+        seen = 0
         while True:
             description = self.client.describe_execution(executionArn=execution_arn)
             for event in self._history_after(execution_arn, seen):

@@ -61,7 +61,8 @@ TOP_LEVEL_STATES = ("Cleanup", "PrepareData", "PrepareSets", "Training", "Infere
 LAMBDA_STATES = ("Cleanup", "PrepareData", "Publish")
 IDLE_TASK = ("import containers.training.entrypoint, containers.inference.entrypoint, local_runtime.services; "
              "from local_runtime.container import resources_line; print(resources_line())")
-INLINE_MAP_CONCURRENCY = 40  # what Step Functions runs at once for MaxConcurrency 0 (unlimited)
+# What Step Functions runs at once for a Map's MaxConcurrency 0 (unlimited), by the Map's mode.
+MAP_CONCURRENCY_LIMIT = {"INLINE": 40, "DISTRIBUTED": 10_000}
 LAUNCHER_PROCESS = "launcher + in-process Lambdas (Cleanup, PrepareData with DuckDB, Publish)"
 
 
@@ -268,7 +269,8 @@ def asl_limits_and_concurrency() -> tuple[dict[str, float], int]:
     inference = states["Inference"]
     limits = {"Training": states["Training"]["TimeoutSeconds"],
               "InferenceShard": inference["ItemProcessor"]["States"]["InferenceShard"]["TimeoutSeconds"]}
-    return limits, inference.get("MaxConcurrency") or INLINE_MAP_CONCURRENCY
+    mode = inference["ItemProcessor"].get("ProcessorConfig", {}).get("Mode", "INLINE")
+    return limits, inference.get("MaxConcurrency") or MAP_CONCURRENCY_LIMIT[mode]
 
 
 def usage_of_run(run: PipelineRun, training: ProcessMeasure, shards: list[ProcessMeasure], template: dict,

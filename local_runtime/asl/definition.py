@@ -143,6 +143,13 @@ class ParallelState(GuardedState):
     parameters: PayloadTemplate | None = None
 
 
+@dataclass(frozen=True)
+class S3Access:
+    """A Distributed Map's ItemReader or ResultWriter: the S3 resource and its Bucket/Key (or Prefix) template."""
+    resource: str
+    parameters: PayloadTemplate
+
+
 @dataclass(frozen=True, kw_only=True)
 class MapState(GuardedState):
     TYPE = "Map"
@@ -151,6 +158,8 @@ class MapState(GuardedState):
     item_selector: PayloadTemplate | None = None  # ItemSelector, or the legacy per-item Parameters
     max_concurrency: int = 0  # 0: as many as Step Functions runs for an inline Map
     max_concurrency_path: Path | None = None
+    item_reader: S3Access | None = None  # a JSON array in S3 (InputType JSON) instead of ItemsPath
+    result_writer: S3Access | None = None  # the iterations' results written to S3 instead of returned
 
 
 # -------------------------------------------------------------------------------------- reading source
@@ -221,20 +230,18 @@ _ALLOWED_FIELDS: dict[str, frozenset[str]] = {
     "Fail": _COMMON | {"Error", "ErrorPath", "Cause", "CausePath"},
     "Parallel": _COMMON | _FLOW | _IO | _GUARDED | {"Branches", "Parameters"},
     "Map": _COMMON | _FLOW | _IO | _GUARDED | {"ItemProcessor", "Iterator", "ItemsPath", "ItemSelector",
-                                               "Parameters", "MaxConcurrency", "MaxConcurrencyPath", "Label"},
+                                               "Parameters", "MaxConcurrency", "MaxConcurrencyPath", "Label",
+                                               "ItemReader", "ResultWriter", "ToleratedFailurePercentage"},
 }
 _ANY_STATE_FIELD = frozenset().union(*_ALLOWED_FIELDS.values())
-_TOLERATED_FAILURES = "tolerated failure thresholds are not supported: any failed iteration fails the Map"
+_TOLERATED_FAILURES = "tolerated failure thresholds other than 0% are not supported: any failed iteration fails the Map"
 _UNSUPPORTED_FIELDS = {
     "Arguments": "JSONata states (Arguments) are not supported; use Parameters",
     "Output": "JSONata states (Output) are not supported; use OutputPath/ResultSelector",
     "Items": "JSONata Items is not supported; use ItemsPath",
     "Assign": "workflow variables (Assign) are not supported",
     "Credentials": "cross-account task Credentials are not supported locally",
-    "ItemReader": "Distributed Map ItemReader is not supported; pass the items in the state input",
     "ItemBatcher": "Distributed Map ItemBatcher is not supported",
-    "ResultWriter": "Distributed Map ResultWriter is not supported",
-    "ToleratedFailurePercentage": _TOLERATED_FAILURES,
     "ToleratedFailurePercentagePath": _TOLERATED_FAILURES,
     "ToleratedFailureCount": _TOLERATED_FAILURES,
     "ToleratedFailureCountPath": _TOLERATED_FAILURES,
@@ -486,11 +493,41 @@ def _parse_map(reader: _Reader, common: dict[str, Any]) -> MapState:
     else:
         reader.fail("ItemProcessor", "a Map state needs ItemProcessor (or the legacy Iterator)")
     selector_field = "Parameters" if reader.has("Parameters") else "ItemSelector"
+    reader.exclusive("ItemReader", "ItemsPath")
+    distributed = reader.has("ItemProcessor") and reader.raw("ItemProcessor").get("ProcessorConfig", {}).get(
+        "Mode") == "DISTRIBUTED"
+    for field in ("ItemReader", "ResultWriter", "ToleratedFailurePercentage"):
+        if reader.has(field) and not distributed:
+            reader.fail(field, "is for a Distributed Map (ItemProcessor.ProcessorConfig.Mode DISTRIBUTED)")
+    if reader.integer("ToleratedFailurePercentage", minimum=0, default=0):
+        reader.fail("ToleratedFailurePercentage", _TOLERATED_FAILURES)
     return MapState(**common, **_guarded_fields(reader), processor=processor,
                     items_path=reader.path("ItemsPath", reference=True, allow_context=True),
                     item_selector=reader.template(selector_field, allow_map_context=True),
                     max_concurrency=reader.integer("MaxConcurrency", minimum=0, default=0),
-                    max_concurrency_path=reader.path("MaxConcurrencyPath", default=None, reference=True))
+                    max_concurrency_path=reader.path("MaxConcurrencyPath", default=None, reference=True),
+                    item_reader=_s3_access(reader, "ItemReader", S3_GET_OBJECT, {"ReaderConfig"}),
+                    result_writer=_s3_access(reader, "ResultWriter", S3_PUT_OBJECT, set()))
+
+
+S3_GET_OBJECT = "arn:aws:states:::s3:getObject"
+S3_PUT_OBJECT = "arn:aws:states:::s3:putObject"
+
+
+def _s3_access(reader: _Reader, field: str, resource: str, extra_fields: set[str]) -> S3Access | None:
+    """ItemReader (a JSON array, from s3:getObject) or ResultWriter (s3:putObject): what this executor runs."""
+    if not reader.has(field):
+        return None
+    access = reader.child(reader.raw(field), f"{field}.")
+    access.check_fields(frozenset({"Resource", "Parameters", *extra_fields}), field)
+    if access.raw("Resource") != resource:
+        access.fail("Resource", f"must be {resource} (the only {field} the local executor runs)")
+    if "ReaderConfig" in extra_fields:
+        config = access.child(access.raw("ReaderConfig", {}), "ReaderConfig.")
+        config.check_fields(frozenset({"InputType"}), "ReaderConfig")
+        if config.raw("InputType") != "JSON":
+            config.fail("InputType", "must be JSON (a JSON array of items)")
+    return S3Access(resource, access.template("Parameters"))
 
 
 def _check_processor_config(processor: _Reader) -> None:

@@ -366,16 +366,48 @@ class _Execution:
     def _run_map(self, visit: _Visit, cancel: _CancelToken) -> _Step:
         state: MapState = visit.state
         effective = _select_input(state, visit.raw_input)
-        items = state.items_path.evaluate(effective, self._context(visit))
-        if not isinstance(items, list):
-            raise StateError(RUNTIME, f"ItemsPath {state.items_path.text!r} must select an array, got {items!r}")
-        workers = self._map_workers(state, effective, len(items))
 
         def attempt(context: dict[str, Any]) -> Any:
+            items = self._map_items(state, effective, context)
             jobs = [self._iteration_job(visit, effective, index, item) for index, item in enumerate(items)]
-            return _run_all(jobs, workers, cancel)
+            results = _run_all(jobs, self._map_workers(state, effective, len(items)), cancel)
+            return results if state.result_writer is None else self._write_results(state, effective, context,
+                                                                                  results)
 
         return self._guarded(visit, attempt)
+
+    def _map_items(self, state: MapState, effective: Any, context: dict[str, Any]) -> list:
+        if state.item_reader is None:
+            items, source = state.items_path.evaluate(effective, context), f"ItemsPath {state.items_path.text!r}"
+        else:  # a JSON array in S3, read through the invoker (s3:getObject) as Step Functions reads it
+            parameters = state.item_reader.parameters.render(effective, context)
+            body = self._invoke(state.item_reader.resource, parameters, _json_copy(context))["Body"]
+            try:
+                items = json.loads(body)
+            except ValueError as error:
+                raise StateError(RUNTIME, f"ItemReader: s3://{parameters.get('Bucket')}/{parameters.get('Key')} "
+                                          f"is not JSON: {error}") from None
+            source = f"ItemReader's s3://{parameters.get('Bucket')}/{parameters.get('Key')}"
+        if not isinstance(items, list):
+            raise StateError(RUNTIME, f"{source} must hold an array, got {items!r}")
+        return items
+
+    def _write_results(self, state: MapState, effective: Any, context: dict[str, Any], results: list) -> dict:
+        """ResultWriter: the iterations' results and a manifest under Prefix; the Map's result names them."""
+        parameters = state.result_writer.parameters.render(effective, context)
+        run_id = str(uuid.uuid4())
+        bucket, folder = parameters["Bucket"], f"{parameters.get('Prefix', '').rstrip('/')}/{run_id}/"
+        map_run = f"{self.execution_id.replace(':execution:', ':mapRun:', 1)}/{state.name}:{run_id}"
+        succeeded = [{"Output": json.dumps(result), "Status": "SUCCEEDED"} for result in results]
+        written = {f"{folder}SUCCEEDED_0.json": succeeded,
+                   f"{folder}manifest.json": {"DestinationBucket": bucket, "MapRunArn": map_run,
+                                              "ResultFiles": {"SUCCEEDED": [{"Key": f"{folder}SUCCEEDED_0.json",
+                                                                             "Size": len(json.dumps(succeeded))}],
+                                                              "FAILED": [], "PENDING": []}}}
+        for key, body in written.items():
+            self._invoke(state.result_writer.resource, {"Bucket": bucket, "Key": key, "Body": json.dumps(body)},
+                         _json_copy(context))
+        return {"MapRunArn": map_run, "ResultWriterDetails": {"Bucket": bucket, "Key": f"{folder}manifest.json"}}
 
     def _map_workers(self, state: MapState, effective: Any, item_count: int) -> int:
         limit = state.max_concurrency

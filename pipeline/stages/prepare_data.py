@@ -5,6 +5,7 @@ does, so no 15-minute limit applies to them)."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import math
 from dataclasses import dataclass
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from pipeline import sql
 from pipeline.errors import ConfigError, DataQualityError
 from pipeline.features import TRAINING_WEEK_COLUMN
-from pipeline.keys import scoring_prefix, training_prefix
+from pipeline.keys import scoring_prefix, shard_list_key, training_prefix
 from pipeline.ports import Services
 from pipeline.publication import changed_files, recorded
 from pipeline.run import Run
@@ -153,13 +154,16 @@ def prepare_data(services: Services, run: Run) -> dict:
     customers = weeks[-1]["customers"]  # distinct (checked): the scoring set has one row for each
     shard_count = shard_count_for(customers, settings.rows_per_shard)
     storage = services.storage
+    shards = list(range(shard_count))
+    storage.write_bytes(shard_list_key(run_date), json.dumps(shards).encode())
     logger.info("%d weeks checked; %d customers to score in %d shard(s)", len(weeks), customers, shard_count)
     return {
         "weeks_available": len(weeks),
         "snapshot_rows": sum(week["customers"] for week in weeks),
         "scoring_rows": customers,
         "shard_count": shard_count,
-        "shards": list(range(shard_count)),
+        "shards": shards,
+        "shard_list_key": shard_list_key(run_date),
         "training_set": sql.unload_set(training_set_sql(window, settings), storage.uri(training_prefix(run_date)),
                                        TRAINING_SET_PARTITION),
         "scoring_set": sql.unload_set(scoring_set_sql(run_date, shard_count), storage.uri(scoring_prefix(run_date)),

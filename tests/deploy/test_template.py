@@ -407,14 +407,29 @@ def test_prepare_sets_composes_each_unload_from_pipeline_sqls_template(asl_text)
         assert all(error.startswith("Athena.") for retry in state["Retry"] for error in retry["ErrorEquals"])
 
 
-def test_the_state_machine_may_run_the_unloads_and_nothing_else_in_athena(resources):
+def test_the_state_machine_may_run_the_unloads_and_write_only_work_and_results(resources):
     statements = [statement for policy in resources["PipelineStateMachine"]["Properties"]["Policies"]
                   for statement in policy.get("Statement", [])]
     athena = next(statement for statement in statements if statement.get("Sid") == "RunPrepareSetsQueries")
     assert athena["Resource"]["Fn::Sub"].endswith(":workgroup/${AthenaWorkGroup}")
     writes = next(statement for statement in statements if statement.get("Sid") == "WriteTheSetsAndQueryResults")
-    assert [resource["Fn::Sub"] for resource in writes["Resource"]] == ["${DataBucket.Arn}/work/*",
-                                                                        "${DataBucket.Arn}/athena-results/*"]
+    assert [resource["Fn::Sub"] for resource in writes["Resource"]] == [
+        "${DataBucket.Arn}/work/*", "${DataBucket.Arn}/athena-results/*", "${DataBucket.Arn}/inference-results/*"]
+
+
+def test_inference_is_a_distributed_map_over_the_shard_list_prepare_data_writes(asl_text, resources):
+    inference = json.loads(asl_text)["States"]["Inference"]
+    assert inference["ItemProcessor"]["ProcessorConfig"] == {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}
+    assert inference["ItemReader"]["Parameters"] == {"Bucket": "${DataBucketName}",
+                                                     "Key.$": "$.prepared.shard_list_key"}
+    assert inference["ResultWriter"]["Parameters"]["Bucket"] == "${DataBucketName}"
+    assert inference["ToleratedFailurePercentage"] == 0  # one failed shard fails the week
+    machine = resources["PipelineStateMachine"]["Properties"]
+    statements = {statement.get("Sid"): statement for policy in machine["Policies"]
+                  for statement in policy.get("Statement", [])}
+    own_name = machine["Name"]["Fn::Sub"]
+    assert statements["RunInferenceChildExecutions"]["Resource"]["Fn::Sub"].endswith(f":stateMachine:{own_name}")
+    assert statements["FollowInferenceChildExecutions"]["Resource"]["Fn::Sub"].endswith(f":execution:{own_name}/*")
 
 
 def test_outputs(template):
@@ -531,7 +546,7 @@ def test_moto_step_functions_accepts_the_definition(monkeypatch, asl_text):
     fake |= {key: f"arn:aws:ecs:{region}:{account}:task-definition/{family}:1" for key, family in TASK_FAMILIES.items()}
     fake |= {"ClusterArn": f"arn:aws:ecs:{region}:{account}:cluster/churn", "SubnetIdA": "subnet-0123456789abcdef0",
              "SubnetIdB": "subnet-0fedcba9876543210", "TaskSecurityGroupId": "sg-0123456789abcdef0",
-             "AthenaWorkGroup": "churn-pipeline-pipeline"}
+             "AthenaWorkGroup": "churn-pipeline-pipeline", "DataBucketName": "churn-pipeline-data"}
     definition = PLACEHOLDER.sub(lambda match: fake[match.group(1)], asl_text)
     assert "${" not in definition
     json.loads(definition)  # still valid JSON once filled

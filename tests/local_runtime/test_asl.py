@@ -1,6 +1,7 @@
 """The local ASL executor, checked against the examples of the AWS Step Functions documentation."""
 from __future__ import annotations
 
+import json
 import re
 import threading
 import time
@@ -687,6 +688,62 @@ def map_state(processor_states: dict[str, Any] | None = None, **fields: Any) -> 
 def test_unsupported_or_invalid_constructs_are_rejected_at_load(definition, state, field):
     rejected = rejection(definition)
     assert (rejected.state, rejected.field) == (state, field)
+
+
+def distributed_map(**fields: Any) -> dict[str, Any]:
+    processor = {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}, "StartAt": "Inner",
+                 "States": {"Inner": {"Type": "Task", "Resource": LAMBDA, "End": True}}}
+    return {"Type": "Map", "ItemProcessor": processor, "End": True, **fields}
+
+
+ITEM_READER = {"Resource": "arn:aws:states:::s3:getObject", "ReaderConfig": {"InputType": "JSON"},
+               "Parameters": {"Bucket.$": "$.bucket", "Key": "items.json"}}
+RESULT_WRITER = {"Resource": "arn:aws:states:::s3:putObject",
+                 "Parameters": {"Bucket.$": "$.bucket", "Prefix": "results/"}}
+
+
+def test_a_distributed_map_reads_its_items_from_s3_and_writes_its_results_there():
+    bucket: dict[str, str] = {"items.json": "[1, 2, 3]"}
+
+    def invoke(resource, parameters, context):
+        if resource == ITEM_READER["Resource"]:
+            return {"Body": bucket[parameters["Key"]]}
+        if resource == RESULT_WRITER["Resource"]:
+            bucket[parameters["Key"]] = parameters["Body"]
+            return {}
+        return {"double": parameters["n"] * 2, "from": parameters["bucket"]}
+
+    state = distributed_map(ItemReader=ITEM_READER, ResultWriter=RESULT_WRITER, ToleratedFailurePercentage=0,
+                            ItemSelector={"n.$": "$$.Map.Item.Value", "bucket.$": "$.bucket"})
+    output = load_state_machine(one_state(state)).execute({"bucket": "b"}, invoke).output
+
+    manifest_key = output["ResultWriterDetails"]["Key"]
+    assert output["ResultWriterDetails"]["Bucket"] == "b" and manifest_key.startswith("results/")
+    (results_file,) = json.loads(bucket[manifest_key])["ResultFiles"]["SUCCEEDED"]
+    assert [json.loads(result["Output"]) for result in json.loads(bucket[results_file["Key"]])] == [
+        {"double": 2, "from": "b"}, {"double": 4, "from": "b"}, {"double": 6, "from": "b"}]
+    assert ":mapRun:" in output["MapRunArn"]
+
+
+def test_an_item_reader_object_that_is_not_a_json_array_fails_the_map_naming_it():
+    def invoke(resource, parameters, context):
+        return {"Body": '{"not": "a list"}'}
+
+    machine = load_state_machine(one_state(distributed_map(ItemReader=ITEM_READER)))
+    with pytest.raises(ExecutionFailed) as failed:
+        machine.execute({"bucket": "b"}, invoke)
+    assert failed.value.error == "States.Runtime" and "s3://b/items.json must hold an array" in failed.value.cause
+
+
+@pytest.mark.parametrize("fields, field", [
+    ({"ToleratedFailurePercentage": 5}, "ToleratedFailurePercentage"),
+    ({"ItemReader": {**ITEM_READER, "ReaderConfig": {"InputType": "CSV"}}}, "ReaderConfig.InputType"),
+    ({"ItemReader": ITEM_READER, "ItemsPath": "$.items"}, "ItemsPath"),
+    ({"ResultWriter": {**RESULT_WRITER, "Resource": "arn:aws:states:::s3:listObjectsV2"}}, "ResultWriter.Resource"),
+])
+def test_what_a_distributed_map_cannot_do_locally_is_refused_at_load(fields, field):
+    rejected = rejection(one_state(distributed_map(**fields)))
+    assert rejected.field.endswith(field.rsplit(".", 1)[-1])
 
 
 def test_rejection_inside_a_map_names_where_the_state_lives():

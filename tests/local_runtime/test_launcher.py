@@ -39,7 +39,7 @@ def test_the_failure_reason_is_the_tasks_last_error_line(tmp_path):
 
 
 def test_a_failed_container_fails_the_task_like_ecs_with_the_reason(services, home, tmp_path):
-    invoker = LocalTaskInvoker(task_environment(home), tmp_path / "logs", services.sql)
+    invoker = LocalTaskInvoker(task_environment(home), tmp_path / "logs", services)
     parameters = {"TaskDefinition": "arn:aws:ecs:local:0:task-definition/training",
                   "Overrides": {"ContainerOverrides": [{"Name": "training", "Environment": [
                       {"Name": "RUN", "Value": json.dumps({**RUN, "run_date": "not-a-date"})}]}]}}
@@ -54,7 +54,7 @@ def test_a_failed_container_fails_the_task_like_ecs_with_the_reason(services, ho
 
 
 def test_a_resource_the_launcher_cannot_run_is_a_runtime_error(services, home, tmp_path):
-    invoker = LocalTaskInvoker(task_environment(home), tmp_path, services.sql)
+    invoker = LocalTaskInvoker(task_environment(home), tmp_path, services)
     with pytest.raises(TaskFailed, match="cannot run resource arn:aws:states:::sqs:sendMessage"):
         invoker("arn:aws:states:::sqs:sendMessage", {}, {})
 
@@ -62,7 +62,7 @@ def test_a_resource_the_launcher_cannot_run_is_a_runtime_error(services, home, t
 def test_an_athena_unload_runs_on_duckdb_and_a_second_into_the_same_folder_fails_as_on_athena(services, home,
                                                                                                tmp_path):
     land_weeks(services, {"a": [1], "b": [0], "c": [2]})
-    invoker = LocalTaskInvoker(task_environment(home), tmp_path, services.sql)
+    invoker = LocalTaskInvoker(task_environment(home), tmp_path, services)
     unload = unload_set("SELECT customer_id, sessions_7d % 2 AS shard FROM engagement.snapshots -- a comment",
                         services.storage.uri("work/sets/"), "shard")
     parameters = {"QueryString": unload_statement(unload, attempt=0), "WorkGroup": "local"}
