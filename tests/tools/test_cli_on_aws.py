@@ -17,11 +17,20 @@ import sys
 import awswrangler as wr
 import boto3
 import pandas as pd
+import pyarrow as pa
 import pytest
 import requests
 from botocore.stub import Stubber
 
+from lambdas.publish.app import handler as publish
 from local_runtime.launcher import STATE_MACHINE_PATH
+from pipeline.aws import aws_services
+from pipeline.features import FeatureSpec
+from pipeline.keys import attempt_prefix
+from pipeline.model_store import ModelStore, StoredModel
+from pipeline.settings import load_settings
+from pipeline.storage import write_parquet
+from pipeline.tables import table
 from pipeline.errors import PipelineError
 from pipeline.settings import REPO_ROOT
 from tests.integration.glue_tables import create_glue_tables
@@ -45,6 +54,9 @@ TASK_RESULTS = {
     "Publish": {"rows_published": 30, "predictions_location": f"s3://{BUCKET}/results/predictions/", "auc": 0.87,
                 "bayes_auc": None},
 }
+PUBLISHED_METRICS = {"model_version": "v1", "auc": 0.8, "bayes_auc": None, "log_loss": 0.3, "base_rate": 0.1,
+                     "validation_week": "2026-10-19", "rows_trained": 10, "rows_validated": 5, "best_iteration": 3,
+                     "churn_horizon_weeks": 4}
 TASK_ONLY_FIELDS = ("Resource", "Parameters", "ResultSelector", "Retry", "Catch", "TimeoutSeconds",
                     "HeartbeatSeconds", "Credentials")
 
@@ -266,3 +278,28 @@ def test_settings_the_environment_lacks_come_from_the_stacks_outputs():
 
     assert environ == {"PIPELINE_BUCKET": "mine", "PIPELINE_STACK": "team-churn", "PIPELINE_STATE_MACHINE_ARN": MACHINE,
                        "ATHENA_WORKGROUP": "churn-pipeline-pipeline"}
+
+
+def test_a_published_week_is_in_s3_and_glue_and_reads_back_with_awswrangler(account):
+    """Publish's handler, in this process, on the same moto server (what the Publish state's Lambda does on AWS)."""
+    services = aws_services(load_settings())
+    ModelStore(services.storage).save(
+        StoredModel("v1", b"model", FeatureSpec(["sessions_7d"], {}), {}, PUBLISHED_METRICS),
+        pa.table({"customer_id": ["a"], "churned": [1], "churn_probability": [0.5]}))
+    predictions = pa.table({"customer_id": ["a", "b", "c"], "churn_probability": [0.9, 0.4, 0.1],
+                            "risk_band": ["high", "medium", "low"], "model_version": ["v1"] * 3,
+                            "snapshot_date": [WEEK] * 3}, schema=table("predictions").arrow_schema())
+    write_parquet(services.storage, f"{attempt_prefix('predictions', WEEK, 'week-2026-11-16')}shard-00000.parquet",
+                  predictions)
+
+    published = publish({"run": RUN | {"execution_name": "week-2026-11-16", "model_version": "v1"},
+                         "expected_rows": 3})
+
+    partitions = wr.catalog.get_partitions(database="engagement", table="predictions")
+    assert list(partitions.values()) == [[WEEK.isoformat()]]
+    (location,) = partitions
+    assert location == published["predictions_location"]
+    frame = wr.s3.read_parquet(location)
+    assert frame.sort_values("customer_id")["churn_probability"].tolist() == [0.9, 0.4, 0.1]
+    metrics = wr.s3.read_parquet(next(iter(wr.catalog.get_partitions(database="engagement", table="model_metrics"))))
+    assert metrics["auc"].tolist() == [0.8] and metrics["rows_scored"].tolist() == [3]
