@@ -42,6 +42,33 @@ def _tables_read_by(sql: str) -> list[TableDef]:
     return [definition for name, definition in table_definitions().items() if name in named]
 
 
+Params = dict[str, str | int | float]
+READ_ONLY_STATEMENTS = (sqlglot.expressions.Select, sqlglot.expressions.Union, sqlglot.expressions.Intersect,
+                        sqlglot.expressions.Except)
+
+
+def _refuse_all_but_one_select(sql: str) -> None:
+    """A query reads: one SELECT (CTEs, UNION...), nothing that writes, loads or configures (as an analyst's
+    read-only Athena access would refuse them)."""
+    try:
+        statements = [statement for statement in sqlglot.parse(sql, read="athena") if statement]
+    except sqlglot.errors.SqlglotError as error:
+        raise QueryError(f"query failed: {error}") from None
+    if len(statements) != 1 or not isinstance(statements[0], READ_ONLY_STATEMENTS):
+        kinds = ", ".join(type(statement).__name__.upper() for statement in statements) or "nothing"
+        raise QueryError(f"only one SELECT is answered here (read-only), got: {kinds}")
+
+
+def _check_parameters(sql: str, params: Params) -> None:
+    named = {placeholder.name for placeholder in sqlglot.parse_one(sql, read="athena").find_all(
+        sqlglot.expressions.Placeholder)}
+    if missing := sorted(named - set(params)):
+        raise QueryError(f"the query needs parameter(s) {', '.join(missing)}: give each as --param NAME=VALUE")
+    if unused := sorted(set(params) - named):
+        raise QueryError(f"parameter(s) {', '.join(unused)} not used by the query (it names: "
+                         f"{', '.join(sorted(named)) or 'none'})")
+
+
 def sql_string(text: str) -> str:
     """`text` as an SQL string literal: a path may hold quotes."""
     return "'" + text.replace("'", "''") + "'"
@@ -58,9 +85,12 @@ class DuckDbEngine:
         self.catalog = catalog
         self.storage = storage
 
-    def query(self, sql: str) -> pa.Table:
+    def query(self, sql: str, params: Params | None = None) -> pa.Table:
+        """One read-only SELECT, its `:name` parameters bound (never pasted into the text)."""
+        _refuse_all_but_one_select(sql)
+        _check_parameters(sql, params or {})
         with self._connected(sql) as connection:
-            return connection.sql(to_duckdb(sql)).to_arrow_table()
+            return connection.sql(to_duckdb(sql), params=params or None).to_arrow_table()
 
     def unload(self, sql: str, prefix: str, partition_by: str | None = None) -> int:
         """Write the query's result as Parquet under `prefix` (replacing what was there); return the row count.
@@ -109,9 +139,17 @@ class DuckDbEngine:
                 connection.execute(f"CREATE SCHEMA {DATABASE}")
                 for table in _tables_read_by(sql):
                     connection.execute(f"CREATE VIEW {table.qualified_name} AS {self._view_sql(table)}")
+                self._sandbox(connection)
                 yield connection
         except (duckdb.Error, sqlglot.errors.SqlglotError) as error:
             raise QueryError(f"query failed: {error}") from error
+
+    def _sandbox(self, connection: duckdb.DuckDBPyConnection) -> None:
+        """No file outside the warehouse (and DuckDB's spill folder), no extension, and no way to undo this."""
+        allowed = ", ".join(sql_string(folder.rstrip("/") + "/") for folder in (self.storage.root, SPILL_DIRECTORY))
+        connection.execute(f"SET allowed_directories = [{allowed}]")
+        connection.execute("SET enable_external_access = false")
+        connection.execute("SET lock_configuration = true")
 
     def _refuse_a_lost_catalog(self, table: TableDef) -> None:
         """No partition listed, yet publication records say there are: an empty answer would be a wrong one."""

@@ -49,7 +49,7 @@ class Catalog(Protocol):
 class SqlEngine(Protocol):
     """Athena SQL over the catalog's tables (Athena on AWS)."""
 
-    def query(self, sql: str) -> pa.Table: ...
+    def query(self, sql: str, params: dict[str, str | int | float] | None = None) -> pa.Table: ...
 
 
 @dataclass(frozen=True)

@@ -367,11 +367,31 @@ class Format(str, Enum):
     json = "json"
 
 
+def _parameter(text: str) -> tuple[str, str | int | float]:
+    """NAME=VALUE; a VALUE that reads as a number is bound as one (LIMIT :top_n), any other as a string."""
+    name, separator, value = text.partition("=")
+    if not separator or not name.isidentifier():
+        raise typer.BadParameter(f"expected NAME=VALUE, got {text!r}")
+    for kind in (int, float):
+        try:
+            return name, kind(value)
+        except ValueError:
+            pass
+    return name, value
+
+
 @app.command()
-def query(sql: str, format: Format = Format.table, target: TargetOption = None) -> None:
-    """Athena SQL over the engagement tables (answered by Athena with --target aws, locally by DuckDB)."""
+def query(sql: Annotated[Optional[str], typer.Argument(help="the SQL text (or --file)")] = None,
+          file: Annotated[Optional[Path], typer.Option(help="a .sql file, such as athena_sql/queries/*.sql")] = None,
+          param: Annotated[Optional[list[str]], typer.Option(
+              metavar="NAME=VALUE", help="bound to :NAME in the SQL (repeat for each parameter)")] = None,
+          format: Format = Format.table, target: TargetOption = None) -> None:
+    """Athena SQL over the engagement tables (answered by Athena with --target aws, locally by DuckDB, read-only:
+    one SELECT, no file outside the data directory)."""
+    if (sql is None) == (file is None):
+        raise typer.BadParameter("give the SQL text or --file, one of the two")
     use_target(target)
-    result = edge_services().sql.query(sql)
+    result = edge_services().sql.query(file.read_text() if file else sql, dict(map(_parameter, param or [])))
     if format is Format.csv:
         sys.stdout.write(result.to_pandas().to_csv(index=False))
     elif format is Format.json:

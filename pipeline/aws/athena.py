@@ -15,7 +15,8 @@ class AthenaEngine:
         self.workgroup = workgroup
         self.session = boto3_session
 
-    def query(self, sql: str) -> pa.Table:
+    def query(self, sql: str, params: dict[str, str | int | float] | None = None) -> pa.Table:
+        # `:name` parameters: awswrangler renders each value as an escaped SQL literal (its "named" style)
         frame = wr.athena.read_sql_query(sql, database=DATABASE, workgroup=self.workgroup, ctas_approach=False,
-                                         boto3_session=self.session)
+                                         params=params or None, paramstyle="named", boto3_session=self.session)
         return pa.Table.from_pandas(frame, preserve_index=False)
