@@ -194,8 +194,7 @@ def resume(execution: Annotated[str, typer.Argument(help="the name of a failed e
            ) -> None:
     """Continue a failed run from the state that failed, with the outputs of the states before it (as AWS's
     RedriveExecution does): Cleanup, PrepareData and Training are not run again if they had succeeded."""
-    _require_local("`resume` continues a local execution; on AWS redrive the failed execution "
-                   "(aws stepfunctions redrive-execution --execution-arn …)")
+    _require_local(f"`resume` continues a local execution; on AWS: `{PROG} redrive {execution} --target aws`")
     services = edge_services()
     record = next((run for run in past_runs(services.storage) if run["execution_name"] == execution), None)
     if record is None or record.get("status") != "FAILED" or "resume_from" not in record:
@@ -217,8 +216,8 @@ def backfill(start: Annotated[dt.date, typer.Option("--from", parser=_iso_date, 
              force: Annotated[bool, typer.Option(help="run weeks already published again")] = False) -> None:
     """Run every landed week from --from to --to, oldest first, skipping weeks already published (unless
     --force); stops at the first week that fails, so running it again picks up there."""
-    _require_local("`backfill` runs the state machine locally; on AWS start one execution per week "
-                   "(the stack's BackfillCommand output)")
+    _require_local(f"`backfill` runs the state machine locally; on AWS start each week with "
+                   f"`{PROG} run --target aws --run-date YYYY-MM-DD`")
     services = edge_services()
     weeks = [week for week in landed_weeks(services) if start <= week <= end]
     if not weeks:
@@ -439,7 +438,7 @@ def _print_aws_runs(executions: aws_executions.Executions, limit: int) -> None:
     console.print(table)
     for execution in listed:
         if execution["status"] in ("FAILED", "TIMED_OUT", "ABORTED"):
-            described = executions.client.describe_execution(executionArn=execution["executionArn"])
+            described = executions.find(execution["name"])
             console.print(f"{execution['name']}: {described.get('error', '')}: "
                           f"{_readable_cause(described.get('cause', ''))}", soft_wrap=True, highlight=False)
 
