@@ -90,9 +90,12 @@ def moto_server():
     server = ThreadedMotoServer(port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
+    url = f"http://{host}:{port}"
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("MOTO_PORT", str(port))  # where moto's executor sends a Distributed Map's S3 calls
-        yield f"http://{host}:{port}"
+        yield url
+    # moto's configuration is one per process: leave its default for the in-process mocks of later tests
+    requests.post(f"{url}/moto-api/config", json={"stepfunctions": {"execute_state_machine": False}}, timeout=10)
     server.stop()
 
 
