@@ -47,9 +47,9 @@ READ_ONLY_STATEMENTS = (sqlglot.expressions.Select, sqlglot.expressions.Union, s
                         sqlglot.expressions.Except)
 
 
-def _refuse_all_but_one_select(sql: str) -> None:
-    """A query reads: one SELECT (CTEs, UNION...), nothing that writes, loads or configures (as an analyst's
-    read-only Athena access would refuse them)."""
+def _only_select(sql: str) -> sqlglot.expressions.Expression:
+    """The query's one SELECT (CTEs, UNION...); anything that writes, loads or configures is refused (as an
+    analyst's read-only Athena access would refuse it)."""
     try:
         statements = [statement for statement in sqlglot.parse(sql, read="athena") if statement]
     except sqlglot.errors.SqlglotError as error:
@@ -57,11 +57,11 @@ def _refuse_all_but_one_select(sql: str) -> None:
     if len(statements) != 1 or not isinstance(statements[0], READ_ONLY_STATEMENTS):
         kinds = ", ".join(type(statement).__name__.upper() for statement in statements) or "nothing"
         raise QueryError(f"only one SELECT is answered here (read-only), got: {kinds}")
+    return statements[0]
 
 
-def _check_parameters(sql: str, params: Params) -> None:
-    named = {placeholder.name for placeholder in sqlglot.parse_one(sql, read="athena").find_all(
-        sqlglot.expressions.Placeholder)}
+def _check_parameters(statement: sqlglot.expressions.Expression, params: Params) -> None:
+    named = {placeholder.name for placeholder in statement.find_all(sqlglot.expressions.Placeholder)}
     if missing := sorted(named - set(params)):
         raise QueryError(f"the query needs parameter(s) {', '.join(missing)}: give each as --param NAME=VALUE")
     if unused := sorted(set(params) - named):
@@ -87,8 +87,7 @@ class DuckDbEngine:
 
     def query(self, sql: str, params: Params | None = None) -> pa.Table:
         """One read-only SELECT, its `:name` parameters bound (never pasted into the text)."""
-        _refuse_all_but_one_select(sql)
-        _check_parameters(sql, params or {})
+        _check_parameters(_only_select(sql), params or {})
         with self._connected(sql) as connection:
             return connection.sql(to_duckdb(sql), params=params or None).to_arrow_table()
 

@@ -11,14 +11,15 @@ import datetime as dt
 import json
 import os
 import time
+import tomllib
 from dataclasses import dataclass, field
 from typing import Callable
 
 from pipeline.errors import ConfigError, PipelineError
+from tools.validate import SAMCONFIG_PATH
 
 STACK_OUTPUTS = {"PIPELINE_BUCKET": "BucketName", "ATHENA_WORKGROUP": "AthenaWorkGroupName",
                  "PIPELINE_STATE_MACHINE_ARN": "StateMachineArn"}
-DEFAULT_STACK = "churn-pipeline"  # samconfig.toml's stack_name
 TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
 
 
@@ -34,19 +35,30 @@ def rerun_execution_name(run_date: dt.date, now: dt.datetime) -> str:
     return f"{week_execution_name(run_date)}-rerun-{now.strftime('%Y%m%dT%H%M%S')}"
 
 
+def stack_name() -> str:
+    """The stack `make deploy` creates: samconfig.toml's stack_name."""
+    config = tomllib.loads(SAMCONFIG_PATH.read_text())
+    return config["default"]["global"]["parameters"]["stack_name"]
+
+
+def stack_outputs(cloudformation, stack: str) -> dict[str, str]:
+    """The deployed stack's outputs (botocore's ClientError if the stack cannot be read)."""
+    described = cloudformation.describe_stacks(StackName=stack)["Stacks"][0]
+    return {output["OutputKey"]: output["OutputValue"] for output in described.get("Outputs", [])}
+
+
 def fill_from_stack(cloudformation, needed: tuple[str, ...], environ=os.environ) -> None:
     """When a `needed` variable is unset: bucket, workgroup and state machine from the deployed stack's outputs
     ($PIPELINE_STACK, else the stack `make deploy` creates), for each the environment does not name."""
     if all(environ.get(variable) for variable in needed):
         return
     missing = [variable for variable in STACK_OUTPUTS if not environ.get(variable)]
-    stack = environ.get("PIPELINE_STACK", DEFAULT_STACK)
+    stack = environ.get("PIPELINE_STACK") or stack_name()
     try:
-        described = cloudformation.describe_stacks(StackName=stack)["Stacks"][0]
+        outputs = stack_outputs(cloudformation, stack)
     except cloudformation.exceptions.ClientError as error:
         raise ConfigError(f"cannot read the outputs of stack {stack} ({error}); deploy it (`make deploy`), set "
                           f"PIPELINE_STACK to its name, or set {', '.join(missing)}") from None
-    outputs = {output["OutputKey"]: output["OutputValue"] for output in described.get("Outputs", [])}
     for variable in missing:
         if STACK_OUTPUTS[variable] in outputs:
             environ[variable] = outputs[STACK_OUTPUTS[variable]]

@@ -18,12 +18,12 @@ import base64
 import shlex
 import subprocess
 import sys
-import tomllib
 from dataclasses import dataclass
 from typing import Callable
 
 from pipeline.settings import REPO_ROOT
 from tools import validate
+from tools.aws_executions import stack_name, stack_outputs
 from tools.aws_cost import load_template
 
 IMAGE_REPOSITORY_OUTPUT = "TaskImageRepositoryUri"
@@ -50,11 +50,6 @@ def commit_tag(git: Callable[..., str]) -> str:
 
 def _git(*args: str) -> str:
     return subprocess.run(["git", *args], cwd=REPO_ROOT, capture_output=True, text=True, check=True).stdout
-
-
-def stack_name() -> str:
-    config = tomllib.loads(validate.SAMCONFIG_PATH.read_text())
-    return config["default"]["global"]["parameters"]["stack_name"]
 
 
 def missing_parameters(overrides: dict[str, str]) -> list[str]:
@@ -85,13 +80,13 @@ class Aws:
         self.ecr = session.client("ecr")
 
     def stack_outputs(self, stack: str) -> dict[str, str] | None:
+        """None before the first deploy."""
         try:
-            described = self.cloudformation.describe_stacks(StackName=stack)["Stacks"][0]
+            return stack_outputs(self.cloudformation, stack)
         except self.cloudformation.exceptions.ClientError as error:
             if "does not exist" in str(error):
                 return None
             raise
-        return {output["OutputKey"]: output["OutputValue"] for output in described.get("Outputs", [])}
 
     def image_exists(self, repository_uri: str, tag: str) -> bool:
         name = repository_uri.split("/", 1)[1]
