@@ -17,7 +17,7 @@ import sqlglot.expressions
 
 from pipeline.errors import QueryError
 from pipeline.ports import Catalog, Storage
-from pipeline.publication import PUBLICATIONS_PREFIX, REPAIR_COMMAND, group_of
+from pipeline.publication import REPAIR_COMMAND, group_of, publications
 from pipeline.settings import DATABASE
 from pipeline.sql import parse_unload
 from pipeline.tables import TableDef, table_definitions
@@ -151,9 +151,10 @@ class DuckDbEngine:
         connection.execute("SET lock_configuration = true")
 
     def _refuse_a_lost_catalog(self, table: TableDef) -> None:
-        """No partition listed, yet publication records say there are: an empty answer would be a wrong one."""
+        """No partition listed, yet publication records name some: an empty answer would be a wrong one. (Records
+        written before a table was added do not name it: that table is simply empty.)"""
         group = group_of(table)
-        if group and self.storage.exists(f"{PUBLICATIONS_PREFIX}{group}/"):
+        if group and any(table.name in record.locations for record in publications(self.storage, group)):
             raise QueryError(f"the catalog lists no partition of {table.qualified_name}, yet storage records "
                              f"published partitions of it: the catalog was lost. Rebuild it: {REPAIR_COMMAND}")
 

@@ -41,6 +41,11 @@ def shard_list_key(run_date: dt.date) -> str:
     return f"{work_prefix(run_date)}shards.json"
 
 
+def segment_totals_key(run_date: dt.date, shard: int) -> str:
+    """One Inference shard's segment totals, which Publish adds up into weekly_summary."""
+    return f"{work_prefix(run_date)}segment_totals/shard-{shard:05d}.json"
+
+
 def model_prefix(model_version: str) -> str:
     return f"models/model_version={model_version}/"
 

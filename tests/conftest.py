@@ -1,17 +1,23 @@
 import datetime as dt
 
 import boto3
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from moto import mock_aws
 
 from local_runtime.services import install_local_host
 from pipeline.aws import aws_services
 from pipeline.ingest import land_snapshot
+from pipeline.keys import attempt_prefix, segment_totals_key, shard_list_key
 from pipeline.ports import Services
 from pipeline.services import install_host
 from pipeline.settings import load_settings
 from pipeline.sql import unload_statement
+from pipeline.storage import write_json, write_parquet
+from pipeline.summaries import SegmentTotals
+from pipeline.tables import table
 from pipeline.validate import validate_snapshot
 from tests.integration.glue_tables import create_glue_tables
 from tools.synthetic_panel import land_synthetic_panel
@@ -99,3 +105,21 @@ def land_weeks(services: Services, sessions_by_customer: dict[str, list[int | No
         frame = pd.DataFrame(rows, columns=["customer_id", "sessions_7d"])
         table, _ = validate_snapshot(frame, f"week {index}")
         land_snapshot(services, table, week(index))
+
+
+def write_inference_output(services, week: dt.date, execution: str, rows: int, model_version: str = "v1",
+                           probability: list[float] | None = None, plans: list[str] | None = None) -> None:
+    """What Inference leaves for Publish, as one shard: the predictions, the shard list and its segment totals."""
+    probability = probability or [0.1] * rows
+    predictions = pa.table({"customer_id": [f"c{i}" for i in range(rows)], "churn_probability": probability,
+                            "risk_band": ["high" if p >= 0.5 else "low" for p in probability],
+                            "model_version": [model_version] * rows, "snapshot_date": [week] * rows},
+                           schema=table("predictions").arrow_schema())
+    write_parquet(services.storage, f"{attempt_prefix('predictions', week, execution)}shard-00000.parquet",
+                  predictions)
+    write_json(services.storage, shard_list_key(week), [0])
+    totals = SegmentTotals()
+    segments = {"plan": pa.array(plans or ["basic"] * rows), "country": pa.nulls(rows), "device": pa.nulls(rows),
+                "tenure_band": pa.array(["1-2y"] * rows)}
+    totals.add(segments, np.array(probability), np.array(probability) >= 0.5)
+    write_json(services.storage, segment_totals_key(week, 0), totals.to_document())

@@ -125,7 +125,8 @@ def _kept_folders(services: Services, definition: TableDef, records: dict[str, l
         except ValueError:
             pass  # outside the warehouse
     if group := group_of(definition):
-        keys += [publication.locations[definition.name] for publication in records[group]]
+        keys += [publication.locations[definition.name] for publication in records[group]
+                 if definition.name in publication.locations]  # records from before the table existed lack it
     return keys
 
 

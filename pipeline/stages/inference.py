@@ -1,4 +1,8 @@
-"""Inference (Fargate, one task per shard): score one shard of the run's week with the run's model."""
+"""Inference (Fargate, one task per shard): score one shard of the run's week with the run's model.
+
+Beside the predictions it writes the shard's spot-check rows (`qa_predictions`, with each customer's top reasons)
+and its segment totals, which Publish adds up into `weekly_summary`.
+"""
 from __future__ import annotations
 
 import logging
@@ -7,13 +11,16 @@ import numpy as np
 import pyarrow as pa
 import xgboost as xgb
 
+from pipeline.explanations import in_qa_sample, top_reasons
 from pipeline.features import FeatureSpec, feature_matrix
-from pipeline.keys import attempt_prefix, scoring_prefix, shard_prefix
+from pipeline.keys import attempt_prefix, scoring_prefix, segment_totals_key, shard_prefix
 from pipeline.model_store import MODEL_FILE, ModelStore, StoredModel
 from pipeline.ports import Services
 from pipeline.run import Run
+from pipeline.summaries import SEGMENT_COLUMNS, SegmentTotals, tenure_band
 from pipeline.week_lock import hold_week
-from pipeline.storage import local_copies, newest_attempt, parquet_batches, parquet_output, required_data_keys
+from pipeline.storage import (local_copies, newest_attempt, parquet_batches, parquet_output, required_data_keys,
+                              write_json)
 from pipeline.tables import table
 
 logger = logging.getLogger(__name__)
@@ -36,33 +43,79 @@ def load_booster(store: ModelStore, version: str) -> tuple[xgb.Booster, StoredMo
 
 
 def score_shard(services: Services, run: Run, shard: int) -> int:
-    """Stream the shard's rows through the model in Arrow batches and out to one Parquet file: memory holds a
-    batch at a time, so it is flat in the shard's size."""
+    """Stream the shard's rows through the model in Arrow batches and out to Parquet: memory holds a batch at a
+    time, so it is flat in the shard's size."""
     hold_week(services, run)
     booster, model = load_booster(ModelStore(services.storage), run.model_version)
-    rounds = (0, model.metrics["best_iteration"] + 1)
-    schema = table("predictions").arrow_schema()
-    output_key = f"{attempt_prefix('predictions', run.run_date, run.execution_name)}shard-{shard:05d}.parquet"
+    scorer = _Scorer(booster, model, run.model_version)
+    shard_file = f"shard-{shard:05d}.parquet"
     scoring_set = newest_attempt(services.storage, scoring_prefix(run.run_date))
     input_keys = required_data_keys(services.storage, shard_prefix(scoring_set, shard))
-    scored = 0
+    totals = SegmentTotals()
     with local_copies(services.storage, input_keys) as paths, \
-            parquet_output(services.storage, output_key, schema) as writer:
+            parquet_output(services.storage, _output_key("predictions", run, shard_file),
+                           table("predictions").arrow_schema()) as predictions, \
+            parquet_output(services.storage, _output_key("qa_predictions", run, shard_file),
+                           table("qa_predictions").arrow_schema()) as spot_checks:
         for rows in parquet_batches(paths):
-            probability = booster.predict(scoring_matrix(rows, model.features), iteration_range=rounds)
-            writer.write_batch(_predictions(rows, probability.astype("float64"), run.model_version, schema))
-            scored += rows.num_rows
-    logger.info("scored shard %d: %d customers", shard, scored)
-    return scored
+            probability = scorer.probability(rows)
+            band = risk_band(probability)
+            predictions.write_batch(scorer.predictions(rows, probability, band))
+            spot_checks.write_batch(scorer.spot_checks(rows, probability, band))
+            totals.add(_segments(rows), probability, band == "high")
+    write_json(services.storage, segment_totals_key(run.run_date, shard), totals.to_document())
+    logger.info("scored shard %d: %d customers", shard, totals.customers)
+    return totals.customers
+
+
+def _output_key(table_name: str, run: Run, file_name: str) -> str:
+    return f"{attempt_prefix(table_name, run.run_date, run.execution_name)}{file_name}"
+
+
+def _segments(rows: pa.RecordBatch) -> dict[str, pa.Array]:
+    columns = {name: _column(rows, name) for name in SEGMENT_COLUMNS if name != "tenure_band"}
+    return columns | {"tenure_band": tenure_band(_column(rows, "tenure_days"))}
+
+
+def _column(rows: pa.RecordBatch, name: str) -> pa.Array:
+    """The rows' column, or nulls where the scoring set has none (a snapshot may lack optional columns)."""
+    return rows.column(name) if name in rows.schema.names else pa.nulls(rows.num_rows)
+
+
+class _Scorer:
+    """One model, loaded once per process, applied batch by batch."""
+
+    def __init__(self, booster: xgb.Booster, model: StoredModel, model_version: str):
+        self.booster = booster
+        self.features = model.features
+        self.rounds = (0, model.metrics["best_iteration"] + 1)
+        self.model_version = model_version
+
+    def probability(self, rows: pa.RecordBatch) -> np.ndarray:
+        return self.booster.predict(scoring_matrix(rows, self.features), iteration_range=self.rounds).astype("float64")
+
+    def predictions(self, rows: pa.RecordBatch, probability: np.ndarray, band: np.ndarray) -> pa.RecordBatch:
+        return pa.RecordBatch.from_pydict({
+            "customer_id": rows.column("customer_id").cast(pa.string()), "churn_probability": probability,
+            "risk_band": band, "model_version": np.full(rows.num_rows, self.model_version),
+            "snapshot_date": rows.column("snapshot_date")}, schema=table("predictions").arrow_schema())
+
+    def spot_checks(self, rows: pa.RecordBatch, probability: np.ndarray, band: np.ndarray) -> pa.RecordBatch:
+        """The sample's rows of the batch, with their top reasons (exact SHAP: costly, so only for them)."""
+        schema = table("qa_predictions").arrow_schema()
+        sample = in_qa_sample(rows.column("customer_id"))
+        rows = rows.filter(pa.array(sample))
+        reasons = top_reasons(self.booster, scoring_matrix(rows, self.features), self.rounds)
+        columns = {name: _column(rows, name).cast(schema.field(name).type) for name in (
+            "customer_id", "plan", "country", "device", "sessions_7d", "days_since_last_session", "snapshot_date")}
+        columns |= {"churn_probability": probability[sample], "risk_band": band[sample],
+                    "tenure_band": tenure_band(_column(rows, "tenure_days")),
+                    "model_version": np.full(rows.num_rows, self.model_version)}
+        for rank, (names, contributions) in enumerate(reasons, start=1):
+            columns |= {f"reason_{rank}": names, f"reason_{rank}_contribution": contributions}
+        return pa.RecordBatch.from_pydict({name: columns[name] for name in schema.names}, schema=schema)
 
 
 def scoring_matrix(rows: pa.RecordBatch | pa.Table, spec: FeatureSpec) -> xgb.DMatrix:
     return xgb.DMatrix(feature_matrix(rows, spec), feature_names=spec.names, feature_types=spec.feature_types,
                        enable_categorical=True)
-
-
-def _predictions(rows: pa.RecordBatch, probability: np.ndarray, model_version: str,
-                 schema: pa.Schema) -> pa.RecordBatch:
-    return pa.RecordBatch.from_arrays([
-        rows.column("customer_id").cast(pa.string()), pa.array(probability), pa.array(risk_band(probability)),
-        pa.array(np.full(rows.num_rows, model_version)), rows.column("snapshot_date")], schema=schema)

@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass
 
 from pipeline import sql
+from pipeline.data_quality import Check, held, record_checks, warning
 from pipeline.errors import ConfigError, DataQualityError
 from pipeline.features import TRAINING_WEEK_COLUMN
 from pipeline.keys import scoring_prefix, shard_list_key, training_prefix
@@ -27,6 +28,9 @@ MAX_SHARDS = 100  # Athena's UNLOAD writes at most 100 partitions per query
 TRAINING_SET_PARTITION = TRAINING_WEEK_COLUMN
 SCORING_SET_PARTITION = "shard"
 FEATURE_LOOKBACK_WEEKS = 2  # athena_sql/customer_weeks.sql reads a customer's rows up to two weeks back
+# Half an extract often keeps every customer but loses their activity: warn when the share of customers with a
+# session falls by more than this (in points) from the week before.
+ACTIVE_SHARE_DROP_WARNING = 0.2
 
 
 @dataclass(frozen=True)
@@ -57,22 +61,26 @@ class Window:
         return self.first_labelled_week - WEEK * FEATURE_LOOKBACK_WEEKS
 
 
-def verify_landed_files(services: Services, window: Window) -> None:
+def verify_landed_files(services: Services, window: Window) -> Check:
     """Refuse a landed file of the window that changed since it was landed (a flipped byte, an overwrite), before
     any SQL reads it: compared with the checksum its publication record took."""
     first, last = window.first_week.isoformat(), window.run_date.isoformat()
-    problems = []
+    problems, verified = [], 0
     for value, location in services.catalog.partitions(table("snapshots")).items():
         record = recorded(services.storage, "snapshots", value) if first <= value <= last else None
         if record and services.storage.uri(record.locations["snapshots"]) == location:
             problems += [f"week {value}: {problem}" for problem in changed_files(services.storage, record)]
+            verified += len(record.checksums)
     if problems:
         raise DataQualityError("landed snapshots changed since they were landed; ingest those weeks again (no "
                                "data was read):\n  " + "\n  ".join(problems))
+    return held("landed_files_changed", 0, "== 0",
+                f"{verified} landed file(s) of the weeks read match the checksums taken when they landed")
 
 
-def check_snapshot_weeks(services: Services, window: Window) -> list[dict]:
-    """The landed weeks the run reads (date and customer counts), after checking they support an honest run."""
+def check_snapshot_weeks(services: Services, window: Window) -> tuple[list[dict], list[Check]]:
+    """The landed weeks the run reads (date and customer counts), after checking they support an honest run, and
+    what the checks measured."""
     run_date, churn_horizon_weeks = window.run_date, window.churn_horizon_weeks
     weeks = services.sql.query(sql.render("snapshot_weeks", first_week=window.first_week,
                                           run_date=run_date)).to_pylist()
@@ -88,7 +96,8 @@ def check_snapshot_weeks(services: Services, window: Window) -> list[dict]:
             "weekly snapshots must be 7 days apart; "
             + (f"missing weeks: {', '.join(map(str, missing))}" if missing else "")
             + (f" off-cycle weeks: {', '.join(map(str, odd))}" if odd else ""))
-    _check_week_sizes(weeks, services.settings)
+    checks = [held("missing_weeks", 0, "== 0", f"weeks {dates[0]} to {run_date} are each 7 days apart"),
+              *_check_week_sizes(weeks, services.settings)]
     needed = 2 * churn_horizon_weeks + 1
     if len(dates) < needed:
         raise DataQualityError(
@@ -96,10 +105,11 @@ def check_snapshot_weeks(services: Services, window: Window) -> list[dict]:
             f"a validation week churn_horizon_weeks={churn_horizon_weeks} before it (its labels need those weeks), "
             "and a week to fit on another churn_horizon_weeks before that, so fitted labels never overlap "
             "validation labels")
-    return weeks
+    return weeks, [held("snapshot_weeks_available", len(dates), f">= {needed}",
+                        f"weekly snapshots from {dates[0]} to {run_date}"), *checks]
 
 
-def _check_week_sizes(weeks: list[dict], settings: Settings) -> None:
+def _check_week_sizes(weeks: list[dict], settings: Settings) -> list[Check]:
     """Catch a truncated, duplicated or mixed-up extract before it turns into labels: a week that shrank would mark
     the missing customers as churned in every earlier week's labels; one that jumped scores customers who are not
     this product's."""
@@ -107,13 +117,23 @@ def _check_week_sizes(weeks: list[dict], settings: Settings) -> None:
         if week["customers"] != week["distinct_customers"]:
             duplicates = week["customers"] - week["distinct_customers"]
             raise DataQualityError(f"snapshot {week['snapshot_date']}: {duplicates} duplicate customer_id row(s)")
+    checks = [held("duplicate_customer_rows", 0, "== 0", f"one row per customer in each of the {len(weeks)} weeks")]
     if len(weeks) >= 2:
         # The newest pair only: earlier weeks were checked when they were new, so one real launch or drop in the
         # history does not block every run after it.
-        _check_growth(*weeks[-2:], settings)
+        checks += [_check_growth(*weeks[-2:], settings), _active_share_change(*weeks[-2:])]
+    return checks
 
 
-def _check_growth(earlier: dict, later: dict, settings: Settings) -> None:
+def _active_share_change(earlier: dict, later: dict) -> Check:
+    change = later["active_customers"] / later["customers"] - earlier["active_customers"] / earlier["customers"]
+    return warning("active_share_change", change, f">= {-ACTIVE_SHARE_DROP_WARNING}",
+                   change >= -ACTIVE_SHARE_DROP_WARNING,
+                   f"share of customers with a session in {later['snapshot_date']} minus that in "
+                   f"{earlier['snapshot_date']}; a large fall is often half an extract")
+
+
+def _check_growth(earlier: dict, later: dict, settings: Settings) -> Check:
     ratio = later["customers"] / earlier["customers"]
     if ratio < settings.weekly_shrink_limit:
         raise DataQualityError(
@@ -126,6 +146,9 @@ def _check_growth(earlier: dict, later: dict, settings: Settings) -> None:
             f"{settings.weekly_growth_limit:g} times the week before ({earlier['customers']:,}); is it another "
             "extract, or several weeks at once? Re-ingest the week (or set WEEKLY_GROWTH_LIMIT if the growth "
             "is real)")
+    return held("customers_vs_previous_week", ratio,
+                f"between {settings.weekly_shrink_limit:g} and {settings.weekly_growth_limit:g}",
+                f"{later['customers']:,} customers in {later['snapshot_date']}, {earlier['customers']:,} the week before")
 
 
 def shard_count_for(rows: int, rows_per_shard: int) -> int:
@@ -149,8 +172,9 @@ def prepare_data(services: Services, run: Run) -> dict:
     hold_week(services, run)
     run_date, settings = run.run_date, services.settings
     window = Window(run_date, run.churn_horizon_weeks, settings.training_weeks)
-    verify_landed_files(services, window)
-    weeks = check_snapshot_weeks(services, window)
+    files_check = verify_landed_files(services, window)
+    weeks, week_checks = check_snapshot_weeks(services, window)
+    record_checks(services, run, "PrepareData", [files_check, *week_checks])
     customers = weeks[-1]["customers"]  # distinct (checked): the scoring set has one row for each
     shard_count = shard_count_for(customers, settings.rows_per_shard)
     storage = services.storage

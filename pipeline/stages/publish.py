@@ -1,6 +1,7 @@
-"""Publish (Lambda): check inference wrote every customer, write the metrics row, then re-point the week's
-partitions of both tables at this execution's folders (the publication record first, then one catalog write; see
-`pipeline.publication`), and give the week back.
+"""Publish (Lambda): check inference wrote every customer, write the metrics row, the week's segment summary (from
+the shards' totals) and its data-quality rows, then re-point the week's partitions of every results table at this
+execution's folders (the publication record first, then one catalog write; see `pipeline.publication`), and give
+the week back.
 
 The folders the partitions pointed at before are left for the next Cleanup of that week, so queries already
 reading them finish.
@@ -12,14 +13,16 @@ import logging
 
 import pyarrow as pa
 
+from pipeline.data_quality import held, record_checks
 from pipeline.errors import DataQualityError
-from pipeline.keys import attempt_prefix, work_prefix
+from pipeline.keys import attempt_prefix, segment_totals_key, shard_list_key, work_prefix
 from pipeline.model_store import ModelStore
 from pipeline.ports import Services
-from pipeline.publication import Publication, publish as publish_partitions
+from pipeline.publication import GROUPS, Publication, publish as publish_partitions
 from pipeline.run import Run
 from pipeline.metrics import emit
-from pipeline.storage import parquet_row_count, read_parquet, write_parquet
+from pipeline.storage import parquet_row_count, read_json, read_parquet, write_parquet
+from pipeline.summaries import SegmentTotals, summary_rows
 from pipeline.tables import table
 from pipeline.week_lock import hold_week, release_week
 
@@ -34,13 +37,18 @@ def publish(services: Services, run: Run, expected_rows: int) -> dict:
     if scored != expected_rows:
         raise DataQualityError(f"inference wrote {scored} predictions for run_date {run_date}, expected "
                                f"{expected_rows} (one per customer of the week); nothing was published")
+    record_checks(services, run, "Publish", [held("customers_scored", scored, f"== {expected_rows}",
+                                                  "one prediction for each customer of the week")])
     metrics = ModelStore(services.storage).metrics(run.model_version)
-    previous_auc = _previous_week_auc(services, run_date)
-    metrics_prefix = attempt_prefix("model_metrics", run_date, execution_name)
-    _write_metrics_row(services, metrics_prefix, {**metrics, "rows_scored": scored,
-                                                  "execution_name": execution_name})
+    previous_metrics = _previous_week(services, "model_metrics", run_date)
+    previous_auc = previous_metrics[1][0]["auc"] if previous_metrics else None
+    _write_row(services, attempt_prefix("model_metrics", run_date, execution_name), "model_metrics", [
+        {**metrics, "rows_scored": scored, "execution_name": execution_name,
+         "validation_week": dt.date.fromisoformat(metrics["validation_week"])}])
+    _write_weekly_summary(services, run, scored)
     publish_partitions(services, Publication("results", run_date.isoformat(), {
-        "predictions": predictions_prefix, "model_metrics": metrics_prefix}, published_by=execution_name))
+        name: attempt_prefix(name, run_date, execution_name) for name in GROUPS["results"]},
+        published_by=execution_name))
     services.storage.delete_prefix(work_prefix(run_date))
     release_week(services.storage, run)
     logger.info("published %d predictions and the metrics row for run_date %s", scored, run_date)
@@ -49,18 +57,32 @@ def publish(services: Services, run: Run, expected_rows: int) -> dict:
             "auc": metrics["auc"], "bayes_auc": metrics["bayes_auc"]}
 
 
-def _previous_week_auc(services: Services, run_date: dt.date) -> float | None:
-    """The AUC of the newest week published before this one, for the AucDrop metric (None if there is none)."""
-    published = services.catalog.partitions(table("model_metrics"))
+def _previous_week(services: Services, table_name: str, run_date: dt.date) -> tuple[dt.date, list[dict]] | None:
+    """The rows of the newest week published before this one (None if there is none, or they cannot be read)."""
+    published = services.catalog.partitions(table(table_name))
     earlier = sorted(value for value in published if value < run_date.isoformat())
     if not earlier:
         return None
-    location = published[earlier[-1]]
     try:
-        return read_parquet(services.storage, services.storage.key_of(location)).column("auc")[0].as_py()
-    except Exception as error:  # a metric never fails a publish; doctor names a damaged file
-        logger.warning("no AucDrop metric: the metrics row of %s could not be read (%s)", earlier[-1], error)
+        rows = read_parquet(services.storage, services.storage.key_of(published[earlier[-1]])).to_pylist()
+    except Exception as error:  # a comparison never fails a publish; doctor names a damaged file
+        logger.warning("no comparison with %s: its %s rows could not be read (%s)", earlier[-1], table_name, error)
         return None
+    return dt.date.fromisoformat(earlier[-1]), rows
+
+
+def _write_weekly_summary(services: Services, run: Run, scored: int) -> None:
+    """Add up the shards' segment totals and compare them with the previous published week's summary."""
+    totals = SegmentTotals()
+    for shard in read_json(services.storage, shard_list_key(run.run_date)):
+        totals.merge(SegmentTotals.from_document(read_json(services.storage,
+                                                           segment_totals_key(run.run_date, shard))))
+    if totals.customers != scored:
+        raise DataQualityError(f"the shards' segment totals count {totals.customers} customers for run_date "
+                               f"{run.run_date}, the predictions {scored}; nothing was published")
+    previous_run_date, previous = _previous_week(services, "weekly_summary", run.run_date) or (None, [])
+    _write_row(services, attempt_prefix("weekly_summary", run.run_date, run.execution_name), "weekly_summary",
+               summary_rows(totals, previous, previous_run_date))
 
 
 def _emit_run_metrics(metrics_row: dict, rows_scored: int, previous_auc: float | None) -> None:
@@ -71,8 +93,7 @@ def _emit_run_metrics(metrics_row: dict, rows_scored: int, previous_auc: float |
     emit(values, model_version=metrics_row["model_version"])
 
 
-def _write_metrics_row(services: Services, prefix: str, row: dict) -> None:
-    schema = table("model_metrics").arrow_schema()
-    values = {**row, "validation_week": dt.date.fromisoformat(row["validation_week"])}
-    record = pa.Table.from_pylist([{name: values.get(name) for name in schema.names}], schema=schema)
+def _write_row(services: Services, prefix: str, table_name: str, rows: list[dict]) -> None:
+    schema = table(table_name).arrow_schema()
+    record = pa.Table.from_pylist([{name: row.get(name) for name in schema.names} for row in rows], schema=schema)
     write_parquet(services.storage, f"{prefix}part-0.parquet", record)

@@ -26,10 +26,8 @@ from pipeline.publication import changed_files, recorded
 from pipeline.run import Run
 from pipeline.settings import load_settings
 from pipeline.stages.prepare_data import prepare_data
-from pipeline.storage import write_parquet
-from pipeline.tables import table
 from pipeline.week_lock import WeekLockedError
-from tests.conftest import BUCKET
+from tests.conftest import BUCKET, write_inference_output
 from tests.integration.iam import granted, recording_calls
 from tools.cli import main
 
@@ -52,11 +50,7 @@ def test_ingest_lands_in_s3_and_registers_the_glue_partition(aws, tmp_path):
 
 
 def _write_inference_output(services, execution: str, rows: int) -> None:
-    predictions = pa.table({"customer_id": [f"c{i}" for i in range(rows)], "churn_probability": [0.5] * rows,
-                            "risk_band": ["high"] * rows, "model_version": ["v1"] * rows,
-                            "snapshot_date": [WEEK] * rows},
-                           schema=table("predictions").arrow_schema())
-    write_parquet(services.storage, f"{attempt_prefix('predictions', WEEK, execution)}shard-00000.parquet", predictions)
+    write_inference_output(services, WEEK, execution, rows, probability=[0.5] * rows)
 
 
 METRICS = {"model_version": "v1", "auc": 0.8, "bayes_auc": None, "log_loss": 0.3, "base_rate": 0.1,
@@ -84,8 +78,9 @@ def test_publish_swaps_the_glue_partition_and_cleanup_removes_leftovers(aws):
     recorded = record_failure(execution_ended("failed", "DataQualityError", "inference wrote 2 predictions"))
     assert recorded["weeks_released"] == ["locks/run_date=2026-03-02.json"] and recorded["run_date"] == "2026-03-02"
     cleaned = cleanup({"input": {"run_date": WEEK.isoformat()}, "execution_name": "next"})
-    # first's prediction and metrics files, failed's predictions
-    assert cleaned["files_removed"] == 3 and cleaned["run"]["run_date"] == WEEK.isoformat()
+    # first's predictions, metrics, weekly summary and data-quality files; failed's predictions and its two work
+    # files (the shard list and the shard's segment totals)
+    assert cleaned["files_removed"] == 7 and cleaned["run"]["run_date"] == WEEK.isoformat()
     assert aws.storage.list_keys("results/predictions/") == [
         f"{attempt_prefix('predictions', WEEK, 'second')}shard-00000.parquet"]
 
@@ -142,7 +137,7 @@ def test_a_publish_killed_between_two_glue_updates_is_finished_by_record_failure
     assert glue_partitions("model_metrics")[WEEK.isoformat()].endswith("execution=first/")  # the mix, for now
     monkeypatch.setattr(GlueCatalog, "put_partition", put_partition)
     recorded_failure = record_failure(execution_ended("second", "Lambda.Unknown", "killed"))
-    assert recorded_failure["publication_finished"] == ["model_metrics"]
+    assert recorded_failure["publication_finished"] == ["model_metrics", "qa_predictions", "weekly_summary", "data_quality"]
     assert {glue_partitions(name)[WEEK.isoformat()].rsplit("/", 2)[-2] for name in ("predictions", "model_metrics")
             } == {"execution=second"}
 
@@ -198,7 +193,8 @@ def test_every_lambda_makes_only_the_calls_its_role_grants(aws, tmp_path, monkey
         with recorder.as_role("CleanupFunction"):
             cleaned = cleanup({"input": {"run_date": WEEK.isoformat()}, "execution_name": "third"})
 
-    assert finished["publication_finished"] == ["model_metrics"] and cleaned["files_removed"] >= 2
+    assert finished["publication_finished"] == ["model_metrics", "qa_predictions", "weekly_summary", "data_quality"]
+    assert cleaned["files_removed"] >= 2
     assert set(recorder.calls) == {"CleanupFunction", "PrepareDataFunction", "PublishFunction",
                                    "RecordFailureFunction"}
     assert ("glue:UpdatePartition", "") in recorder.calls["RecordFailureFunction"]  # finishing the publication

@@ -26,13 +26,11 @@ from lambdas.publish.app import handler as publish
 from local_runtime.launcher import STATE_MACHINE_PATH
 from pipeline.aws import aws_services
 from pipeline.features import FeatureSpec
-from pipeline.keys import attempt_prefix
 from pipeline.model_store import ModelStore, StoredModel
 from pipeline.settings import load_settings
-from pipeline.storage import write_parquet
-from pipeline.tables import table
 from pipeline.errors import PipelineError
 from pipeline.settings import REPO_ROOT
+from tests.conftest import write_inference_output
 from tests.integration.glue_tables import create_glue_tables
 from tools.aws_executions import Executions, HistoryReader, fill_from_stack
 
@@ -289,11 +287,7 @@ def test_a_published_week_is_in_s3_and_glue_and_reads_back_with_awswrangler(acco
     ModelStore(services.storage).save(
         StoredModel("v1", b"model", FeatureSpec(["sessions_7d"], {}), {}, PUBLISHED_METRICS),
         pa.table({"customer_id": ["a"], "churned": [1], "churn_probability": [0.5]}))
-    predictions = pa.table({"customer_id": ["a", "b", "c"], "churn_probability": [0.9, 0.4, 0.1],
-                            "risk_band": ["high", "medium", "low"], "model_version": ["v1"] * 3,
-                            "snapshot_date": [WEEK] * 3}, schema=table("predictions").arrow_schema())
-    write_parquet(services.storage, f"{attempt_prefix('predictions', WEEK, 'week-2026-11-16')}shard-00000.parquet",
-                  predictions)
+    write_inference_output(services, WEEK, "week-2026-11-16", 3, probability=[0.9, 0.4, 0.1])
 
     published = publish({"run": RUN | {"execution_name": "week-2026-11-16", "model_version": "v1"},
                          "expected_rows": 3})
@@ -306,3 +300,7 @@ def test_a_published_week_is_in_s3_and_glue_and_reads_back_with_awswrangler(acco
     assert frame.sort_values("customer_id")["churn_probability"].tolist() == [0.9, 0.4, 0.1]
     metrics = wr.s3.read_parquet(next(iter(wr.catalog.get_partitions(database="engagement", table="model_metrics"))))
     assert metrics["auc"].tolist() == [0.8] and metrics["rows_scored"].tolist() == [3]
+    summary = wr.s3.read_parquet(next(iter(wr.catalog.get_partitions(database="engagement",
+                                                                     table="weekly_summary"))))
+    overall = summary[summary["segment_type"] == "all"]
+    assert overall["customers"].tolist() == [3] and overall["share_high_risk"].tolist() == [pytest.approx(1 / 3)]

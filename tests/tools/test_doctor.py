@@ -41,6 +41,12 @@ def test_a_healthy_warehouse_has_nothing_to_report(services):
     assert main(["doctor"]) == 0
 
 
+def test_a_results_table_added_after_weeks_were_published_reads_empty_rather_than_lost(services):
+    published_week(services)  # its record names the two tables of an earlier release, not weekly_summary
+    assert services.sql.query("SELECT count(*) AS n FROM engagement.weekly_summary").to_pylist() == [{"n": 0}]
+    assert doctor.examine(services) == []
+
+
 def test_a_lost_catalog_fails_queries_clearly_and_is_rebuilt_whole_from_the_records(services, home):
     published_week(services)
     before = {name: services.catalog.partitions(table(name)) for name in ("snapshots", "predictions")}

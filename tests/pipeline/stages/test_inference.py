@@ -7,13 +7,15 @@ import pytest
 import xgboost as xgb
 
 from pipeline.errors import ModelStoreError
+from pipeline.explanations import in_qa_sample, top_reasons
 from pipeline.features import feature_matrix, fit_feature_spec
-from pipeline.keys import attempt_prefix, scoring_prefix, shard_prefix
+from pipeline.keys import attempt_prefix, scoring_prefix, segment_totals_key, shard_prefix
 from pipeline.model_store import ModelStore, StoredModel
 from pipeline.run import Run
 from pipeline.stages import inference
 from pipeline.stages.inference import risk_band, score_shard
-from pipeline.storage import read_parquet, write_parquet
+from pipeline.storage import read_json, read_parquet, write_parquet
+from pipeline.summaries import SegmentTotals
 from pipeline.tables import table
 
 WEEK = dt.date(2026, 3, 2)
@@ -76,3 +78,44 @@ def test_a_shard_larger_than_a_batch_is_streamed_in_batches_and_scored_whole(ser
     assert written.column("customer_id").to_pylist() == customers
     by_sessions = dict(zip(shard.column("sessions_7d").to_pylist(), written.column("churn_probability").to_pylist()))
     assert by_sessions[0] > by_sessions[4]  # the same model, batch after batch
+
+
+def test_the_spot_check_sample_gets_its_top_reasons_and_the_shard_its_segment_totals(services):
+    store_tiny_model(services)
+    customers = [f"c{index:04d}" for index in range(1000)]
+    shard = pa.table({"customer_id": customers, "snapshot_date": [WEEK] * 1000,
+                      "sessions_7d": [index % 5 for index in range(1000)], "plan": ["free", "basic"] * 500,
+                      "tenure_days": [400] * 1000})
+    write_parquet(services.storage, f"{shard_prefix(SCORING_SET, 0)}part-0.parquet", shard)
+    score_shard(services, RUN, 0)
+
+    spot_checks = read_parquet(services.storage, f"{attempt_prefix('qa_predictions', WEEK, 'e1')}shard-00000.parquet")
+    assert spot_checks.schema == table("qa_predictions").arrow_schema()
+    sampled = spot_checks.column("customer_id").to_pylist()
+    assert sampled == [customer for customer in customers if in_qa_sample(pa.array([customer]))[0]]
+    assert 0 < len(sampled) < 40  # about 1%
+    for row in spot_checks.to_pylist():
+        assert row["tenure_band"] == "1-2y"
+        if row["sessions_7d"] == 0:  # no sessions is what raises this model's score
+            assert row["reason_1"] == "sessions_7d" and row["reason_1_contribution"] > 0
+        ranked = [row[f"reason_{rank}_contribution"] for rank in (1, 2, 3) if row[f"reason_{rank}"]]
+        assert ranked == sorted(ranked, reverse=True) and all(value > 0 for value in ranked)
+
+    totals = SegmentTotals.from_document(read_json(services.storage, segment_totals_key(WEEK, 0)))
+    assert totals.customers == 1000
+    assert totals.totals[("plan", "free")][0] == 500 and totals.totals[("country", "unknown")][0] == 1000
+    scores = read_parquet(services.storage, f"{attempt_prefix('predictions', WEEK, 'e1')}shard-00000.parquet")
+    assert totals.totals[("all", "all")][1] == pytest.approx(sum(scores.column("churn_probability").to_pylist()))
+
+
+def test_top_reasons_rank_the_positive_contributions_and_leave_the_rest_null():
+    rng = np.random.default_rng(5)
+    features = rng.normal(size=(400, 2)).astype(np.float32)
+    labels = (features[:, 0] > 0).astype(int)  # only the first feature matters
+    booster = xgb.train({"objective": "binary:logistic", "seed": 1}, xgb.DMatrix(
+        features, label=labels, feature_names=["signal", "noise"]), 10)
+    matrix = xgb.DMatrix(np.array([[2.0, 0.0], [-2.0, 0.0]], dtype=np.float32), feature_names=["signal", "noise"])
+    (first, first_value), _, (third, third_value) = top_reasons(booster, matrix, (0, 10))
+    assert first.to_pylist()[0] == "signal" and first_value.to_pylist()[0] > 0
+    assert first.to_pylist()[1] != "signal"  # a low signal lowers the score: never a reason for it
+    assert third.null_count == 2 and third_value.null_count == 2  # two features: no third reason

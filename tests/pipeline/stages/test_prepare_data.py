@@ -18,9 +18,16 @@ def land(services, weeks: int, sessions=lambda customer, index: index % 2):
 
 def test_the_landed_weeks_up_to_the_run_are_counted(services):
     land(services, 6)
-    weeks = check_snapshot_weeks(services, Window(week(5), 2, training_weeks=8))
+    weeks, checks = check_snapshot_weeks(services, Window(week(5), 2, training_weeks=8))
     assert [entry["snapshot_date"] for entry in weeks] == [week(index) for index in range(1, 6)]
     assert {entry["customers"] for entry in weeks} == {40}
+    measured = {check.check_name: check for check in checks}
+    assert measured["snapshot_weeks_available"].value == 5 and measured["snapshot_weeks_available"].threshold == ">= 5"
+    assert measured["customers_vs_previous_week"].value == 1.0
+    # index % 2 sessions: every customer active in week 4, none in week 5: warned, not refused
+    fallen = measured.pop("active_share_change")
+    assert (fallen.value, fallen.passed, fallen.severity) == (-1.0, False, "warning")
+    assert all(check.passed and check.severity == "error" for check in measured.values())
 
 
 def test_a_run_needs_two_horizons_and_a_week(services):

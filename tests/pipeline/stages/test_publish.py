@@ -5,11 +5,13 @@ import pytest
 
 from pipeline.errors import DataQualityError
 from pipeline.features import FeatureSpec
-from pipeline.keys import attempt_prefix
+from pipeline.keys import segment_totals_key
 from pipeline.model_store import ModelStore, StoredModel
 from pipeline.run import Run
 from pipeline.stages.publish import publish
-from pipeline.storage import write_parquet
+from pipeline.storage import write_json
+from pipeline.summaries import SegmentTotals
+from tests.conftest import write_inference_output
 from pipeline.tables import table
 
 WEEK = dt.date(2026, 3, 2)
@@ -28,12 +30,8 @@ def store_model(services) -> None:
                                                        "churn_probability": [0.5]}))
 
 
-def scored(services, execution: str, rows: int = 2) -> None:
-    predictions = pa.table({"customer_id": [f"c{i}" for i in range(rows)], "churn_probability": [0.1] * rows,
-                            "risk_band": ["low"] * rows, "model_version": ["v1"] * rows,
-                            "snapshot_date": [WEEK] * rows}, schema=table("predictions").arrow_schema())
-    write_parquet(services.storage, f"{attempt_prefix('predictions', WEEK, execution)}shard-00000.parquet",
-                  predictions)
+def scored(services, execution: str, rows: int = 2, week: dt.date = WEEK, **output) -> None:
+    write_inference_output(services, week, execution, rows, **output)
 
 
 def published(services) -> dict[str, dict[str, str]]:
@@ -126,9 +124,7 @@ def test_publish_emits_the_weeks_metrics_and_the_auc_drop_since_the_week_before(
                         METRICS | {"model_version": "v2", "auc": 0.75})
     ModelStore(services.storage).save(worse, pa.table({"customer_id": ["a"], "churned": [1],
                                                        "churn_probability": [0.5]}))
-    predictions = pa.table({"customer_id": ["c0"], "churn_probability": [0.1], "risk_band": ["low"],
-                            "model_version": ["v2"], "snapshot_date": [later]}, schema=table("predictions").arrow_schema())
-    write_parquet(services.storage, f"{attempt_prefix('predictions', later, 'second')}shard-00000.parquet", predictions)
+    scored(services, "second", rows=1, week=later, model_version="v2")
 
     publish(services, Run(run_date=later, churn_horizon_weeks=4, model_version="v2", execution_name="second"),
             expected_rows=1)
@@ -141,3 +137,47 @@ def test_publish_emits_the_weeks_metrics_and_the_auc_drop_since_the_week_before(
     assert {metric["Name"] for metric in declared["Metrics"]} == {"AUC", "LogLoss", "RowsScored", "RowsTrained",
                                                                  "AucDrop"}
     assert second["Pipeline"] == "local"
+
+
+def test_the_weekly_summary_adds_up_segments_and_the_change_since_the_week_before(services):
+    store_model(services)
+    scored(services, "first", rows=3, probability=[0.1, 0.6, 0.2], plans=["free", "free", "pro"])
+    publish(services, run("first"), expected_rows=3)
+    later = WEEK + dt.timedelta(days=7)
+    scored(services, "second", rows=4, week=later, probability=[0.7, 0.9, 0.4, 0.3],
+           plans=["free", "free", "pro", "team"])
+    publish(services, Run(run_date=later, churn_horizon_weeks=4, model_version="v1", execution_name="second"),
+            expected_rows=4)
+
+    rows = services.sql.query("SELECT * FROM engagement.weekly_summary WHERE run_date = :week "
+                              "AND segment_type IN ('plan', 'all')", {"week": later.isoformat()}).to_pylist()
+    by_segment = {row["segment"]: row for row in rows}
+    free = by_segment["free"]
+    assert (free["customers"], free["customers_change"]) == (2, 0)
+    assert free["mean_risk"] == pytest.approx(0.8) and free["mean_risk_change"] == pytest.approx(0.8 - 0.35)
+    assert free["share_high_risk"] == 1.0 and free["share_high_risk_change"] == pytest.approx(0.5)
+    assert by_segment["pro"]["mean_risk_change"] == pytest.approx(0.4 - 0.2)
+    assert by_segment["team"]["customers_change"] is None  # new this week
+    assert by_segment["all"]["customers"] == 4 and by_segment["all"]["previous_run_date"] == WEEK
+    unknown = services.sql.query("SELECT customers FROM engagement.weekly_summary WHERE run_date = :week AND "
+                                 "segment_type = 'country'", {"week": later.isoformat()}).to_pylist()
+    assert unknown == [{"customers": 4}]  # no country in the snapshot: one "unknown" segment
+
+
+def test_publish_records_its_check_beside_prepare_datas_in_data_quality(services):
+    store_model(services)
+    scored(services, "first")
+    publish(services, run("first"), expected_rows=2)
+    rows = services.sql.query("SELECT check_name, value, threshold, passed, stage FROM engagement.data_quality"
+                              ).to_pylist()
+    assert rows == [{"check_name": "customers_scored", "value": 2.0, "threshold": "== 2", "passed": True,
+                     "stage": "Publish"}]
+
+
+def test_segment_totals_that_disagree_with_the_predictions_publish_nothing(services):
+    store_model(services)
+    scored(services, "first", rows=3)
+    write_json(services.storage, segment_totals_key(WEEK, 0), SegmentTotals({("all", "all"): [2, 0.2, 0]}).to_document())
+    with pytest.raises(DataQualityError, match="segment totals count 2 customers .* the predictions 3"):
+        publish(services, run("first"), expected_rows=3)
+    assert published(services) == {"predictions": {}, "model_metrics": {}}
