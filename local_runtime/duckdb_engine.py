@@ -1,6 +1,9 @@
 """The SqlEngine port on DuckDB: the local stand-in for Athena.
 
-The shipped Athena SQL is translated by sqlglot; each catalog table becomes a view over its partitions' files.
+The shipped Athena SQL is translated by `local_runtime.athena_sql`; each catalog table becomes a view over its
+partitions' files. A filter on the partition column reads only that partition's files: each partition is one
+branch of the view, with its value as a constant, and DuckDB drops the branches the filter rules out before it
+scans (`explain` shows the files read).
 """
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ import sqlglot
 import sqlglot.errors
 import sqlglot.expressions
 
+from local_runtime import athena_sql
 from pipeline.errors import QueryError
 from pipeline.ports import Catalog, Storage
 from pipeline.publication import REPAIR_COMMAND, group_of, publications
@@ -22,11 +26,6 @@ from pipeline.settings import DATABASE
 from pipeline.sql import parse_unload
 from pipeline.tables import TableDef, table_definitions
 
-# Trino functions the shipped SQL uses that DuckDB lacks (sqlglot passes them through unchanged).
-TRINO_FUNCTIONS = (
-    "CREATE MACRO from_base(digits, radix) AS CASE WHEN radix = 16 THEN ('0x' || digits)::BIGINT "
-    "ELSE error('from_base: only radix 16 is emulated locally') END",
-)
 # Athena is not in our process: locally it is, so bound it (DuckDB spills to disk beyond this) to keep every
 # process of a run under the 4 GB a Fargate task or the Lambda would have.
 MEMORY_LIMIT = "3GB"
@@ -35,10 +34,9 @@ DUCKDB_TYPES = {"string": "VARCHAR", "bigint": "BIGINT", "double": "DOUBLE", "da
                 "boolean": "BOOLEAN", "timestamp": "TIMESTAMP"}
 
 
-def _tables_read_by(sql: str) -> list[TableDef]:
-    """The catalog's tables the (Athena) SQL names."""
-    named = {table.name for statement in sqlglot.parse(sql, read="athena") if statement
-             for table in statement.find_all(sqlglot.expressions.Table) if table.db == DATABASE}
+def _tables_read_by(statement: sqlglot.expressions.Expression) -> list[TableDef]:
+    """The catalog's tables the (Athena) statement names."""
+    named = {table.name for table in statement.find_all(sqlglot.expressions.Table) if table.db == DATABASE}
     return [definition for name, definition in table_definitions().items() if name in named]
 
 
@@ -50,10 +48,7 @@ READ_ONLY_STATEMENTS = (sqlglot.expressions.Select, sqlglot.expressions.Union, s
 def _only_select(sql: str) -> sqlglot.expressions.Expression:
     """The query's one SELECT (CTEs, UNION...); anything that writes, loads or configures is refused (as an
     analyst's read-only Athena access would refuse it)."""
-    try:
-        statements = [statement for statement in sqlglot.parse(sql, read="athena") if statement]
-    except sqlglot.errors.SqlglotError as error:
-        raise QueryError(f"query failed: {error}") from None
+    statements = athena_sql.parse(sql)
     if len(statements) != 1 or not isinstance(statements[0], READ_ONLY_STATEMENTS):
         kinds = ", ".join(type(statement).__name__.upper() for statement in statements) or "nothing"
         raise QueryError(f"only one SELECT is answered here (read-only), got: {kinds}")
@@ -74,10 +69,6 @@ def sql_string(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def to_duckdb(sql: str) -> str:
-    return sqlglot.transpile(sql, read="athena", write="duckdb")[0]
-
-
 class DuckDbEngine:
     """Athena stand-in: each catalog table becomes a view over its partitions' Parquet files."""
 
@@ -87,9 +78,18 @@ class DuckDbEngine:
 
     def query(self, sql: str, params: Params | None = None) -> pa.Table:
         """One read-only SELECT, its `:name` parameters bound (never pasted into the text)."""
-        _check_parameters(_only_select(sql), params or {})
-        with self._connected(sql) as connection:
-            return connection.sql(to_duckdb(sql), params=params or None).to_arrow_table()
+        statement = _only_select(sql)
+        _check_parameters(statement, params or {})
+        with self._connected(statement) as connection:
+            return connection.sql(athena_sql.to_duckdb(statement), params=params or None).to_arrow_table()
+
+    def explain(self, sql: str, params: Params | None = None) -> str:
+        """The query run with DuckDB's profiler: its plan, with the files each scan read."""
+        statement = _only_select(sql)
+        _check_parameters(statement, params or {})
+        with self._connected(statement) as connection:
+            plan = connection.execute(f"EXPLAIN ANALYZE {athena_sql.to_duckdb(statement)}", params or None)
+            return plan.fetchall()[0][1]
 
     def unload(self, sql: str, prefix: str, partition_by: str | None = None) -> int:
         """Write the query's result as Parquet under `prefix` (replacing what was there); return the row count.
@@ -100,10 +100,11 @@ class DuckDbEngine:
         self.storage.delete_prefix(prefix)
         target = Path(self.storage.uri(prefix))
         target.mkdir(parents=True, exist_ok=True)
-        with self._connected(sql) as connection:
+        (statement,) = athena_sql.parse(sql)
+        with self._connected(statement) as connection:
             if not partition_by:
-                return self._copy(connection, to_duckdb(sql), target / "part-0.parquet")
-            connection.execute(f"CREATE TEMP TABLE unloaded AS {to_duckdb(sql)}")
+                return self._copy(connection, athena_sql.to_duckdb(statement), target / "part-0.parquet")
+            connection.execute(f"CREATE TEMP TABLE unloaded AS {athena_sql.to_duckdb(statement)}")
             values = connection.execute(f"SELECT DISTINCT {partition_by} FROM unloaded ORDER BY 1").fetchall()
             return sum(self._copy(connection, f"SELECT * EXCLUDE ({partition_by}) FROM unloaded "
                                               f"WHERE {partition_by} = {sql_string(str(value))}",
@@ -125,18 +126,16 @@ class DuckDbEngine:
         return int(connection.execute(f"COPY ({query}) TO {sql_string(str(path))} (FORMAT parquet)").fetchone()[0])
 
     @contextmanager
-    def _connected(self, sql: str) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A fresh connection with the tables `sql` reads as views (only those, so a damaged table fails only
+    def _connected(self, statement: sqlglot.expressions.Expression) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A fresh connection with the tables `statement` reads as views (only those, so a damaged table fails only
         the queries that read it, as on Athena); engine errors become one QueryError."""
         try:
             with duckdb.connect() as connection:
                 connection.execute("SET enable_progress_bar = false")
                 connection.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
                 connection.execute(f"SET temp_directory = {sql_string(SPILL_DIRECTORY)}")
-                for function in TRINO_FUNCTIONS:
-                    connection.execute(function)
                 connection.execute(f"CREATE SCHEMA {DATABASE}")
-                for table in _tables_read_by(sql):
+                for table in _tables_read_by(statement):
                     connection.execute(f"CREATE VIEW {table.qualified_name} AS {self._view_sql(table)}")
                 self._sandbox(connection)
                 yield connection

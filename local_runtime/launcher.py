@@ -24,6 +24,7 @@ from typing import Any, Callable, Iterator
 
 from local_runtime.asl import ExecutionFailed, Redrive, StateEvent, TaskFailed, load_state_machine
 from local_runtime.asl.definition import S3_GET_OBJECT, S3_PUT_OBJECT
+from local_runtime.local_history import append_event, history_path
 from local_runtime.services import install_local_host, local_home
 from pipeline.logs import JsonFormatter
 from pipeline.ports import Services
@@ -213,10 +214,17 @@ def execute_locally(execution_input: dict, *, execution_name: str | None = None,
     execution_name = execution_name or new_execution_name(execution_input.get("run_date"))
     log_dir = local_home() / "logs" / execution_name
     invoker = LocalTaskInvoker(task_environment(local_home()), log_dir, services)
+    history = history_path(local_home() / "logs", execution_name)
+
+    def record_and_report(event: StateEvent) -> None:  # the history Step Functions would keep
+        append_event(history, event)
+        if on_event:
+            on_event(event)
+
     with lambda_log_file(log_dir / "lambdas.log"):
         try:
             return machine.execute(execution_input, invoker, execution_name=execution_name,
-                                   sleep=sleep or time.sleep, on_event=on_event, redrive=redrive)
+                                   sleep=sleep or time.sleep, on_event=record_and_report, redrive=redrive)
         except ExecutionFailed as failure:
             _report_ended(execution_name, execution_input, "FAILED", failure.error, failure.cause, redrive)
             raise
@@ -231,7 +239,9 @@ def _report_ended(execution_name: str, execution_input: dict, status: str, error
     """The "Step Functions Execution Status Change" event, delivered to RecordFailure."""
     call_lambda(EXECUTION_ENDED_HANDLER, {
         "source": "aws.states", "detail-type": "Step Functions Execution Status Change",
-        "detail": {"name": execution_name, "status": status, "input": json.dumps(execution_input),
+        "detail": {"name": execution_name, "executionArn": LOCAL_ACCOUNT.format(
+                       service="states", resource=f"execution:pipeline:{execution_name}"),
+                   "status": status, "input": json.dumps(execution_input),
                    "error": error, "cause": cause, "redriveCount": redrive.count if redrive else 0}},
         timeout_seconds=60)
 

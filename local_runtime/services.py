@@ -1,7 +1,7 @@
 """The local stand-ins for S3, Glue and Athena under one data directory, installed as this process's services.
 
 PIPELINE_HOME  the local data directory (default: <repo>/local_data): warehouse/ stands in for the bucket,
-               catalog.json for the Glue Data Catalog, logs/ keeps each execution's logs.
+               catalog.json for the Glue Data Catalog, logs/ keeps each execution's logs and history.
 """
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pathlib import Path
 from local_runtime.duckdb_engine import DuckDbEngine
 from local_runtime.folder_storage import FolderStorage
 from local_runtime.local_catalog import LocalCatalog
+from local_runtime.local_history import LocalExecutionHistory
 from pipeline.errors import ConfigError
 from pipeline.ports import Services
 from pipeline.services import install_host
@@ -26,7 +27,8 @@ def local_services() -> Services:
     home = local_home()
     storage = FolderStorage(home / "warehouse")
     catalog = LocalCatalog(home / "catalog.json", home / "warehouse")
-    return Services(load_settings(), storage, catalog, DuckDbEngine(catalog, storage))
+    return Services(load_settings(), storage, catalog, DuckDbEngine(catalog, storage),
+                    LocalExecutionHistory(home / "logs"))
 
 
 def check_data_directory(home: Path) -> None:

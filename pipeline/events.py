@@ -20,6 +20,7 @@ class RunEvent(Strict):
 class PublishEvent(Strict):
     run: Run
     expected_rows: Annotated[int, Field(ge=0)]
+    execution_id: str  # $$.Execution.Id: its history gives the runs row each state's seconds
 
 
 class ExecutionEnded(BaseModel):
@@ -32,6 +33,7 @@ class ExecutionEnded(BaseModel):
     error: str | None = None
     cause: str | None = None
     redriveCount: int = 0  # the attempt that ended (0, then 1 after the first RedriveExecution...)
+    executionArn: str | None = None
 
 
 class RecordFailureEvent(BaseModel):

@@ -1,4 +1,4 @@
-"""The three interfaces that hide the runtime, and the bundle a stage is given.
+"""The interfaces that hide the runtime, and the bundle a stage is given.
 
 Stages speak to storage, the catalog and the SQL engine only through these. The AWS adapters live in
 `pipeline/aws/`; the local stand-ins (a folder, a JSON catalog, DuckDB) in `local_runtime/`, which never ships.
@@ -52,9 +52,36 @@ class SqlEngine(Protocol):
     def query(self, sql: str, params: dict[str, str | int | float] | None = None) -> pa.Table: ...
 
 
+@dataclass
+class StateTime:
+    """One state's time in an execution: the seconds of its finished visits, and when an unfinished one began."""
+    seconds: float = 0.0
+    open_since: float | None = None  # epoch seconds
+    stopped: bool = False  # the execution failed, timed out or was aborted while in this state
+
+    def enter(self, at: float) -> None:
+        self.open_since = at
+
+    def leave(self, at: float, stopped: bool = False) -> None:
+        if self.open_since is not None:
+            self.seconds += at - self.open_since
+            self.open_since = None
+            self.stopped = stopped
+
+    def up_to(self, now: float) -> float:
+        return self.seconds + (now - self.open_since if self.open_since is not None else 0.0)
+
+
+class ExecutionHistory(Protocol):
+    """When an execution's states ran (Step Functions' execution history on AWS)."""
+
+    def state_times(self, execution_id: str) -> dict[str, StateTime]: ...  # by state name
+
+
 @dataclass(frozen=True)
 class Services:
     settings: Settings
     storage: Storage
     catalog: Catalog
     sql: SqlEngine
+    history: ExecutionHistory

@@ -53,6 +53,11 @@ def execution_attempt(redrive_count: int) -> Iterator[None]:
         _attempt.reset(token)
 
 
+def current_attempt() -> int:
+    """The attempt of the execution this process is working for (see execution_attempt)."""
+    return _attempt.get()
+
+
 def hold_week(services: Services, run: Run) -> None:
     """Take the run's week for its execution, or keep it: every stage starts with this."""
     acquire_week(services.storage, run, dt.timedelta(hours=services.settings.week_lock_stale_hours))

@@ -384,13 +384,20 @@ def query(sql: Annotated[Optional[str], typer.Argument(help="the SQL text (or --
           file: Annotated[Optional[Path], typer.Option(help="a .sql file, such as athena_sql/queries/*.sql")] = None,
           param: Annotated[Optional[list[str]], typer.Option(
               metavar="NAME=VALUE", help="bound to :NAME in the SQL (repeat for each parameter)")] = None,
-          format: Format = Format.table, target: TargetOption = None) -> None:
+          format: Format = Format.table, target: TargetOption = None,
+          explain: Annotated[bool, typer.Option(
+              help="locally: print DuckDB's plan, with the files each scan read, instead of the rows")] = False) -> None:
     """Athena SQL over the engagement tables (answered by Athena with --target aws, locally by DuckDB, read-only:
     one SELECT, no file outside the data directory)."""
     if (sql is None) == (file is None):
         raise typer.BadParameter("give the SQL text or --file, one of the two")
     use_target(target)
-    result = edge_services().sql.query(file.read_text() if file else sql, dict(map(_parameter, param or [])))
+    text, params = file.read_text() if file else sql, dict(map(_parameter, param or []))
+    if explain:
+        _require_local("--explain is local (on Athena: EXPLAIN ANALYZE in the query editor)")
+        sys.stdout.write(edge_services().sql.explain(text, params) + "\n")  # as DuckDB draws it, unwrapped
+        return
+    result = edge_services().sql.query(text, params)
     if format is Format.csv:
         sys.stdout.write(result.to_pandas().to_csv(index=False))
     elif format is Format.json:

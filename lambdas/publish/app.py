@@ -7,4 +7,4 @@ from pipeline.stages.publish import publish
 
 @lambda_handler(PublishEvent, state="Publish")
 def handler(event: PublishEvent, services: Services) -> dict:
-    return publish(services, event.run, event.expected_rows)
+    return publish(services, event.run, event.expected_rows, event.execution_id)

@@ -1,4 +1,4 @@
-"""The AWS adapters of the three ports: S3 storage, the Glue catalog and Athena."""
+"""The AWS adapters of the ports: S3 storage, the Glue catalog, Athena and Step Functions' execution history."""
 from __future__ import annotations
 
 import boto3
@@ -6,11 +6,12 @@ import boto3
 from pipeline.aws.athena import AthenaEngine
 from pipeline.aws.glue import GlueCatalog
 from pipeline.aws.s3 import S3Storage
+from pipeline.aws.states import StepFunctionsHistory
 from pipeline.errors import ConfigError
 from pipeline.ports import Services
 from pipeline.settings import Settings
 
-__all__ = ["AthenaEngine", "GlueCatalog", "S3Storage", "aws_services"]
+__all__ = ["AthenaEngine", "GlueCatalog", "S3Storage", "StepFunctionsHistory", "aws_services"]
 
 
 def aws_services(settings: Settings, boto3_session: boto3.Session | None = None) -> Services:
@@ -19,4 +20,5 @@ def aws_services(settings: Settings, boto3_session: boto3.Session | None = None)
     session = boto3_session or boto3.Session()
     storage = S3Storage(settings.bucket, session.client("s3"))
     catalog = GlueCatalog(session.client("glue"))
-    return Services(settings, storage, catalog, AthenaEngine(settings.athena_workgroup, session))
+    return Services(settings, storage, catalog, AthenaEngine(settings.athena_workgroup, session),
+                    StepFunctionsHistory(session.client("stepfunctions")))

@@ -20,16 +20,18 @@ from pipeline.model_store import ModelStore
 from pipeline.ports import Services
 from pipeline.publication import GROUPS, Publication, publish as publish_partitions
 from pipeline.run import Run
+from pipeline.run_history import record_attempt, state_seconds
 from pipeline.metrics import emit
 from pipeline.storage import parquet_row_count, read_json, read_parquet, write_parquet
 from pipeline.summaries import SegmentTotals, summary_rows
 from pipeline.tables import table
-from pipeline.week_lock import hold_week, release_week
+from pipeline.week_lock import current_attempt, hold_week, release_week
 
 logger = logging.getLogger(__name__)
 
 
-def publish(services: Services, run: Run, expected_rows: int) -> dict:
+def publish(services: Services, run: Run, expected_rows: int, execution_id: str | None = None) -> dict:
+    """`execution_id` (the execution's ARN) reads the seconds of each state for the runs row (None: unknown)."""
     hold_week(services, run)
     run_date, execution_name = run.run_date, run.execution_name
     predictions_prefix = attempt_prefix("predictions", run_date, execution_name)
@@ -46,6 +48,11 @@ def publish(services: Services, run: Run, expected_rows: int) -> dict:
         {**metrics, "rows_scored": scored, "execution_name": execution_name,
          "validation_week": dt.date.fromisoformat(metrics["validation_week"])}])
     _write_weekly_summary(services, run, scored)
+    # Before the switch: if anything after it fails, RecordFailure's FAILED row replaces this one.
+    record_attempt(services, run_date, execution_name, current_attempt(), {
+        "status": "SUCCEEDED", **state_seconds(services, execution_id), "customers": expected_rows,
+        "rows_trained": metrics["rows_trained"], "rows_scored": scored, "model_version": run.model_version,
+        "auc": metrics["auc"]})
     publish_partitions(services, Publication("results", run_date.isoformat(), {
         name: attempt_prefix(name, run_date, execution_name) for name in GROUPS["results"]},
         published_by=execution_name))

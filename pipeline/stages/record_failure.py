@@ -11,10 +11,11 @@ import datetime as dt
 import json
 import logging
 
-from pipeline.events import RecordFailureEvent
+from pipeline.events import ExecutionEnded, RecordFailureEvent
 from pipeline.keys import failure_record_key
 from pipeline.ports import Services
 from pipeline.publication import reconcile, recorded
+from pipeline.run_history import record_attempt, state_seconds, stopped_in
 from pipeline.storage import write_json
 from pipeline.week_lock import release_weeks_held_by, week_of_lock
 
@@ -39,16 +40,31 @@ def record_failure(services: Services, event: RecordFailureEvent) -> dict:
         "publication_finished": _finish_publication(services, run_date),
     }
     write_json(services.storage, failure_record_key(ended.name), record)
+    _record_attempt(services, ended, record)
     logger.error("execution %s ended %s: %s", ended.name, ended.status, record["error"],
                  extra={"error_type": record["error"], "cause": record["cause"]})
     return {**record, "weeks_released": released}
 
 
+def _record_attempt(services: Services, ended: ExecutionEnded, record: dict) -> None:
+    """The attempt's row of engagement.runs: under its week, or the day it ended if it never knew its week."""
+    week = _week(record["run_date"]) or dt.datetime.now(dt.timezone.utc).date()
+    record_attempt(services, week, ended.name, ended.redriveCount, {
+        "status": ended.status, **state_seconds(services, ended.executionArn),
+        "failed_state": stopped_in(services, ended.executionArn), "error": record["error"], "cause": record["cause"]})
+
+
+def _week(run_date: object) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(run_date)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None  # no week known
+
+
 def _finish_publication(services: Services, run_date: object) -> list[str]:
     """A Publish that died after its commit point: finish its switch, so no table is left behind the other."""
-    try:
-        week = dt.date.fromisoformat(run_date)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
+    week = _week(run_date)
+    if week is None:
         return []  # no week known, so nothing it could have published
     return reconcile(services, recorded(services.storage, "results", week.isoformat()))
 

@@ -40,7 +40,8 @@ def test_containers_train_score_and_publish(panel, home):
         scored = run_container("inference", {"RUN": json.dumps(run), "SHARD": str(shard)})
         assert scored.returncode == 0, scored.stderr
         assert log_records(scored.stdout)[-1]["result"] == {"shard": shard, "rows_scored": CUSTOMERS}
-    published = publish({"run": run, "expected_rows": prepared["scoring_rows"]})
+    published = publish({"run": run, "expected_rows": prepared["scoring_rows"],
+                         "execution_id": "arn:aws:states:local:000000000000:execution:pipeline:exec-1"})
     assert published["rows_published"] == CUSTOMERS
     assert set(panel.catalog.partitions(table("predictions"))) == {run["run_date"]}
 

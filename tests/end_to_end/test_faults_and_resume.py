@@ -60,6 +60,14 @@ def test_a_permanent_failure_in_inference_keeps_the_week_and_resume_completes_it
     assert main(["query", "SELECT count(*) AS n, count(DISTINCT model_version) AS models FROM "
                  "engagement.predictions", "--format", "csv"]) == 0
     assert capsys.readouterr().out.splitlines() == ["n,models", f"{CUSTOMERS},1"]
+    attempts = panel.sql.query("SELECT attempt, status, failed_state, error, inference_seconds, cleanup_seconds "
+                               "FROM engagement.runs WHERE execution_name = :name ORDER BY attempt",
+                               {"name": failed["execution_name"]}).to_pylist()
+    assert [(row["attempt"], row["status"], row["failed_state"]) for row in attempts] == [
+        (0, "FAILED", "Inference"), (1, "SUCCEEDED", None)]
+    assert attempts[0]["error"] == failed["error"] and attempts[0]["inference_seconds"] > 0
+    # one history across the redrive: the resumed attempt still knows how long the first one's Cleanup took
+    assert attempts[1]["cleanup_seconds"] == attempts[0]["cleanup_seconds"]
 
 
 def test_only_a_failed_run_can_be_resumed(panel, capsys):

@@ -46,6 +46,17 @@ def test_weekly_run_scores_every_customer_and_records_metrics(panel):
     assert len(metrics) == 1 and metrics[0]["run_date"].isoformat() == run_date
     assert metrics[0]["rows_scored"] == CUSTOMERS and metrics[0]["bayes_auc"] is not None
     assert abs(metrics[0]["auc"] - metrics[0]["bayes_auc"]) < 0.1  # tight bounds are measured at full size
+    (history,) = panel.sql.query("SELECT * FROM engagement.runs").to_pylist()
+    assert (history["execution_name"], history["attempt"], history["status"]) == ("first", 0, "SUCCEEDED")
+    assert (history["customers"], history["rows_scored"], history["error"]) == (CUSTOMERS, CUSTOMERS, None)
+    assert history["rows_trained"] == metrics[0]["rows_trained"] and history["run_date"].isoformat() == run_date
+    seconds = {state: history[f"{column}_seconds"] for state, column in (
+        ("Cleanup", "cleanup"), ("PrepareData", "prepare_data"), ("PrepareSets", "prepare_sets"),
+        ("Training", "training"), ("Inference", "inference"), ("Publish", "publish"))}
+    timed = {event.name: event.ended - event.started for event in events if not event.scope and event.ended}
+    for state, value in seconds.items():  # the executor's own clock, to the millisecond (Publish: up to its row)
+        assert value == pytest.approx(timed[state], abs=0.01) if state != "Publish" else 0 <= value <= timed[state]
+    assert history["duration_seconds"] == pytest.approx(sum(seconds.values()), abs=0.01)
 
 
 def test_rerunning_a_week_replaces_its_results(panel):

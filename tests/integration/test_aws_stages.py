@@ -64,14 +64,16 @@ def test_publish_swaps_the_glue_partition_and_cleanup_removes_leftovers(aws):
     run = {"run_date": WEEK.isoformat(), "churn_horizon_weeks": 4, "model_version": "v1"}
     for execution in ("first", "second"):
         _write_inference_output(aws, execution, rows=3)
-        publish({"run": {**run, "execution_name": execution}, "expected_rows": 3})
+        publish({"run": {**run, "execution_name": execution}, "expected_rows": 3,
+                 "execution_id": execution_arn(execution)})
     assert glue_partitions("predictions")[WEEK.isoformat()].endswith("execution=second/")
     assert glue_partitions("model_metrics")[WEEK.isoformat()].endswith("execution=second/")
     assert aws.storage.list_keys(attempt_prefix("predictions", WEEK, "first"))  # kept for queries in flight
 
     _write_inference_output(aws, "failed", rows=2)  # a run that died before publishing
     with pytest.raises(DataQualityError, match="inference wrote 2 predictions"):
-        publish({"run": {**run, "execution_name": "failed"}, "expected_rows": 3})
+        publish({"run": {**run, "execution_name": "failed"}, "expected_rows": 3,
+                 "execution_id": execution_arn("failed")})
     assert glue_partitions("predictions")[WEEK.isoformat()].endswith("execution=second/")
     with pytest.raises(WeekLockedError, match="being run by execution failed"):  # until its failure is recorded
         cleanup({"input": {"run_date": WEEK.isoformat()}, "execution_name": "next"})
@@ -85,10 +87,14 @@ def test_publish_swaps_the_glue_partition_and_cleanup_removes_leftovers(aws):
         f"{attempt_prefix('predictions', WEEK, 'second')}shard-00000.parquet"]
 
 
+def execution_arn(name: str) -> str:
+    return f"arn:aws:states:eu-west-1:123456789012:execution:churn-pipeline-pipeline:{name}"
+
+
 def execution_ended(name: str, error: str, cause: str) -> dict:
     """What the template's EventBridge rule delivers when an execution fails."""
     return {"source": "aws.states", "detail-type": "Step Functions Execution Status Change",
-            "detail": {"executionArn": f"arn:aws:states:eu-west-1:123456789012:execution:churn:{name}",
+            "detail": {"executionArn": execution_arn(name),
                        "name": name, "status": "FAILED", "input": json.dumps({"run_date": WEEK.isoformat()}),
                        "error": error, "cause": cause}}
 
@@ -122,7 +128,8 @@ def test_a_publish_killed_between_two_glue_updates_is_finished_by_record_failure
                                  pa.table({"customer_id": ["a"], "churned": [1], "churn_probability": [0.5]}))
     run = {"run_date": WEEK.isoformat(), "churn_horizon_weeks": 4, "model_version": "v1"}
     _write_inference_output(aws, "first", rows=3)
-    publish({"run": {**run, "execution_name": "first"}, "expected_rows": 3})
+    publish({"run": {**run, "execution_name": "first"}, "expected_rows": 3,
+                 "execution_id": execution_arn("first")})
     _write_inference_output(aws, "second", rows=3)
     put_partition = GlueCatalog.put_partition
 
@@ -133,7 +140,8 @@ def test_a_publish_killed_between_two_glue_updates_is_finished_by_record_failure
 
     monkeypatch.setattr(GlueCatalog, "put_partition", dies_on_the_metrics_table)
     with pytest.raises(Killed):
-        publish({"run": {**run, "execution_name": "second"}, "expected_rows": 3})
+        publish({"run": {**run, "execution_name": "second"}, "expected_rows": 3,
+                 "execution_id": execution_arn("second")})
     assert glue_partitions("model_metrics")[WEEK.isoformat()].endswith("execution=first/")  # the mix, for now
     monkeypatch.setattr(GlueCatalog, "put_partition", put_partition)
     recorded_failure = record_failure(execution_ended("second", "Lambda.Unknown", "killed"))
@@ -180,13 +188,15 @@ def test_every_lambda_makes_only_the_calls_its_role_grants(aws, tmp_path, monkey
             prepare_data(services, Run.model_validate({**run, "execution_name": "first"}))
         _write_inference_output(aws, "first", rows=3)
         with recorder.as_role("PublishFunction"):
-            publish({"run": {**run, "execution_name": "first"}, "expected_rows": 3})
+            publish({"run": {**run, "execution_name": "first"}, "expected_rows": 3,
+                 "execution_id": execution_arn("first")})
         with recorder.as_role("CleanupFunction"):
             cleanup({"input": {"run_date": WEEK.isoformat()}, "execution_name": "second"})
         _write_inference_output(aws, "second", rows=3)
         monkeypatch.setattr(GlueCatalog, "put_partition", dies_on_the_metrics_table)
         with recorder.as_role("PublishFunction"), pytest.raises(Killed):
-            publish({"run": {**run, "execution_name": "second"}, "expected_rows": 3})
+            publish({"run": {**run, "execution_name": "second"}, "expected_rows": 3,
+                 "execution_id": execution_arn("second")})
         monkeypatch.setattr(GlueCatalog, "put_partition", put_partition)
         with recorder.as_role("RecordFailureFunction"):
             finished = record_failure(execution_ended("second", "Lambda.Unknown", "killed"))
@@ -198,6 +208,8 @@ def test_every_lambda_makes_only_the_calls_its_role_grants(aws, tmp_path, monkey
     assert set(recorder.calls) == {"CleanupFunction", "PrepareDataFunction", "PublishFunction",
                                    "RecordFailureFunction"}
     assert ("glue:UpdatePartition", "") in recorder.calls["RecordFailureFunction"]  # finishing the publication
+    for role in ("PublishFunction", "RecordFailureFunction"):  # each state's seconds, for the runs row
+        assert ("states:GetExecutionHistory", "") in recorder.calls[role]
     assert recorder.refused() == {}
 
 

@@ -34,10 +34,11 @@ def test_training_and_inference_make_only_the_s3_calls_their_roles_grant(panel, 
     staging = S3Storage(BUCKET, boto3.client("s3"))
     for key in panel.storage.list_keys(work_prefix(run.run_date)):
         staging.write_bytes(key, panel.storage.read_bytes(key))
-    hold_week(Services(load_settings(), staging, NotGranted("glue"), NotGranted("athena")), run)  # as Cleanup did
+    hold_week(Services(load_settings(), staging, NotGranted("glue"), NotGranted("athena"),
+                       NotGranted("states")), run)  # as Cleanup did
     with recording_calls(monkeypatch) as recorder:
         task_services = Services(load_settings(), S3Storage(BUCKET, boto3.client("s3")), NotGranted("glue"),
-                                 NotGranted("athena"))
+                                 NotGranted("athena"), NotGranted("states"))
         with recorder.as_role("TrainingTaskRole"):
             metrics = train(task_services, run)
         with recorder.as_role("InferenceTaskRole"):

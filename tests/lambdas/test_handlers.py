@@ -61,7 +61,7 @@ def test_prepare_data_names_a_missing_week(panel):
 def test_publish_refuses_a_partial_inference_and_publishes_nothing(panel):
     run = cleanup({"input": {}, "execution_name": "exec-1"})["run"]
     with pytest.raises(DataQualityError, match="inference wrote 0 predictions .* expected 800"):
-        publish({"run": run, "expected_rows": CUSTOMERS})
+        publish({"run": run, "expected_rows": CUSTOMERS, "execution_id": "arn:exec-1"})
     assert panel.catalog.partitions(table("predictions")) == {}
 
 

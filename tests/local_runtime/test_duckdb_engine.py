@@ -5,7 +5,7 @@ import shutil
 import pyarrow as pa
 import pytest
 
-from local_runtime.duckdb_engine import to_duckdb
+from local_runtime.athena_sql import to_duckdb
 from local_runtime.services import install_local_host
 from pipeline.errors import QueryError
 from pipeline.storage import read_parquet, write_parquet
@@ -16,7 +16,7 @@ from tests.conftest import land_weeks
 def test_athena_functions_are_translated_and_answered(services):
     sql = "SELECT date_add('day', 7, DATE '2026-01-05') AS next_week"
     assert to_duckdb(sql) != sql
-    assert services.sql.query(sql).column(0)[0].as_py().isoformat().startswith("2026-01-12")
+    assert services.sql.query(sql).column(0)[0].as_py() == dt.date(2026, 1, 12)  # a DATE, as on Athena
 
 
 def test_an_empty_table_answers_with_its_typed_columns(services):
@@ -53,10 +53,21 @@ def test_partitioned_unload_keeps_the_querys_row_order_in_every_file(services):
         assert len(numbers) == 300_000 and numbers == sorted(numbers, reverse=True)
 
 
-def test_the_trino_function_duckdb_lacks_is_emulated_and_refuses_what_it_cannot(services):
-    assert services.sql.query("SELECT from_base('ff', 16) AS n").to_pylist() == [{"n": 255}]
-    with pytest.raises(QueryError, match="only radix 16"):
-        services.sql.query("SELECT from_base('11', 2) AS n")
+def test_a_filter_on_one_week_reads_only_that_partitions_files(services):
+    land_weeks(services, {"a": [1, 2, 3], "b": [0, 1, 2]})
+    weeks = services.catalog.partitions(table("snapshots"))
+    assert len(weeks) == 3
+    chosen = sorted(weeks)[1]
+    for sql, params in [(f"SELECT count(*) AS n FROM engagement.snapshots WHERE snapshot_date = DATE '{chosen}'", {}),
+                        ("SELECT count(*) AS n FROM engagement.snapshots WHERE snapshot_date = CAST(:week AS DATE)",
+                         {"week": chosen})]:  # a bound parameter prunes too: the shipped queries use them
+        plan = services.sql.explain(sql, params)
+        assert plan.count("READ_PARQUET") == 1 and "Total Files Read: 1" in plan
+        read = [folder for folder in weeks.values() if folder.rstrip("/") in plan]
+        assert read == [weeks[chosen]]
+        assert services.sql.query(sql, params).to_pylist() == [{"n": 2}]
+    everything = services.sql.explain("SELECT count(*) AS n FROM engagement.snapshots")
+    assert everything.count("READ_PARQUET") == 3
 
 
 def test_a_bad_query_is_one_query_error(services):

@@ -14,9 +14,9 @@ def test_cleanup_takes_an_empty_execution_input():
 
 
 def test_publish_refuses_a_negative_row_count():
-    assert parse(PublishEvent, {"run": RUN, "expected_rows": 3}, "PublishEvent").expected_rows == 3
+    assert parse(PublishEvent, {"run": RUN, "expected_rows": 3, "execution_id": "arn:e"}, "PublishEvent").expected_rows == 3
     with pytest.raises(EventError, match="PublishEvent: expected_rows: Input should be greater than or equal to 0"):
-        parse(PublishEvent, {"run": RUN, "expected_rows": -1}, "PublishEvent")
+        parse(PublishEvent, {"run": RUN, "expected_rows": -1, "execution_id": "arn:e"}, "PublishEvent")
 
 
 def ended(**detail) -> dict:

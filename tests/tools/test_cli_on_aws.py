@@ -290,7 +290,8 @@ def test_a_published_week_is_in_s3_and_glue_and_reads_back_with_awswrangler(acco
     write_inference_output(services, WEEK, "week-2026-11-16", 3, probability=[0.9, 0.4, 0.1])
 
     published = publish({"run": RUN | {"execution_name": "week-2026-11-16", "model_version": "v1"},
-                         "expected_rows": 3})
+                         "expected_rows": 3, "execution_id": f"{MACHINE}:week-2026-11-16".replace(
+                             ":stateMachine:", ":execution:")})
 
     partitions = wr.catalog.get_partitions(database="engagement", table="predictions")
     assert list(partitions.values()) == [[WEEK.isoformat()]]

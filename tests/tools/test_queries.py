@@ -11,10 +11,13 @@ import pyarrow as pa
 import pytest
 import sqlglot
 
+from pipeline.data_quality import held, record_checks, warning
 from pipeline.errors import QueryError
 from pipeline.ingest import land_snapshot
 from pipeline.keys import attempt_prefix
 from pipeline.publication import Publication, publish
+from pipeline.run import Run
+from pipeline.run_history import record_attempt
 from pipeline.settings import load_settings
 from pipeline.sql import SQL_DIR, render
 from pipeline.stages.prepare_data import Window, scoring_set_sql, training_set_sql
@@ -64,8 +67,18 @@ def publish_scores(services, week: dt.date) -> None:
         "model_version": f"v{week:%d}", "auc": 0.8 + week.day / 1000, "rows_scored": 3}
     write_parquet(services.storage, f"{metrics}part-0.parquet",
                   pa.Table.from_pylist([metric_row], schema=table("model_metrics").arrow_schema()))
-    publish(services, Publication("results", week.isoformat(), {"predictions": predictions,
-                                                               "model_metrics": metrics}, published_by="e"))
+    run = Run(run_date=week, churn_horizon_weeks=4, model_version=f"v{week:%d}", execution_name="e")
+    active_share_fell = week == WEEK_2
+    record_checks(services, run, "PrepareData", [
+        held("duplicate_customer_rows", 0, "== 0", "one row per customer"),
+        warning("active_share_change", -0.3 if active_share_fell else 0.01, ">= -0.2", not active_share_fell,
+                "share of active customers, change")])
+    publish(services, Publication("results", week.isoformat(), {"predictions": predictions, "model_metrics": metrics,
+                                                               "data_quality": attempt_prefix("data_quality", week,
+                                                                                              "e")},
+                                  published_by="e"))
+    record_attempt(services, week, f"week-{week}", 0, {"status": "SUCCEEDED", "duration_seconds": 60.0,
+                                                       "customers": 3, "rows_scored": 3})
 
 
 @pytest.fixture
@@ -111,6 +124,22 @@ def test_model_performance_lists_the_newest_weeks_first(published, capsys):
     assert [(row["run_date"], row["rows_scored"]) for row in rows] == [(WEEK_2.isoformat(), 3)]
 
 
+def test_data_quality_history_puts_what_did_not_pass_first_newest_week_first(published, capsys):
+    rows = run_query(capsys, "data_quality_history", "weeks=2")
+    assert [(row["run_date"], row["check_name"], row["passed"]) for row in rows] == [
+        (WEEK_2.isoformat(), "active_share_change", False), (WEEK_2.isoformat(), "duplicate_customer_rows", True),
+        (WEEK_1.isoformat(), "active_share_change", True), (WEEK_1.isoformat(), "duplicate_customer_rows", True)]
+    assert rows[0]["value"] == -0.3 and rows[0]["threshold"] == ">= -0.2" and rows[0]["severity"] == "warning"
+    assert {row["run_date"] for row in run_query(capsys, "data_quality_history", "weeks=1")} == {WEEK_2.isoformat()}
+
+
+def test_run_history_lists_the_newest_attempts(published, capsys):
+    rows = run_query(capsys, "run_history", "top_n=5")
+    assert {(row["execution_name"], row["status"], row["rows_scored"]) for row in rows} == {
+        (f"week-{WEEK_1}", "SUCCEEDED", 3), (f"week-{WEEK_2}", "SUCCEEDED", 3)}
+    assert len(run_query(capsys, "run_history", "top_n=1")) == 1
+
+
 def test_a_missing_or_unused_parameter_is_named(published, capsys):
     assert main(["query", "--file", str(QUERIES / "top_at_risk.sql"), "--param", f"run_date={WEEK_2}"]) == 2
     assert "needs parameter(s) top_n" in capsys.readouterr().err
@@ -144,3 +173,11 @@ def test_a_copy_into_the_warehouse_is_refused_too(published):
     with pytest.raises(QueryError, match="only one SELECT"):
         published.sql.query(f"COPY (SELECT 1) TO '{inside}'")
     assert not published.storage.list_keys("results/predictions/evil")
+
+
+def test_explain_shows_the_one_partition_a_week_filter_reads(published, capsys):
+    arguments = ["query", "--file", str(QUERIES / "top_at_risk.sql"), "--param", f"run_date={WEEK_2}",
+                 "--param", "top_n=2", "--explain"]
+    assert main(arguments) == 0
+    plan = capsys.readouterr().out
+    assert f"run_date={WEEK_2}" in plan and f"run_date={WEEK_1}" not in plan and "Total Files Read: 1" in plan

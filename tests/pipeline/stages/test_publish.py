@@ -93,7 +93,7 @@ def test_a_publish_killed_at_any_step_leaves_the_old_week_or_the_new_one_never_a
         scored(services, "second")
         remaining = [budget]
         dying = type(services)(services.settings, DiesAfter(services.storage, remaining),
-                               DiesAfter(services.catalog, remaining), services.sql)
+                               DiesAfter(services.catalog, remaining), services.sql, services.history)
         try:
             publish(dying, run("second"), expected_rows=2)
         except Killed:
