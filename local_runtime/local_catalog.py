@@ -33,6 +33,11 @@ class LocalCatalog:
     def put_partition(self, table: TableDef, value: str, location: str) -> None:
         self.publish_partitions(value, {table: location})
 
+    def register_partitions(self, table: TableDef, locations: dict[str, str]) -> None:
+        with self._editing() as document:
+            for value, location in locations.items():
+                document.setdefault(table.qualified_name, {})[value] = self._stored(location)
+
     def publish_partitions(self, value: str, locations: dict[TableDef, str]) -> None:
         with self._editing() as document:
             for table, location in locations.items():

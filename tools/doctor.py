@@ -36,8 +36,8 @@ class Finding:
 
 def examine(services: Services) -> list[Finding]:
     records = {group: publications(services.storage, group) for group in GROUPS}  # read once: one GET each on S3
-    return [*_catalog_behind_records(services, records), *_damaged_partitions(services),
-            *_orphans(services, records)]
+    return [*_catalog_behind_records(services, records), *_unlisted_run_history(services),
+            *_damaged_partitions(services), *_orphans(services, records)]
 
 
 def repair(findings: list[Finding]) -> list[Finding]:
@@ -65,6 +65,19 @@ def _catalog_behind_records(services: Services, records: dict[str, list[Publicat
             yield Finding(f"{where}: the catalog is behind the publication record ({publication.published_by}, "
                           f"{publication.published_at})", "re-point the catalog at the record",
                           lambda publication=publication: apply(services, publication))
+
+
+def _unlisted_run_history(services: Services) -> Iterator[Finding]:
+    """engagement.runs has no publication records: its week folders in storage are the truth."""
+    runs = table("runs")
+    folders = {match.group(1): services.storage.uri(f"{runs.location}run_date={match.group(1)}/")
+               for key in services.storage.list_keys(runs.location)
+               if (match := RUN_DATE_FOLDER.match(key.removeprefix(runs.location)))}
+    missing = {week: folder for week, folder in folders.items() if week not in services.catalog.partitions(runs)}
+    if missing:
+        yield Finding(f"{runs.qualified_name}: {len(missing)} week(s) of run history in storage have no partition "
+                      f"({', '.join(sorted(missing)[:3])}{', …' if len(missing) > 3 else ''})",
+                      "register them", lambda: services.catalog.register_partitions(runs, missing))
 
 
 def _damaged_partitions(services: Services) -> Iterator[Finding]:

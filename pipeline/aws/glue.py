@@ -7,6 +7,7 @@ from pipeline.settings import DATABASE
 from pipeline.tables import TableDef
 
 logger = logging.getLogger(__name__)
+GLUE_BATCH = 100  # partitions per BatchCreatePartition or BatchUpdatePartition call, Glue's limit
 PARQUET_STORAGE = {
     "InputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
     "OutputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat",
@@ -29,13 +30,30 @@ class GlueCatalog:
         return dict(sorted(found.items()))
 
     def put_partition(self, table: TableDef, value: str, location: str) -> None:
-        partition = {"Values": [value], "StorageDescriptor": {**PARQUET_STORAGE, "Location": location,
-                                                              "Columns": glue_columns(table.columns)}}
+        partition = _partition_input(table, value, location)
         try:
             self._glue.create_partition(DatabaseName=self.database, TableName=table.name, PartitionInput=partition)
         except self._glue.exceptions.AlreadyExistsException:
             self._glue.update_partition(DatabaseName=self.database, TableName=table.name,
                                         PartitionValueList=[value], PartitionInput=partition)
+
+    def register_partitions(self, table: TableDef, locations: dict[str, str]) -> None:
+        """Many partitions of one table, GLUE_BATCH a call: created, or re-pointed where one exists already (so
+        registering again is success, and the locations given win)."""
+        items = sorted(locations.items())
+        for start in range(0, len(items), GLUE_BATCH):
+            batch = dict(items[start:start + GLUE_BATCH])
+            created = self._glue.batch_create_partition(
+                DatabaseName=self.database, TableName=table.name,
+                PartitionInputList=[_partition_input(table, value, location) for value, location in batch.items()])
+            existing = [error["PartitionValues"][0] for error in _errors(table, created, "AlreadyExistsException")]
+            if existing:
+                updated = self._glue.batch_update_partition(
+                    DatabaseName=self.database, TableName=table.name,
+                    Entries=[{"PartitionValueList": [value], "PartitionInput": _partition_input(table, value,
+                                                                                              batch[value])}
+                             for value in existing])
+                _errors(table, updated)
 
     def publish_partitions(self, value: str, locations: dict[TableDef, str]) -> None:
         """Glue has no transaction across tables: re-point one after the other, and if one fails put back the
@@ -71,6 +89,26 @@ class GlueCatalog:
             self._glue.delete_partition(DatabaseName=self.database, TableName=table.name, PartitionValues=[value])
         except self._glue.exceptions.EntityNotFoundException:
             pass
+
+
+def _partition_input(table: TableDef, value: str, location: str) -> dict:
+    return {"Values": [value], "StorageDescriptor": {**PARQUET_STORAGE, "Location": location,
+                                                     "Columns": glue_columns(table.columns)}}
+
+
+def _errors(table: TableDef, response: dict, expected: str | None = None) -> list[dict]:
+    """The batch call's errors of the `expected` code; any other error is raised, naming its partitions."""
+    errors = response.get("Errors", [])
+    unexpected = [error for error in errors if error["ErrorDetail"]["ErrorCode"] != expected]
+    if unexpected:
+        named = "; ".join(f"{_values(error)}: {error['ErrorDetail']['ErrorCode']}: "
+                          f"{error['ErrorDetail'].get('ErrorMessage', '')}" for error in unexpected[:5])
+        raise RuntimeError(f"Glue refused {len(unexpected)} partition(s) of {table.qualified_name}: {named}")
+    return errors
+
+
+def _values(error: dict) -> str:
+    return ",".join(error.get("PartitionValues") or error.get("PartitionValueList") or [])
 
 
 def glue_columns(columns: tuple[tuple[str, str], ...]) -> list[dict[str, str]]:

@@ -49,3 +49,35 @@ def test_glue_publish_puts_the_first_table_back_when_the_second_fails(aws, monke
     assert aws.catalog.partitions(predictions) == {value: "s3://churn-data/p/old/"}
     assert aws.catalog.partitions(metrics) == {value: "s3://churn-data/m/old/"}
 
+
+
+def test_glue_registers_partitions_a_hundred_a_call_and_an_existing_one_is_success(aws, monkeypatch):
+    runs = table("runs")
+    weeks = {f"2026-{month:02d}-{day:02d}": f"s3://churn-data/results/runs/run_date=2026-{month:02d}-{day:02d}/"
+             for month in range(1, 10) for day in range(1, 29)}  # 252 partitions
+    calls = []
+    for operation in ("batch_create_partition", "batch_update_partition"):
+        original = getattr(aws.catalog._glue, operation)
+        monkeypatch.setattr(aws.catalog._glue, operation, lambda original=original, operation=operation, **kwargs: (
+            calls.append((operation, len(kwargs.get("PartitionInputList") or kwargs["Entries"]))),
+            original(**kwargs))[1])
+    aws.catalog.register_partitions(runs, weeks)
+    assert calls == [("batch_create_partition", 100), ("batch_create_partition", 100), ("batch_create_partition", 52)]
+
+    calls.clear()
+    moved = {"2026-01-01": "s3://churn-data/elsewhere/", "2026-10-05": "s3://churn-data/results/runs/new/"}
+    aws.catalog.register_partitions(runs, moved)  # one exists already (re-pointed), one is new
+    assert calls == [("batch_create_partition", 2), ("batch_update_partition", 1)]
+    registered = aws.catalog.partitions(runs)
+    assert len(registered) == 253 and registered["2026-01-01"] == "s3://churn-data/elsewhere/"
+    aws.catalog.register_partitions(runs, moved)  # again: nothing to report
+    assert aws.catalog.partitions(runs) == registered
+
+
+def test_a_partition_glue_refuses_in_a_batch_is_named(aws, monkeypatch):
+    monkeypatch.setattr(aws.catalog._glue, "batch_create_partition", lambda **kwargs: {"Errors": [
+        {"PartitionValues": ["2026-01-05"], "ErrorDetail": {"ErrorCode": "InternalServiceException",
+                                                            "ErrorMessage": "try again"}}]})
+    with pytest.raises(RuntimeError, match="Glue refused 1 partition.*engagement.runs: 2026-01-05: "
+                                           "InternalServiceException: try again"):
+        aws.catalog.register_partitions(table("runs"), {"2026-01-05": "s3://churn-data/results/runs/x/"})

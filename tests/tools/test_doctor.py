@@ -9,6 +9,7 @@ from pipeline.errors import QueryError
 from pipeline.keys import attempt_prefix
 from pipeline.publication import Publication, publish
 from pipeline.run import Run
+from pipeline.run_history import record_attempt
 from pipeline.storage import write_parquet
 from pipeline.tables import table
 from pipeline.week_lock import acquire_week
@@ -49,7 +50,9 @@ def test_a_results_table_added_after_weeks_were_published_reads_empty_rather_tha
 
 def test_a_lost_catalog_fails_queries_clearly_and_is_rebuilt_whole_from_the_records(services, home):
     published_week(services)
-    before = {name: services.catalog.partitions(table(name)) for name in ("snapshots", "predictions")}
+    for run_date in (RUN_DATE, RUN_DATE - dt.timedelta(days=7)):  # run history: its folders are its record
+        record_attempt(services, run_date, f"week-{run_date}", 0, {"status": "SUCCEEDED"})
+    before = {name: services.catalog.partitions(table(name)) for name in ("snapshots", "predictions", "runs")}
     (home / "catalog.json").unlink()
     with pytest.raises(QueryError, match="catalog lists no partition of engagement.predictions, yet storage "
                                          "records published partitions of it: the catalog was lost.*doctor --repair"):
@@ -58,6 +61,7 @@ def test_a_lost_catalog_fails_queries_clearly_and_is_rebuilt_whole_from_the_reco
     assert main(["doctor", "--repair"]) == 0
     assert {name: services.catalog.partitions(table(name)) for name in before} == before
     assert services.sql.query("SELECT count(*) AS n FROM engagement.predictions").to_pylist() == [{"n": 1}]
+    assert services.sql.query("SELECT count(*) AS n FROM engagement.runs").to_pylist() == [{"n": 2}]
 
 
 def test_a_flipped_byte_in_a_landed_file_is_named_and_left_for_a_new_ingest(services):
