@@ -1,43 +1,59 @@
 -- Snapshot rows from {{first_week}} to the run's week, with the features that need a customer's history.
 -- Rows after {{run_date}} are never read, so a backfill of a past week sees what that week saw; rows before
--- {{first_week}} neither, so the work is bounded by the window, not by the length of history.
--- "Previous week" is the snapshot 7 days earlier, not the previous row: a week without a row means no
+-- {{first_week}} neither, so the work is bounded by the window, not by the length of history. Each history
+-- feature looks back a fixed 3 weeks at most (FEATURE_LOOKBACK_WEEKS before the window): features over "all
+-- history so far" grow with the panel's age, so the older fitted weeks would see smaller values than the week
+-- scored (measured: the model then fitted its first tree best and never improved). Each feature is documented
+-- in pipeline/features.py (HISTORY_FEATURES).
+-- Weeks are counted by week_number, whole weeks since a Monday before any data: a week without a row means no
 -- activity, as in the churn label (0 sessions); a row whose optional column is null stays null.
 -- The window functions run over the few columns they read, then join back to the whole rows by key: linear in
 -- the weeks read (no self-join per week back), and the engine never sorts the wide rows.
-WITH history AS (
+WITH weekly AS (
+    SELECT
+        customer_id,
+        snapshot_date,
+        date_diff('week', DATE '2000-01-03', snapshot_date) AS week_number,
+        sessions_7d,
+        minutes_7d,
+        CASE WHEN sessions_7d > 0 THEN 1 ELSE 0 END AS active
+    FROM engagement.snapshots
+    WHERE snapshot_date BETWEEN DATE '{{first_week}}' AND DATE '{{run_date}}'
+),
+history AS (
     SELECT
         customer_id,
         snapshot_date,
         CASE
-            WHEN lag(snapshot_date, 1) OVER (PARTITION BY customer_id ORDER BY snapshot_date)
-                 = date_add('day', -7, snapshot_date)
-            THEN lag(sessions_7d, 1) OVER (PARTITION BY customer_id ORDER BY snapshot_date)
+            WHEN lag(week_number, 1) OVER (PARTITION BY customer_id ORDER BY week_number) = week_number - 1
+            THEN lag(sessions_7d, 1) OVER (PARTITION BY customer_id ORDER BY week_number)
             ELSE 0
         END AS sessions_7d_prev_1w,
         CASE
-            WHEN lag(snapshot_date, 1) OVER (PARTITION BY customer_id ORDER BY snapshot_date)
-                 = date_add('day', -14, snapshot_date)
-            THEN lag(sessions_7d, 1) OVER (PARTITION BY customer_id ORDER BY snapshot_date)
-            WHEN lag(snapshot_date, 2) OVER (PARTITION BY customer_id ORDER BY snapshot_date)
-                 = date_add('day', -14, snapshot_date)
-            THEN lag(sessions_7d, 2) OVER (PARTITION BY customer_id ORDER BY snapshot_date)
+            WHEN lag(week_number, 1) OVER (PARTITION BY customer_id ORDER BY week_number) = week_number - 2
+            THEN lag(sessions_7d, 1) OVER (PARTITION BY customer_id ORDER BY week_number)
+            WHEN lag(week_number, 2) OVER (PARTITION BY customer_id ORDER BY week_number) = week_number - 2
+            THEN lag(sessions_7d, 2) OVER (PARTITION BY customer_id ORDER BY week_number)
             ELSE 0
         END AS sessions_7d_prev_2w,
         CASE
-            WHEN lag(snapshot_date, 1) OVER (PARTITION BY customer_id ORDER BY snapshot_date)
-                 = date_add('day', -7, snapshot_date)
-            THEN lag(minutes_7d, 1) OVER (PARTITION BY customer_id ORDER BY snapshot_date)
+            WHEN lag(week_number, 1) OVER (PARTITION BY customer_id ORDER BY week_number) = week_number - 1
+            THEN lag(minutes_7d, 1) OVER (PARTITION BY customer_id ORDER BY week_number)
             ELSE 0
-        END AS minutes_7d_prev_1w
-    FROM engagement.snapshots
-    WHERE snapshot_date BETWEEN DATE '{{first_week}}' AND DATE '{{run_date}}'
+        END AS minutes_7d_prev_1w,
+        sum(active) OVER (PARTITION BY customer_id ORDER BY week_number
+                          RANGE BETWEEN 3 PRECEDING AND CURRENT ROW) AS active_weeks_4w,
+        sum(sessions_7d) OVER (PARTITION BY customer_id ORDER BY week_number
+                               RANGE BETWEEN 3 PRECEDING AND CURRENT ROW) AS sessions_4w
+    FROM weekly
 )
 SELECT
     s.*,
     h.sessions_7d_prev_1w,
     h.sessions_7d_prev_2w,
     h.minutes_7d_prev_1w,
+    h.active_weeks_4w,
+    h.sessions_4w,
     date_diff('day', s.signup_date, s.snapshot_date) AS tenure_days
 FROM engagement.snapshots s
 JOIN history h ON h.customer_id = s.customer_id AND h.snapshot_date = s.snapshot_date

@@ -21,6 +21,20 @@ import pyarrow.compute as pc
 
 from pipeline.contract import COLUMNS, KEY_COLUMN
 
+# The features athena_sql/customer_weeks.sql computes from a customer's earlier weeks (a fixed 3 weeks back at
+# most, so every week of the window sees the same depth of history; a week without a row counts as no activity):
+# name -> (formula, why). Every other feature is a column of the snapshot itself (see the input contract), or
+# tenure_days (days since signup_date).
+HISTORY_FEATURES = {
+    "sessions_7d_prev_1w": ("sessions_7d of the week before (0 without a row)", "last week's activity: a fall "
+                            "from it is the strongest early sign"),
+    "sessions_7d_prev_2w": ("sessions_7d two weeks before (0 without a row)", "the trend over two weeks"),
+    "minutes_7d_prev_1w": ("minutes_7d of the week before (0 without a row)", "depth of use, not only visits"),
+    "active_weeks_4w": ("weeks with sessions_7d > 0 among this one and the 3 before", "regularity, the frequency "
+                        "of recency-frequency models, where one quiet week says little"),
+    "sessions_4w": ("sum of sessions_7d over this week and the 3 before", "a month's activity, on data whose "
+                    "snapshots hold only the week's counts"),
+}
 LABEL_COLUMN = "churned"
 WEIGHT_COLUMN = "sample_weight"
 TRAINING_WEEK_COLUMN = "training_week"  # athena_sql/training_set.sql partitions the training set by it

@@ -1,7 +1,7 @@
 """Versioned model artifacts, and the only code that knows their keys.
 
 A version holds the fitted model (XGBoost's UBJSON bytes), the feature spec it was fitted on, its training
-parameters, its validation scores and its metrics. `metrics.json` is written last: a version whose metrics
+parameters, the calibration of its probabilities, its validation scores and its metrics. `metrics.json` is written last: a version whose metrics
 exist is complete, so a training task killed half-way never leaves a model that inference would load.
 """
 from __future__ import annotations
@@ -14,6 +14,7 @@ import pyarrow as pa
 from pipeline.errors import ModelStoreError
 from pipeline.features import FeatureSpec
 from pipeline.keys import model_prefix
+from pipeline.calibration import Calibration
 from pipeline.ports import Storage
 from pipeline.storage import read_json, read_parquet, write_json, write_parquet
 
@@ -22,6 +23,7 @@ FEATURES_FILE = "features.json"
 PARAMS_FILE = "params.json"
 VALIDATION_FILE = "validation.parquet"
 METRICS_FILE = "metrics.json"
+CALIBRATION_FILE = "calibration.json"
 T = TypeVar("T")
 
 
@@ -32,6 +34,7 @@ class StoredModel:
     features: FeatureSpec
     params: dict
     metrics: dict
+    calibration: Calibration = Calibration()  # versions stored before calibration existed have none
 
 
 class ModelStore:
@@ -43,6 +46,7 @@ class ModelStore:
         self.storage.write_bytes(f"{prefix}{MODEL_FILE}", model.model)
         write_json(self.storage, f"{prefix}{FEATURES_FILE}", model.features.to_dict())
         write_json(self.storage, f"{prefix}{PARAMS_FILE}", model.params)
+        write_json(self.storage, f"{prefix}{CALIBRATION_FILE}", model.calibration.to_dict())
         write_parquet(self.storage, f"{prefix}{VALIDATION_FILE}", validation_scores)
         write_json(self.storage, f"{prefix}{METRICS_FILE}", model.metrics)
 
@@ -56,7 +60,14 @@ class ModelStore:
             version=version, model=self._read(version, MODEL_FILE, self.storage.read_bytes),
             features=self._read(version, FEATURES_FILE,
                                 lambda key: FeatureSpec.from_dict(read_json(self.storage, key))),
-            params=self._read(version, PARAMS_FILE, lambda key: read_json(self.storage, key)), metrics=metrics)
+            params=self._read(version, PARAMS_FILE, lambda key: read_json(self.storage, key)), metrics=metrics,
+            calibration=self._calibration(version))
+
+    def _calibration(self, version: str) -> Calibration:
+        key = f"{model_prefix(version)}{CALIBRATION_FILE}"
+        if not self.storage.exists(key):
+            return Calibration()
+        return self._read(version, CALIBRATION_FILE, lambda key: Calibration.from_dict(read_json(self.storage, key)))
 
     def damaged(self, version: str, file: str, reason: object) -> ModelStoreError:
         return ModelStoreError(f"model version {version}: {self.storage.uri(model_prefix(version) + file)} is "

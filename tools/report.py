@@ -105,5 +105,10 @@ def summary_table(finished: dict[str, StateEvent], output: dict, metrics: dict) 
 def metrics_line(metrics: dict) -> str:
     bayes = metrics.get("bayes_auc")
     ceiling = f", Bayes-optimal AUC {bayes:.4f} (gap {bayes - metrics['auc']:+.4f})" if bayes is not None else ""
-    return (f"Validation week {metrics['validation_week']}: AUC {metrics['auc']:.4f}{ceiling}, "
+    line = (f"Validation week {metrics['validation_week']}: AUC {metrics['auc']:.4f}{ceiling}, "
             f"log loss {metrics['log_loss']:.4f}, churn base rate {metrics['base_rate']:.1%}")
+    if "brier" in metrics:  # models trained before these metrics existed lack them
+        line += (f"; PR-AUC {metrics['pr_auc']:.4f}, Brier {metrics['brier']:.4f}, ECE {metrics['ece']:.4f}, "
+                 f"top decile: lift {metrics['lift_top_decile']:.2f}, recall {metrics['recall_top_decile']:.1%}, "
+                 f"calibration {metrics['calibration']}")
+    return line

@@ -89,10 +89,12 @@ class _Scorer:
         self.booster = booster
         self.features = model.features
         self.rounds = (0, model.metrics["best_iteration"] + 1)
+        self.calibration = model.calibration
         self.model_version = model_version
 
     def probability(self, rows: pa.RecordBatch) -> np.ndarray:
-        return self.booster.predict(scoring_matrix(rows, self.features), iteration_range=self.rounds).astype("float64")
+        raw = self.booster.predict(scoring_matrix(rows, self.features), iteration_range=self.rounds)
+        return self.calibration.apply(raw.astype("float64"))
 
     def predictions(self, rows: pa.RecordBatch, probability: np.ndarray, band: np.ndarray) -> pa.RecordBatch:
         return pa.RecordBatch.from_pydict({

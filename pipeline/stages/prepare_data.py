@@ -27,7 +27,7 @@ WEEK = dt.timedelta(days=7)
 MAX_SHARDS = 100  # Athena's UNLOAD writes at most 100 partitions per query
 TRAINING_SET_PARTITION = TRAINING_WEEK_COLUMN
 SCORING_SET_PARTITION = "shard"
-FEATURE_LOOKBACK_WEEKS = 2  # athena_sql/customer_weeks.sql reads a customer's rows up to two weeks back
+FEATURE_LOOKBACK_WEEKS = 3  # athena_sql/customer_weeks.sql reads a customer's rows up to three weeks back
 # Half an extract often keeps every customer but loses their activity: warn when the share of customers with a
 # session falls by more than this (in points) from the week before.
 ACTIVE_SHARE_DROP_WARNING = 0.2

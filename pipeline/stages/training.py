@@ -13,12 +13,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import xgboost as xgb
-from sklearn.metrics import log_loss, roc_auc_score
+from sklearn.metrics import roc_auc_score
 
 from pipeline.errors import DataQualityError
 from pipeline.features import (LABEL_COLUMN, TRAINING_WEEK_COLUMN, WEIGHT_COLUMN, FeatureSpec, feature_matrix,
                                fit_feature_spec)
 from pipeline.keys import reference_scores_key, training_prefix
+from pipeline.model_quality import choose_calibration, in_calibration_half, quality_metrics
 from pipeline.model_store import ModelStore, StoredModel
 from pipeline.ports import Services, Storage
 from pipeline.run import Run
@@ -181,14 +182,18 @@ def _train_on(services: Services, run: Run, files: WeekFiles) -> dict:
     booster = xgb.train(params, window_matrix, num_boost_round=rounds)
     validation = validation_scores(files, validation_week, predicted)
     labels = validation.column(LABEL_COLUMN).to_numpy()
+    halves = in_calibration_half(validation.column("customer_id").to_pylist())
+    calibration, calibrated, briers = choose_calibration(labels, predicted, halves)
+    validation = validation.set_column(validation.schema.get_field_index("churn_probability"), "churn_probability",
+                                       pa.array(calibrated))
     metrics = {
         "model_version": run.model_version,
         "run_date": run.run_date.isoformat(),
-        "auc": float(roc_auc_score(labels, predicted)),
+        **quality_metrics(labels, calibrated),
         "bayes_auc": reference_auc(services.storage, validation.to_pandas(), validation_week,
                                    run.churn_horizon_weeks),
-        "log_loss": float(log_loss(labels, np.clip(predicted, 1e-7, 1 - 1e-7))),
-        "base_rate": float(labels.mean()),
+        "calibration": calibration.method,
+        "brier_uncalibrated": briers["none"],
         "validation_week": validation_week.isoformat(),
         "first_training_week": window_weeks[0].isoformat(),
         "training_weeks": len(window_weeks),
@@ -198,10 +203,12 @@ def _train_on(services: Services, run: Run, files: WeekFiles) -> dict:
         "churn_horizon_weeks": run.churn_horizon_weeks,
     }
     ModelStore(services.storage).save(
-        StoredModel(run.model_version, bytes(booster.save_raw("ubj")), spec, {**params, "rounds": rounds}, metrics),
-        validation)
-    logger.info("trained model %s: validation AUC %.4f on %s, %d trees, %d rows over %d weeks", run.model_version,
-                metrics["auc"], validation_week, rounds, metrics["rows_trained"], len(window_weeks))
+        StoredModel(run.model_version, bytes(booster.save_raw("ubj")), spec, {**params, "rounds": rounds}, metrics,
+                    calibration), validation)
+    logger.info("trained model %s: validation AUC %.4f on %s, %d trees, %d rows over %d weeks; calibration %s "
+                "(cross-fitted Brier: %s)", run.model_version, metrics["auc"], validation_week, rounds,
+                metrics["rows_trained"], len(window_weeks), calibration.method,
+                ", ".join(f"{name} {value:.5f}" for name, value in briers.items()))
     return metrics
 
 

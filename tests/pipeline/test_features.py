@@ -1,7 +1,10 @@
+import re
+
 import numpy as np
 import pyarrow as pa
 
-from pipeline.features import MAX_CATEGORIES, MISSING_NUMBER, feature_matrix, fit_feature_spec
+from pipeline.features import HISTORY_FEATURES, MAX_CATEGORIES, MISSING_NUMBER, feature_matrix, fit_feature_spec
+from pipeline.settings import REPO_ROOT
 
 
 def test_spec_keeps_columns_with_values_and_never_identifiers_or_weights():
@@ -48,3 +51,10 @@ def test_a_nan_in_the_data_is_missing_like_a_null():
     spec = fit_feature_spec([pa.table({"revenue_7d": [1.5, 2.0]})])
     matrix = feature_matrix(pa.table({"revenue_7d": [float("nan"), None, 2.0]}), spec)
     assert matrix[:, 0].tolist() == [MISSING_NUMBER, MISSING_NUMBER, 2.0]
+
+
+def test_every_history_feature_the_sql_computes_is_documented():
+    sql = (REPO_ROOT / "athena_sql" / "customer_weeks.sql").read_text()
+    computed = set(re.findall(r"^    h\.([a-z0-9_]+)", sql, re.MULTILINE))  # the SELECT list
+    assert computed == set(HISTORY_FEATURES)
+    assert all(formula and why for formula, why in HISTORY_FEATURES.values())
