@@ -46,6 +46,11 @@ def segment_totals_key(run_date: dt.date, shard: int) -> str:
     return f"{work_prefix(run_date)}segment_totals/shard-{shard:05d}.json"
 
 
+def champion_key() -> str:
+    """Which model version inference uses unless a run's own model beats it (see pipeline.champion)."""
+    return "models/champion.json"
+
+
 def model_prefix(model_version: str) -> str:
     return f"models/model_version={model_version}/"
 

@@ -12,6 +12,7 @@ import datetime as dt
 import logging
 import re
 
+from pipeline import champion
 from pipeline.errors import CatalogLostError
 from pipeline.keys import EXECUTION_FOLDER, can_retire, model_prefix, work_prefix
 from pipeline.ports import Services
@@ -61,6 +62,8 @@ def retire_old_outputs(services: Services, run: Run) -> int:
 
     removed = sum(clean_week(services, week, published) for week in _weeks_with_outputs(services) if retirable(week))
     scored_with = _published_model_versions(published["predictions"])
+    if (current_champion := champion.current(services.storage)[0]) is not None:
+        scored_with.add(current_champion.model_version)  # it scores the weeks whose own model lost to it
     for version, week in _model_versions(services):
         if retirable(week) and version not in scored_with:
             removed += services.storage.delete_prefix(model_prefix(version))

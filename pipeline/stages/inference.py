@@ -46,8 +46,10 @@ def score_shard(services: Services, run: Run, shard: int) -> int:
     """Stream the shard's rows through the model in Arrow batches and out to Parquet: memory holds a batch at a
     time, so it is flat in the shard's size."""
     hold_week(services, run)
-    booster, model = load_booster(ModelStore(services.storage), run.model_version)
-    scorer = _Scorer(booster, model, run.model_version)
+    store = ModelStore(services.storage)
+    version = store.metrics(run.model_version).get("scored_with", run.model_version)  # the champion, if it won
+    booster, model = load_booster(store, version)
+    scorer = _Scorer(booster, model, version)
     shard_file = f"shard-{shard:05d}.parquet"
     scoring_set = newest_attempt(services.storage, scoring_prefix(run.run_date))
     input_keys = required_data_keys(services.storage, shard_prefix(scoring_set, shard))

@@ -13,6 +13,7 @@ import logging
 
 import pyarrow as pa
 
+from pipeline import champion
 from pipeline.data_quality import held, record_checks
 from pipeline.errors import DataQualityError
 from pipeline.keys import attempt_prefix, segment_totals_key, shard_list_key, work_prefix
@@ -56,6 +57,8 @@ def publish(services: Services, run: Run, expected_rows: int, execution_id: str 
     publish_partitions(services, Publication("results", run_date.isoformat(), {
         name: attempt_prefix(name, run_date, execution_name) for name in GROUPS["results"]},
         published_by=execution_name))
+    if metrics.get("promoted", True):
+        champion.crown(services.storage, run, metrics["auc"])
     services.storage.delete_prefix(work_prefix(run_date))
     release_week(services.storage, run)
     logger.info("published %d predictions and the metrics row for run_date %s", scored, run_date)

@@ -15,7 +15,8 @@ import pyarrow.compute as pc
 import xgboost as xgb
 from sklearn.metrics import roc_auc_score
 
-from pipeline.errors import DataQualityError
+from pipeline import champion
+from pipeline.errors import DataQualityError, ModelStoreError
 from pipeline.features import (LABEL_COLUMN, TRAINING_WEEK_COLUMN, WEIGHT_COLUMN, FeatureSpec, feature_matrix,
                                fit_feature_spec)
 from pipeline.keys import reference_scores_key, training_prefix
@@ -23,6 +24,7 @@ from pipeline.model_quality import choose_calibration, in_calibration_half, qual
 from pipeline.model_store import ModelStore, StoredModel
 from pipeline.ports import Services, Storage
 from pipeline.run import Run
+from pipeline.stages.inference import load_booster, scoring_matrix
 from pipeline.storage import data_keys_by_partition, local_copies, newest_attempt, parquet_batches, read_parquet
 from pipeline.week_lock import hold_week
 
@@ -202,6 +204,10 @@ def _train_on(services: Services, run: Run, files: WeekFiles) -> dict:
         "best_iteration": rounds - 1,
         "churn_horizon_weeks": run.churn_horizon_weeks,
     }
+    opponent = champion.opponent(services.storage, run)
+    opponent_auc = _champion_auc(services.storage, opponent, files, validation_week, labels) if opponent else None
+    metrics |= champion.decide(run, metrics["auc"], opponent, opponent_auc,
+                               services.settings.champion_auc_tolerance).to_metrics()
     ModelStore(services.storage).save(
         StoredModel(run.model_version, bytes(booster.save_raw("ubj")), spec, {**params, "rounds": rounds}, metrics,
                     calibration), validation)
@@ -210,6 +216,21 @@ def _train_on(services: Services, run: Run, files: WeekFiles) -> dict:
                 metrics["rows_trained"], len(window_weeks), calibration.method,
                 ", ".join(f"{name} {value:.5f}" for name, value in briers.items()))
     return metrics
+
+
+def _champion_auc(storage: Storage, opponent: champion.Champion, files: WeekFiles, validation_week: dt.date,
+                  labels: np.ndarray) -> float | None:
+    """The champion's AUC on this run's validation week, scored as inference would score it (None if its model
+    cannot be read: then there is no champion to beat, and the reason is logged)."""
+    try:
+        booster, model = load_booster(ModelStore(storage), opponent.model_version)
+    except ModelStoreError as error:
+        logger.warning("champion %s cannot be compared: %s", opponent.model_version, error)
+        return None
+    rounds = (0, model.metrics["best_iteration"] + 1)
+    scores = [model.calibration.apply(booster.predict(scoring_matrix(rows, model.features), iteration_range=rounds))
+              for rows in rows_of_weeks(files, [validation_week])]
+    return float(roc_auc_score(labels, np.concatenate(scores)))
 
 
 def validation_scores(files: WeekFiles, validation_week: dt.date, predicted: np.ndarray) -> pa.Table:

@@ -56,7 +56,7 @@ def test_training_and_inference_make_only_the_s3_calls_their_roles_grant(panel, 
     ("TrainingTaskRole", "s3:PutObject", "results/predictions/run_date=2026-03-02/x.parquet"),
     ("TrainingTaskRole", "s3:DeleteObject", "models/model_version=v1/model.ubj"),
     ("TrainingTaskRole", "s3:ListBucket", "raw/"),
-    ("TrainingTaskRole", "s3:GetObject", "models/model_version=v0/model.ubj"),
+    ("TrainingTaskRole", "s3:GetObject", "results/predictions/run_date=2026-03-02/x.parquet"),
     ("InferenceTaskRole", "s3:GetObject", "faults/e1/InferenceShard"),
 ])
 def test_a_task_role_refuses_what_its_task_never_does(role, action, key):
