@@ -43,7 +43,17 @@ def shard_list_key(run_date: dt.date) -> str:
 
 def segment_totals_key(run_date: dt.date, shard: int) -> str:
     """One Inference shard's segment totals, which Publish adds up into weekly_summary."""
-    return f"{work_prefix(run_date)}segment_totals/shard-{shard:05d}.json"
+    return f"{work_prefix(run_date)}shard_totals/segments-{shard:05d}.json"
+
+
+def drift_counts_key(run_date: dt.date, shard: int) -> str:
+    """One Inference shard's rows per feature bin, which Publish adds up into each feature's PSI."""
+    return f"{work_prefix(run_date)}shard_totals/drift-{shard:05d}.json"
+
+
+def report_key(run_date: dt.date, execution_name: str) -> str:
+    """The run report, one self-contained HTML file per published execution (see pipeline.run_report)."""
+    return f"reports/run_date={run_date.isoformat()}/{execution_name}.html"
 
 
 def champion_key() -> str:

@@ -14,6 +14,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 SEGMENT_COLUMNS = ("plan", "country", "device", "tenure_band")
+SCORE_BIN = "score_bin"  # one more segment type: the week's customers by churn probability, 0.0-0.1 to 0.9-1.0
+SCORE_BINS = 10
 ALL = "all"
 UNKNOWN = "unknown"
 # (upper bound in days since signup, band), for analysts to read at a glance
@@ -29,6 +31,11 @@ def tenure_band(tenure_days: pa.Array | pa.ChunkedArray) -> pa.Array:
     return pa.array(bands, pa.string())
 
 
+def score_bin(probability: np.ndarray) -> pa.Array:
+    lower = np.minimum((probability * SCORE_BINS).astype(int), SCORE_BINS - 1)
+    return pa.array([f"{index / SCORE_BINS:.1f}-{(index + 1) / SCORE_BINS:.1f}" for index in lower], pa.string())
+
+
 @dataclass
 class SegmentTotals:
     """(segment_type, segment) -> [customers, sum of churn_probability, customers in the high band]."""
@@ -37,6 +44,7 @@ class SegmentTotals:
     def add(self, segments: dict[str, pa.Array], probability: np.ndarray, high_risk: np.ndarray) -> None:
         scores = {"probability": probability, "high": high_risk.astype("int64")}
         self._add_group(ALL, pa.table({"segment": pa.array(np.full(len(probability), ALL)), **scores}))
+        self._add_group(SCORE_BIN, pa.table({"segment": score_bin(probability), **scores}))
         for segment_type in SEGMENT_COLUMNS:
             values = pc.fill_null(segments[segment_type].cast(pa.string()), UNKNOWN)
             self._add_group(segment_type, pa.table({"segment": values, **scores}))

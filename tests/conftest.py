@@ -10,7 +10,7 @@ from moto import mock_aws
 from local_runtime.services import install_local_host
 from pipeline.aws import aws_services
 from pipeline.ingest import land_snapshot
-from pipeline.keys import attempt_prefix, segment_totals_key, shard_list_key
+from pipeline.keys import attempt_prefix, drift_counts_key, segment_totals_key, shard_list_key
 from pipeline.ports import Services
 from pipeline.services import install_host
 from pipeline.settings import load_settings
@@ -123,3 +123,4 @@ def write_inference_output(services, week: dt.date, execution: str, rows: int, m
                 "tenure_band": pa.array(["1-2y"] * rows)}
     totals.add(segments, np.array(probability), np.array(probability) >= 0.5)
     write_json(services.storage, segment_totals_key(week, 0), totals.to_document())
+    write_json(services.storage, drift_counts_key(week, 0), {})

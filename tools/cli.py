@@ -348,6 +348,8 @@ def _print_summary(finished: dict, output: dict, metrics: dict, record: dict) ->
     console.print(metrics_line(metrics), soft_wrap=True)
     console.print(f"Run {run_date} succeeded in {record['duration_seconds']}s. Results: engagement.predictions "
                   f"(partition run_date={run_date}) at {output['published']['predictions_location']}", soft_wrap=True)
+    if report := output["published"].get("report_location"):
+        console.print(f"Run report (HTML, opens offline): {report}", soft_wrap=True, highlight=False)
     console.print(f"Next, try:\n  {_command_prefix()} query "
                   "\"SELECT risk_band, count(*) AS customers, round(avg(churn_probability), 3) AS avg_probability "
                   f"FROM engagement.predictions WHERE run_date = DATE '{run_date}' GROUP BY risk_band "

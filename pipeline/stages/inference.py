@@ -11,9 +11,10 @@ import numpy as np
 import pyarrow as pa
 import xgboost as xgb
 
+from pipeline import drift
 from pipeline.explanations import in_qa_sample, top_reasons
 from pipeline.features import FeatureSpec, feature_matrix
-from pipeline.keys import attempt_prefix, scoring_prefix, segment_totals_key, shard_prefix
+from pipeline.keys import attempt_prefix, drift_counts_key, scoring_prefix, segment_totals_key, shard_prefix
 from pipeline.model_store import MODEL_FILE, ModelStore, StoredModel
 from pipeline.ports import Services
 from pipeline.run import Run
@@ -47,9 +48,12 @@ def score_shard(services: Services, run: Run, shard: int) -> int:
     time, so it is flat in the shard's size."""
     hold_week(services, run)
     store = ModelStore(services.storage)
-    version = store.metrics(run.model_version).get("scored_with", run.model_version)  # the champion, if it won
+    own = store.load(run.model_version)  # the week's model: what drift is measured against
+    version = own.metrics.get("scored_with", run.model_version)  # the champion, if it won
     booster, model = load_booster(store, version)
     scorer = _Scorer(booster, model, version)
+    reference = own.metrics.get("drift_reference", {"edges": {}})
+    drift_counts: dict[str, list[int]] = {}
     shard_file = f"shard-{shard:05d}.parquet"
     scoring_set = newest_attempt(services.storage, scoring_prefix(run.run_date))
     input_keys = required_data_keys(services.storage, shard_prefix(scoring_set, shard))
@@ -65,7 +69,10 @@ def score_shard(services: Services, run: Run, shard: int) -> int:
             predictions.write_batch(scorer.predictions(rows, probability, band))
             spot_checks.write_batch(scorer.spot_checks(rows, probability, band))
             totals.add(_segments(rows), probability, band == "high")
+            drift_counts = drift.add_counts(drift_counts, drift.bin_counts(
+                feature_matrix(rows, own.features), own.features, reference["edges"]))
     write_json(services.storage, segment_totals_key(run.run_date, shard), totals.to_document())
+    write_json(services.storage, drift_counts_key(run.run_date, shard), drift_counts)
     logger.info("scored shard %d: %d customers", shard, totals.customers)
     return totals.customers
 

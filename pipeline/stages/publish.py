@@ -13,10 +13,11 @@ import logging
 
 import pyarrow as pa
 
-from pipeline import champion
-from pipeline.data_quality import held, record_checks
+from pipeline import champion, drift, run_report
+from pipeline.data_quality import Check, held, record_checks, warning
 from pipeline.errors import DataQualityError
-from pipeline.keys import attempt_prefix, segment_totals_key, shard_list_key, work_prefix
+from pipeline.keys import (attempt_prefix, drift_counts_key, report_key, segment_totals_key, shard_list_key,
+                           work_prefix)
 from pipeline.model_store import ModelStore
 from pipeline.ports import Services
 from pipeline.publication import GROUPS, Publication, publish as publish_partitions
@@ -24,7 +25,7 @@ from pipeline.run import Run
 from pipeline.run_history import record_attempt, state_seconds
 from pipeline.metrics import emit
 from pipeline.storage import parquet_row_count, read_json, read_parquet, write_parquet
-from pipeline.summaries import SegmentTotals, summary_rows
+from pipeline.summaries import SCORE_BIN, SegmentTotals, summary_rows
 from pipeline.tables import table
 from pipeline.week_lock import current_attempt, hold_week, release_week
 
@@ -40,9 +41,10 @@ def publish(services: Services, run: Run, expected_rows: int, execution_id: str 
     if scored != expected_rows:
         raise DataQualityError(f"inference wrote {scored} predictions for run_date {run_date}, expected "
                                f"{expected_rows} (one per customer of the week); nothing was published")
-    record_checks(services, run, "Publish", [held("customers_scored", scored, f"== {expected_rows}",
-                                                  "one prediction for each customer of the week")])
     metrics = ModelStore(services.storage).metrics(run.model_version)
+    drift_checks = _drift_checks(services, run, metrics.get("drift_reference"))
+    record_checks(services, run, "Publish", [held("customers_scored", scored, f"== {expected_rows}",
+                                                  "one prediction for each customer of the week"), *drift_checks])
     previous_metrics = _previous_week(services, "model_metrics", run_date)
     previous_auc = previous_metrics[1][0]["auc"] if previous_metrics else None
     _write_row(services, attempt_prefix("model_metrics", run_date, execution_name), "model_metrics", [
@@ -59,12 +61,13 @@ def publish(services: Services, run: Run, expected_rows: int, execution_id: str 
         published_by=execution_name))
     if metrics.get("promoted", True):
         champion.crown(services.storage, run, metrics["auc"])
+    report = _write_report(services, run, metrics | {"rows_scored": scored}, drift_checks)
     services.storage.delete_prefix(work_prefix(run_date))
     release_week(services.storage, run)
     logger.info("published %d predictions and the metrics row for run_date %s", scored, run_date)
     _emit_run_metrics(metrics, scored, previous_auc)
     return {"rows_published": scored, "predictions_location": services.storage.uri(predictions_prefix),
-            "auc": metrics["auc"], "bayes_auc": metrics["bayes_auc"]}
+            "auc": metrics["auc"], "bayes_auc": metrics["bayes_auc"], "report_location": report}
 
 
 def _previous_week(services: Services, table_name: str, run_date: dt.date) -> tuple[dt.date, list[dict]] | None:
@@ -79,6 +82,60 @@ def _previous_week(services: Services, table_name: str, run_date: dt.date) -> tu
         logger.warning("no comparison with %s: its %s rows could not be read (%s)", earlier[-1], table_name, error)
         return None
     return dt.date.fromisoformat(earlier[-1]), rows
+
+
+def _drift_checks(services: Services, run: Run, reference: dict | None) -> list[Check]:
+    """Each numeric feature's PSI between the training window and the shards' rows (warnings, never errors)."""
+    if not reference:
+        return []  # a model trained before drift was measured
+    scored: dict[str, list[int]] = {}
+    for shard in read_json(services.storage, shard_list_key(run.run_date)):
+        scored = drift.add_counts(scored, read_json(services.storage, drift_counts_key(run.run_date, shard)))
+    values = {name: drift.psi(counts, scored[name]) for name, counts in sorted(reference["counts"].items())
+              if name in scored}
+    return [warning(f"psi:{name}", value, f"<= {drift.PSI_WARNING}", value <= drift.PSI_WARNING,
+                    f"population stability of {name}, training window against the week scored")
+            for name, value in values.items()]
+
+
+def _write_report(services: Services, run: Run, metrics: dict, drift_checks: list[Check]) -> str | None:
+    """The run report beside the results; a report that cannot be drawn is logged, never a failed publish (the
+    week's tables are already switched)."""
+    try:
+        page = run_report.render(
+            run_date=run.run_date, execution_name=run.execution_name, metrics=metrics,
+            **_validation_curves(services, run.model_version), score_bins=_score_bins(services, run),
+            importance=metrics.get("feature_importance", []), history=_published_metrics(services),
+            drift=[{"feature": check.check_name.removeprefix("psi:"), "psi": check.value, "stable": check.passed}
+                   for check in drift_checks], psi_warning=drift.PSI_WARNING,
+            checks=[row for row in read_parquet(services.storage, attempt_prefix(
+                "data_quality", run.run_date, run.execution_name)).select(
+                ["check_name", "value", "threshold", "passed", "severity", "stage"]).to_pylist()
+                if not row["check_name"].startswith("psi:")])  # the drift table shows those
+    except Exception:
+        logger.exception("the run report of %s could not be written", run.execution_name)
+        return None
+    key = report_key(run.run_date, run.execution_name)
+    services.storage.write_bytes(key, page.encode())
+    return services.storage.uri(key)
+
+
+def _validation_curves(services: Services, model_version: str) -> dict:
+    validation = ModelStore(services.storage).validation_scores(model_version)
+    return {"labels": validation.column("churned").to_numpy().astype(float),
+            "scores": validation.column("churn_probability").to_numpy()}
+
+
+def _score_bins(services: Services, run: Run) -> list[dict]:
+    rows = read_parquet(services.storage, attempt_prefix("weekly_summary", run.run_date, run.execution_name))
+    return sorted((row for row in rows.to_pylist() if row["segment_type"] == SCORE_BIN), key=lambda row: row["segment"])
+
+
+def _published_metrics(services: Services) -> list[dict]:
+    """The metrics row of every published week (one small file each)."""
+    partitions = services.catalog.partitions(table("model_metrics"))
+    return [row | {"run_date": value} for value, location in partitions.items()
+            for row in read_parquet(services.storage, services.storage.key_of(location)).to_pylist()]
 
 
 def _write_weekly_summary(services: Services, run: Run, scored: int) -> None:

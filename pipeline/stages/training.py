@@ -15,7 +15,7 @@ import pyarrow.compute as pc
 import xgboost as xgb
 from sklearn.metrics import roc_auc_score
 
-from pipeline import champion
+from pipeline import champion, drift
 from pipeline.errors import DataQualityError, ModelStoreError
 from pipeline.features import (LABEL_COLUMN, TRAINING_WEEK_COLUMN, WEIGHT_COLUMN, FeatureSpec, feature_matrix,
                                fit_feature_spec)
@@ -208,6 +208,8 @@ def _train_on(services: Services, run: Run, files: WeekFiles) -> dict:
     opponent_auc = _champion_auc(services.storage, opponent, files, validation_week, labels) if opponent else None
     metrics |= champion.decide(run, metrics["auc"], opponent, opponent_auc,
                                services.settings.champion_auc_tolerance).to_metrics()
+    metrics |= {"feature_importance": feature_importance(booster),
+                "drift_reference": drift_reference(files, validation_week, window_weeks, spec)}
     ModelStore(services.storage).save(
         StoredModel(run.model_version, bytes(booster.save_raw("ubj")), spec, {**params, "rounds": rounds}, metrics,
                     calibration), validation)
@@ -216,6 +218,28 @@ def _train_on(services: Services, run: Run, files: WeekFiles) -> dict:
                 metrics["rows_trained"], len(window_weeks), calibration.method,
                 ", ".join(f"{name} {value:.5f}" for name, value in briers.items()))
     return metrics
+
+
+IMPORTANCE_KEPT = 30
+
+
+def feature_importance(booster: xgb.Booster) -> list[dict]:
+    """The features by their share of the model's total gain (the report's global importance), largest first."""
+    gain = booster.get_score(importance_type="total_gain")
+    total = sum(gain.values()) or 1.0
+    ranked = sorted(gain.items(), key=lambda item: -item[1])[:IMPORTANCE_KEPT]
+    return [{"feature": name, "share": value / total} for name, value in ranked]
+
+
+def drift_reference(files: WeekFiles, validation_week: dt.date, window_weeks: list[dt.date],
+                    spec: FeatureSpec) -> dict:
+    """Each numeric feature's decile edges (of the validation week) and the window's rows per bin, for the PSI."""
+    edges = drift.bin_edges(np.concatenate([feature_matrix(rows, spec) for rows in
+                                            rows_of_weeks(files, [validation_week])]), spec)
+    counts: dict[str, list[int]] = {}
+    for rows in rows_of_weeks(files, window_weeks):
+        counts = drift.add_counts(counts, drift.bin_counts(feature_matrix(rows, spec), spec, edges))
+    return {"edges": edges, "counts": counts}
 
 
 def _champion_auc(storage: Storage, opponent: champion.Champion, files: WeekFiles, validation_week: dt.date,

@@ -57,6 +57,14 @@ def test_weekly_run_scores_every_customer_and_records_metrics(panel):
     for state, value in seconds.items():  # the executor's own clock, to the millisecond (Publish: up to its row)
         assert value == pytest.approx(timed[state], abs=0.01) if state != "Publish" else 0 <= value <= timed[state]
     assert history["duration_seconds"] == pytest.approx(sum(seconds.values()), abs=0.01)
+    report = result.output["published"]["report_location"]
+    page = open(report).read()
+    assert report.endswith(f"reports/run_date={run_date}/first.html")
+    for section in ("Metrics (validation week", "Curves and scores", "Feature importance and trend",
+                    "Drift: population stability index", "Data quality", "Champion/challenger"):
+        assert section in page, section
+    assert page.count('src="data:image/png;base64,') == 6  # every plot inside the file
+    assert "http://" not in page and "https://" not in page  # nothing to fetch: it opens offline
 
 
 def test_rerunning_a_week_replaces_its_results(panel):
