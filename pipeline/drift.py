@@ -14,6 +14,9 @@ from pipeline.features import FeatureSpec
 BINS = 10
 PSI_WARNING = 0.2  # the usual reading: under 0.1 stable, 0.1 to 0.2 a shift to watch, above 0.2 a real change
 SMALLEST_SHARE = 1e-4  # an empty bin would make the logarithm infinite
+# Shares are estimated from every 4th row (still 25,000 of every 100,000): counting them all cost Training 1 s of
+# its 10 at 100,000 customers, for a PSI that moves in the third decimal.
+SAMPLE_STEP = 4
 
 
 def bin_edges(matrix: np.ndarray, spec: FeatureSpec) -> dict[str, list[float]]:
@@ -24,6 +27,8 @@ def bin_edges(matrix: np.ndarray, spec: FeatureSpec) -> dict[str, list[float]]:
 
 
 def bin_counts(matrix: np.ndarray, spec: FeatureSpec, edges: dict[str, list[float]]) -> dict[str, list[int]]:
+    """Rows (every SAMPLE_STEP-th) per bin of each numeric feature."""
+    matrix = matrix[::SAMPLE_STEP]
     return {name: np.bincount(np.searchsorted(edges[name], matrix[:, index], side="right"),
                               minlength=len(edges[name]) + 1).tolist()
             for index, name in enumerate(spec.numeric) if name in edges}

@@ -104,29 +104,36 @@ class _Feed(xgb.DataIter):
     """XGBoost's view of some weeks' training rows: it pulls them batch by batch (twice: to find the bins,
     then to fill them), so no copy of the whole set is ever in memory, only its binned matrix."""
 
-    def __init__(self, files: WeekFiles, weeks: list[dt.date], spec: FeatureSpec):
+    def __init__(self, files: WeekFiles, weeks: list[dt.date], spec: FeatureSpec,
+                 first_pass: Callable[[np.ndarray], None] | None = None):
         self._files, self._weeks, self._spec = files, weeks, spec
         self._batches: Iterator[pa.RecordBatch] = iter(())
+        self._first_pass, self._passes = first_pass, 0  # sees each batch's matrix once (for the drift bins)
         super().__init__(release_data=True)
 
     def reset(self) -> None:
         self._batches = rows_of_weeks(self._files, self._weeks)
+        self._passes += 1
 
     def next(self, input_data: Callable) -> bool:
         rows = next(self._batches, None)
         if rows is None:
             return False
         weights = rows.column(WEIGHT_COLUMN).to_numpy() if WEIGHT_COLUMN in rows.schema.names else None
-        input_data(data=feature_matrix(rows, self._spec), label=rows.column(LABEL_COLUMN).to_numpy(),
+        matrix = feature_matrix(rows, self._spec)
+        if self._first_pass and self._passes == 1:
+            self._first_pass(matrix)
+        input_data(data=matrix, label=rows.column(LABEL_COLUMN).to_numpy(),
                    weight=weights, feature_names=self._spec.names, feature_types=self._spec.feature_types)
         return True
 
 
 def binned_matrix(files: WeekFiles, weeks: list[dt.date], spec: FeatureSpec,
-                  bins_of: xgb.QuantileDMatrix | None = None) -> xgb.QuantileDMatrix:
+                  bins_of: xgb.QuantileDMatrix | None = None,
+                  first_pass: Callable[[np.ndarray], None] | None = None) -> xgb.QuantileDMatrix:
     """QuantileDMatrix keeps each feature as its bin number (a byte), not as floats; with `bins_of` it takes
     that matrix's bin edges, so the data is sketched once and only binned again."""
-    return xgb.QuantileDMatrix(_Feed(files, weeks, spec), ref=bins_of, enable_categorical=True)
+    return xgb.QuantileDMatrix(_Feed(files, weeks, spec, first_pass), ref=bins_of, enable_categorical=True)
 
 
 def reference_auc(storage: Storage, validation: pd.DataFrame, validation_week: dt.date,
@@ -171,7 +178,9 @@ def _train_on(services: Services, run: Run, files: WeekFiles) -> dict:
     spec = fit_feature_spec(rows_of_weeks(files, window_weeks))
     params = {**BOOSTER_PARAMS, "nthread": os.cpu_count() or 1}
     fit_matrix = binned_matrix(files, fit_weeks, spec)
-    validation_matrix = binned_matrix(files, [validation_week], spec, bins_of=fit_matrix)
+    reference = _DriftReference(spec)
+    validation_matrix = binned_matrix(files, [validation_week], spec, bins_of=fit_matrix,
+                                      first_pass=reference.keep)
     stopping = xgb.callback.EarlyStopping(rounds=EARLY_STOPPING_ROUNDS, min_delta=MIN_AUC_GAIN, maximize=True,
                                           save_best=False)
     evaluated = xgb.train(params, fit_matrix, num_boost_round=MAX_ROUNDS, evals=[(validation_matrix, "validation")],
@@ -179,7 +188,8 @@ def _train_on(services: Services, run: Run, files: WeekFiles) -> dict:
     rounds = evaluated.best_iteration + 1
     predicted = evaluated.predict(validation_matrix, iteration_range=(0, rounds)).astype("float64")
     del fit_matrix  # the validation matrix has the same bin edges: the window takes them from it
-    window_matrix = binned_matrix(files, window_weeks, spec, bins_of=validation_matrix)
+    reference.fix_edges()
+    window_matrix = binned_matrix(files, window_weeks, spec, bins_of=validation_matrix, first_pass=reference.count)
     del validation_matrix
     booster = xgb.train(params, window_matrix, num_boost_round=rounds)
     validation = validation_scores(files, validation_week, predicted)
@@ -209,7 +219,7 @@ def _train_on(services: Services, run: Run, files: WeekFiles) -> dict:
     metrics |= champion.decide(run, metrics["auc"], opponent, opponent_auc,
                                services.settings.champion_auc_tolerance).to_metrics()
     metrics |= {"feature_importance": feature_importance(booster),
-                "drift_reference": drift_reference(files, validation_week, window_weeks, spec)}
+                "drift_reference": reference.to_dict()}
     ModelStore(services.storage).save(
         StoredModel(run.model_version, bytes(booster.save_raw("ubj")), spec, {**params, "rounds": rounds}, metrics,
                     calibration), validation)
@@ -231,15 +241,28 @@ def feature_importance(booster: xgb.Booster) -> list[dict]:
     return [{"feature": name, "share": value / total} for name, value in ranked]
 
 
-def drift_reference(files: WeekFiles, validation_week: dt.date, window_weeks: list[dt.date],
-                    spec: FeatureSpec) -> dict:
-    """Each numeric feature's decile edges (of the validation week) and the window's rows per bin, for the PSI."""
-    edges = drift.bin_edges(np.concatenate([feature_matrix(rows, spec) for rows in
-                                            rows_of_weeks(files, [validation_week])]), spec)
-    counts: dict[str, list[int]] = {}
-    for rows in rows_of_weeks(files, window_weeks):
-        counts = drift.add_counts(counts, drift.bin_counts(feature_matrix(rows, spec), spec, edges))
-    return {"edges": edges, "counts": counts}
+class _DriftReference:
+    """Each numeric feature's decile edges (of the validation week) and the window's rows per bin, for the PSI,
+    taken from the matrices the binned matrices are built from (no pass of their own over the rows)."""
+
+    def __init__(self, spec: FeatureSpec):
+        self.spec = spec
+        self.validation: list[np.ndarray] = []
+        self.edges: dict[str, list[float]] = {}
+        self.counts: dict[str, list[int]] = {}
+
+    def keep(self, matrix: np.ndarray) -> None:
+        self.validation.append(matrix[::drift.SAMPLE_STEP, :len(self.spec.numeric)].copy())
+
+    def fix_edges(self) -> None:
+        self.edges = drift.bin_edges(np.concatenate(self.validation), self.spec)
+        self.validation = []
+
+    def count(self, matrix: np.ndarray) -> None:
+        self.counts = drift.add_counts(self.counts, drift.bin_counts(matrix, self.spec, self.edges))
+
+    def to_dict(self) -> dict:
+        return {"edges": self.edges, "counts": self.counts}
 
 
 def _champion_auc(storage: Storage, opponent: champion.Champion, files: WeekFiles, validation_week: dt.date,
