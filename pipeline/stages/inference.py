@@ -48,10 +48,10 @@ def score_shard(services: Services, run: Run, shard: int) -> int:
     time, so it is flat in the shard's size."""
     hold_week(services, run)
     store = ModelStore(services.storage)
-    own = store.load(run.model_version)  # the week's model: what drift is measured against
+    booster, own = load_booster(store, run.model_version)  # the week's model: what drift is measured against
     version = own.metrics.get("scored_with", run.model_version)  # the champion, if it won
-    booster, model = load_booster(store, version)
-    scorer = _Scorer(booster, model, version)
+    scoring = (booster, own) if version == run.model_version else load_booster(store, version)
+    scorer = _Scorer(*scoring, version)
     reference = own.metrics.get("drift_reference", {"edges": {}})
     drift_counts: dict[str, list[int]] = {}
     shard_file = f"shard-{shard:05d}.parquet"
@@ -64,13 +64,15 @@ def score_shard(services: Services, run: Run, shard: int) -> int:
             parquet_output(services.storage, _output_key("qa_predictions", run, shard_file),
                            table("qa_predictions").arrow_schema()) as spot_checks:
         for rows in parquet_batches(paths):
-            probability = scorer.probability(rows)
+            matrix = feature_matrix(rows, scorer.features)
+            probability = scorer.probability(matrix)
             band = risk_band(probability)
             predictions.write_batch(scorer.predictions(rows, probability, band))
             spot_checks.write_batch(scorer.spot_checks(rows, probability, band))
             totals.add(_segments(rows), probability, band == "high")
-            drift_counts = drift.add_counts(drift_counts, drift.bin_counts(
-                feature_matrix(rows, own.features), own.features, reference["edges"]))
+            own_matrix = matrix if scorer.features == own.features else feature_matrix(rows, own.features)
+            drift_counts = drift.add_counts(drift_counts, drift.bin_counts(own_matrix, own.features,
+                                                                           reference["edges"]))
     write_json(services.storage, segment_totals_key(run.run_date, shard), totals.to_document())
     write_json(services.storage, drift_counts_key(run.run_date, shard), drift_counts)
     logger.info("scored shard %d: %d customers", shard, totals.customers)
@@ -101,8 +103,9 @@ class _Scorer:
         self.calibration = model.calibration
         self.model_version = model_version
 
-    def probability(self, rows: pa.RecordBatch) -> np.ndarray:
-        raw = self.booster.predict(scoring_matrix(rows, self.features), iteration_range=self.rounds)
+    def probability(self, matrix: np.ndarray) -> np.ndarray:
+        """The calibrated churn probability of each row of `matrix` (feature_matrix of this model's spec)."""
+        raw = self.booster.predict(_dmatrix(matrix, self.features), iteration_range=self.rounds)
         return self.calibration.apply(raw.astype("float64"))
 
     def predictions(self, rows: pa.RecordBatch, probability: np.ndarray, band: np.ndarray) -> pa.RecordBatch:
@@ -128,5 +131,8 @@ class _Scorer:
 
 
 def scoring_matrix(rows: pa.RecordBatch | pa.Table, spec: FeatureSpec) -> xgb.DMatrix:
-    return xgb.DMatrix(feature_matrix(rows, spec), feature_names=spec.names, feature_types=spec.feature_types,
-                       enable_categorical=True)
+    return _dmatrix(feature_matrix(rows, spec), spec)
+
+
+def _dmatrix(matrix: np.ndarray, spec: FeatureSpec) -> xgb.DMatrix:
+    return xgb.DMatrix(matrix, feature_names=spec.names, feature_types=spec.feature_types, enable_categorical=True)
