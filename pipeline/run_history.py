@@ -15,7 +15,7 @@ import time
 
 import pyarrow as pa
 
-from pipeline.ports import Services
+from pipeline.ports import Services, StateTime
 from pipeline.storage import write_parquet
 from pipeline.tables import table
 
@@ -28,15 +28,19 @@ def seconds_column(state: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", state).lower() + "_seconds"
 
 
-def state_seconds(services: Services, execution_id: str | None) -> dict[str, float | None]:
-    """Each run state's seconds so far (a state still running counts up to now) and their total; nulls when the
-    history cannot be read: the row is kept, with what is known."""
-    row: dict[str, float | None] = {seconds_column(state): None for state in RUN_STATES} | {"duration_seconds": None}
+def state_times(services: Services, execution_id: str | None) -> dict[str, StateTime]:
+    """The execution's state times, read once; empty when the history cannot be read (then the row is kept with
+    what is known: the history is for reading, never a reason to fail a run's last step)."""
     try:
-        times = services.history.state_times(execution_id) if execution_id else {}
-    except Exception as error:  # the history is for reading, never a reason to fail a run's last step
+        return services.history.state_times(execution_id) if execution_id else {}
+    except Exception as error:
         logger.warning("no state durations for %s: its history could not be read (%s)", execution_id, error)
-        return row
+        return {}
+
+
+def state_seconds(times: dict[str, StateTime]) -> dict[str, float | None]:
+    """Each run state's seconds so far (a state still running counts up to now) and their total (null unknown)."""
+    row: dict[str, float | None] = {seconds_column(state): None for state in RUN_STATES} | {"duration_seconds": None}
     now = time.time()
     seconds = {state: times[state].up_to(now) for state in RUN_STATES if state in times}
     row |= {seconds_column(state): round(value, 3) for state, value in seconds.items()}
@@ -45,12 +49,8 @@ def state_seconds(services: Services, execution_id: str | None) -> dict[str, flo
     return row
 
 
-def stopped_in(services: Services, execution_id: str | None) -> str | None:
+def stopped_in(times: dict[str, StateTime]) -> str | None:
     """The run state an execution stopped in (it failed there, or was still in it), if its history says."""
-    try:
-        times = services.history.state_times(execution_id) if execution_id else {}
-    except Exception:  # state_seconds has said why
-        return None
     return next((state for state in RUN_STATES
                  if state in times and (times[state].stopped or times[state].open_since is not None)), None)
 

@@ -22,7 +22,7 @@ from pipeline.model_store import ModelStore
 from pipeline.ports import Services
 from pipeline.publication import GROUPS, Publication, publish as publish_partitions
 from pipeline.run import Run
-from pipeline.run_history import record_attempt, state_seconds
+from pipeline.run_history import record_attempt, state_seconds, state_times
 from pipeline.metrics import emit
 from pipeline.storage import parquet_row_count, read_json, read_parquet, write_parquet
 from pipeline.summaries import SCORE_BIN, SegmentTotals, summary_rows
@@ -53,7 +53,7 @@ def publish(services: Services, run: Run, expected_rows: int, execution_id: str 
     _write_weekly_summary(services, run, scored)
     # Before the switch: if anything after it fails, RecordFailure's FAILED row replaces this one.
     record_attempt(services, run_date, execution_name, current_attempt(), {
-        "status": "SUCCEEDED", **state_seconds(services, execution_id), "customers": expected_rows,
+        "status": "SUCCEEDED", **state_seconds(state_times(services, execution_id)), "customers": expected_rows,
         "rows_trained": metrics["rows_trained"], "rows_scored": scored, "model_version": run.model_version,
         "auc": metrics["auc"]})
     publish_partitions(services, Publication("results", run_date.isoformat(), {

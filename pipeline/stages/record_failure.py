@@ -15,7 +15,7 @@ from pipeline.events import ExecutionEnded, RecordFailureEvent
 from pipeline.keys import failure_record_key
 from pipeline.ports import Services
 from pipeline.publication import reconcile, recorded
-from pipeline.run_history import record_attempt, state_seconds, stopped_in
+from pipeline.run_history import record_attempt, state_seconds, state_times, stopped_in
 from pipeline.storage import write_json
 from pipeline.week_lock import release_weeks_held_by, week_of_lock
 
@@ -49,9 +49,10 @@ def record_failure(services: Services, event: RecordFailureEvent) -> dict:
 def _record_attempt(services: Services, ended: ExecutionEnded, record: dict) -> None:
     """The attempt's row of engagement.runs: under its week, or the day it ended if it never knew its week."""
     week = _week(record["run_date"]) or dt.datetime.now(dt.timezone.utc).date()
+    times = state_times(services, ended.executionArn)
     record_attempt(services, week, ended.name, ended.redriveCount, {
-        "status": ended.status, **state_seconds(services, ended.executionArn),
-        "failed_state": stopped_in(services, ended.executionArn), "error": record["error"], "cause": record["cause"]})
+        "status": ended.status, **state_seconds(times), "failed_state": stopped_in(times), "error": record["error"],
+        "cause": record["cause"]})
 
 
 def _week(run_date: object) -> dt.date | None:

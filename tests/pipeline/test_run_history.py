@@ -8,7 +8,7 @@ import pytest
 from botocore.stub import Stubber
 
 from pipeline.aws.states import StepFunctionsHistory
-from pipeline.run_history import RUN_STATES, seconds_column, state_seconds, stopped_in
+from pipeline.run_history import RUN_STATES, seconds_column, state_seconds, state_times, stopped_in
 from pipeline.settings import REPO_ROOT
 
 ARN = "arn:aws:states:eu-west-1:123456789012:execution:churn-pipeline-pipeline:week-2026-03-02"
@@ -69,7 +69,7 @@ def test_the_runs_row_takes_the_run_states_only_and_counts_a_running_one_up_to_n
     now = (START + dt.timedelta(seconds=6)).timestamp()
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr("time.time", lambda: now)
-        row = state_seconds(History(history), ARN)
+        row = state_seconds(state_times(History(history), ARN))
     assert row["cleanup_seconds"] == 2 and row["publish_seconds"] == 1 and row["training_seconds"] is None
     assert row["duration_seconds"] == 3  # the branch state is inside PrepareSets, not a run state of its own
 
@@ -80,9 +80,9 @@ def test_a_history_that_cannot_be_read_leaves_the_seconds_null_and_says_why(capl
     stubber.add_client_error("get_execution_history", "AccessDeniedException", "not authorized")
     stubber.activate()
     services = History(StepFunctionsHistory(client))
-    assert set(state_seconds(services, ARN).values()) == {None}
+    assert set(state_seconds(state_times(services, ARN)).values()) == {None}
     assert "no state durations for" in caplog.text and "not authorized" in caplog.text
-    assert stopped_in(services, None) is None
+    assert stopped_in(state_times(services, None)) is None
 
 
 def test_run_states_are_the_state_machines_top_level_states_and_runs_has_a_column_for_each():
