@@ -51,7 +51,7 @@ def score_shard(services: Services, run: Run, shard: int) -> int:
     booster, own = load_booster(store, run.model_version)  # the week's model: what drift is measured against
     version = own.metrics.get("scored_with", run.model_version)  # the champion, if it won
     scoring = (booster, own) if version == run.model_version else load_booster(store, version)
-    scorer = _Scorer(*scoring, version)
+    scorer = Scorer(*scoring, version)
     reference = own.metrics.get("drift_reference", {"edges": {}})
     drift_counts: dict[str, list[int]] = {}
     shard_file = f"shard-{shard:05d}.parquet"
@@ -93,8 +93,8 @@ def _column(rows: pa.RecordBatch, name: str) -> pa.Array:
     return rows.column(name) if name in rows.schema.names else pa.nulls(rows.num_rows)
 
 
-class _Scorer:
-    """One model, loaded once per process, applied batch by batch."""
+class Scorer:
+    """One model, loaded once per process, applied batch by batch (Training scores the champion with it too)."""
 
     def __init__(self, booster: xgb.Booster, model: StoredModel, model_version: str):
         self.booster = booster

@@ -24,7 +24,7 @@ from pipeline.model_quality import choose_calibration, in_calibration_half, qual
 from pipeline.model_store import ModelStore, StoredModel
 from pipeline.ports import Services, Storage
 from pipeline.run import Run
-from pipeline.stages.inference import load_booster, scoring_matrix
+from pipeline.stages.inference import Scorer, load_booster
 from pipeline.storage import data_keys_by_partition, local_copies, newest_attempt, parquet_batches, read_parquet
 from pipeline.week_lock import hold_week
 
@@ -274,8 +274,8 @@ def _champion_auc(storage: Storage, opponent: champion.Champion, files: WeekFile
     except ModelStoreError as error:
         logger.warning("champion %s cannot be compared: %s", opponent.model_version, error)
         return None
-    rounds = (0, model.metrics["best_iteration"] + 1)
-    scores = [model.calibration.apply(booster.predict(scoring_matrix(rows, model.features), iteration_range=rounds))
+    scorer = Scorer(booster, model, opponent.model_version)
+    scores = [scorer.probability(feature_matrix(rows, scorer.features))
               for rows in rows_of_weeks(files, [validation_week])]
     return float(roc_auc_score(labels, np.concatenate(scores)))
 
