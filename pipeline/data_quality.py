@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 from dataclasses import asdict, dataclass
 
-import pyarrow as pa
 
 from pipeline.keys import attempt_prefix
 from pipeline.ports import Services
@@ -45,7 +44,6 @@ def warning(check_name: str, value: float, threshold: str, passed: bool, detail:
 
 def record_checks(services: Services, run: Run, stage: str, checks: list[Check]) -> None:
     """The stage's checks, in the execution's data_quality folder (Publish publishes it with the predictions)."""
-    schema = table("data_quality").arrow_schema()
     rows = [asdict(check) | {"stage": stage, "execution_name": run.execution_name} for check in checks]
     key = f"{attempt_prefix('data_quality', run.run_date, run.execution_name)}{stage}.parquet"
-    write_parquet(services.storage, key, pa.Table.from_pylist(rows, schema=schema))
+    write_parquet(services.storage, key, table("data_quality").rows_table(rows))

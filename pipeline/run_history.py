@@ -13,7 +13,6 @@ import logging
 import re
 import time
 
-import pyarrow as pa
 
 from pipeline.ports import Services, StateTime
 from pipeline.storage import write_parquet
@@ -62,8 +61,6 @@ def record_attempt(services: Services, run_date: dt.date, execution_name: str, a
     key = f"{prefix}{execution_name}.attempt-{attempt}.parquet"
     values = row | {"execution_name": execution_name, "attempt": attempt,
                     "ended_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
-    schema = definition.arrow_schema()
-    write_parquet(services.storage, key, pa.Table.from_pylist([{name: values.get(name) for name in schema.names}],
-                                                              schema=schema))
+    write_parquet(services.storage, key, definition.rows_table([values]))
     services.catalog.put_partition(definition, run_date.isoformat(), services.storage.uri(prefix))
     return key

@@ -40,6 +40,11 @@ class TableDef:
         """Schema of the table's data files (partition keys live in the folder, not the file)."""
         return pa.schema([pa.field(name, ARROW_TYPES[type_]) for name, type_ in self.columns])
 
+    def rows_table(self, rows: list[dict]) -> pa.Table:
+        """Rows as a data file's table: the table's columns only, in its order; a column a row lacks is null."""
+        schema = self.arrow_schema()
+        return pa.Table.from_pylist([{name: row.get(name) for name in schema.names} for row in rows], schema=schema)
+
 
 def snapshots_document() -> dict:
     """The Glue definition of the raw snapshots table, derived from the contract."""

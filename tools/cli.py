@@ -388,7 +388,8 @@ def query(sql: Annotated[Optional[str], typer.Argument(help="the SQL text (or --
               metavar="NAME=VALUE", help="bound to :NAME in the SQL (repeat for each parameter)")] = None,
           format: Format = Format.table, target: TargetOption = None,
           explain: Annotated[bool, typer.Option(
-              help="locally: print DuckDB's plan, with the files each scan read, instead of the rows")] = False) -> None:
+              help="locally: print DuckDB's plan, with the files each scan read, instead of the rows")] = False,
+          ) -> None:
     """Athena SQL over the engagement tables (answered by Athena with --target aws, locally by DuckDB, read-only:
     one SELECT, no file outside the data directory)."""
     if (sql is None) == (file is None):

@@ -112,6 +112,7 @@ def metrics_line(metrics: dict) -> str:
                  f"top decile: lift {metrics['lift_top_decile']:.2f}, recall {metrics['recall_top_decile']:.1%}, "
                  f"calibration {metrics['calibration']}")
     if metrics.get("champion_version"):
-        verdict = "promoted" if metrics["promoted"] else f"not promoted: champion {metrics['scored_with']} scored the week"
+        verdict = ("promoted" if metrics["promoted"] else
+                   f"not promoted: champion {metrics['scored_with']} scored the week")
         line += f"; against champion {metrics['champion_version']} (AUC {metrics['champion_auc']:.4f}): {verdict}"
     return line

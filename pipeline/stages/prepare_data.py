@@ -148,7 +148,8 @@ def _check_growth(earlier: dict, later: dict, settings: Settings) -> Check:
             "is real)")
     return held("customers_vs_previous_week", ratio,
                 f"between {settings.weekly_shrink_limit:g} and {settings.weekly_growth_limit:g}",
-                f"{later['customers']:,} customers in {later['snapshot_date']}, {earlier['customers']:,} the week before")
+                f"{later['customers']:,} customers in {later['snapshot_date']}, {earlier['customers']:,} the week "
+                "before")
 
 
 def shard_count_for(rows: int, rows_per_shard: int) -> int:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-import pyarrow as pa
 
 from pipeline import champion, drift, run_report
 from pipeline.data_quality import Check, held, record_checks, warning
@@ -161,6 +160,4 @@ def _emit_run_metrics(metrics_row: dict, rows_scored: int, previous_auc: float |
 
 
 def _write_row(services: Services, prefix: str, table_name: str, rows: list[dict]) -> None:
-    schema = table(table_name).arrow_schema()
-    record = pa.Table.from_pylist([{name: row.get(name) for name in schema.names} for row in rows], schema=schema)
-    write_parquet(services.storage, f"{prefix}part-0.parquet", record)
+    write_parquet(services.storage, f"{prefix}part-0.parquet", table(table_name).rows_table(rows))
