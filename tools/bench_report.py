@@ -55,7 +55,7 @@ def _heading(results: dict) -> str:
     auc = results.get("auc")
     quality = "" if auc is None else f"; validation AUC {auc:.4f}"
     if results.get("bayes_auc") is not None:
-        quality += f" (best possible {results['bayes_auc']:.4f})"
+        quality += f" (true-state AUC {results['bayes_auc']:.4f})"
     return (f"# Bench: {results['customers']:,} customers x {results['weeks']} weeks\n\n"
             f"Run {results['run_date']} (execution {results['execution_name']}) on {results['machine_cpus']} CPU(s)"
             f"{quality}. Data generated in {_seconds(results['generate_seconds'])} s (not part of the run).")

@@ -104,7 +104,7 @@ def summary_table(finished: dict[str, StateEvent], output: dict, metrics: dict) 
 
 def metrics_line(metrics: dict) -> str:
     bayes = metrics.get("bayes_auc")
-    ceiling = f", Bayes-optimal AUC {bayes:.4f} (gap {bayes - metrics['auc']:+.4f})" if bayes is not None else ""
+    ceiling = f", true-state AUC {bayes:.4f} (gap {bayes - metrics['auc']:+.4f})" if bayes is not None else ""
     line = (f"Validation week {metrics['validation_week']}: AUC {metrics['auc']:.4f}{ceiling}, "
             f"log loss {metrics['log_loss']:.4f}, churn base rate {metrics['base_rate']:.1%}")
     if "brier" in metrics:  # models trained before these metrics existed lack them

@@ -82,6 +82,8 @@ MINUTES_SHAPE = 2.0  # gamma shape per session: lower = noisier session lengths
 VIEWS_PER_SESSION = np.array([0.0, 1.0, 2.0, 3.0, 4.0, 5.0])
 SEARCHES_PER_SESSION = np.array([0.0, 0.2, 0.4, 0.6, 0.8, 1.0])
 LIKES_PER_SESSION = np.array([0.0, 0.1, 0.3, 0.6, 1.0, 1.5])
+COMMENTS_PER_LIKE = 0.3
+SHARES_PER_LIKE = 0.15
 CART_ADDS_PER_SESSION = np.array([0.0, 0.02, 0.05, 0.08, 0.12, 0.15])
 SAVES_PER_SESSION = np.array([0.0, 0.05, 0.10, 0.15, 0.20, 0.25])
 FEATURE_SHARE = np.array([0.0, 0.05, 0.10, 0.15, 0.20, 0.25])  # share of the product's features used in a week
@@ -91,6 +93,8 @@ UNSUBSCRIBE_RATE = np.array([0.0, 0.02, 0.01, 0.005, 0.003, 0.002])
 SUPPORT_TICKET_RATE = np.array([0.0, 0.03, 0.02, 0.015, 0.01, 0.01])  # struggling customers write in more
 NPS_MEAN = np.array([2.5, 4.7, 5.9, 7.1, 8.3, 9.5])
 SATISFACTION_MEAN = np.array([2.0, 2.7, 3.2, 3.7, 4.2, 4.7])
+NPS_SPREAD = 1.8  # standard deviation of an answer around its state's mean
+SATISFACTION_SPREAD = 0.7
 SURVEY_RESPONSE_RATE = 0.2  # nps_score and satisfaction_rating are ~80% null
 PRODUCT_FEATURES = 30
 PURCHASE_PER_CART_ADD = 0.35
@@ -329,8 +333,9 @@ class _PanelSimulator:
     def _survey_columns(self) -> dict[str, np.ndarray]:
         """This week's survey answers; most customers did not answer, which is a null."""
         responded = self.rng.random(self.size) < SURVEY_RESPONSE_RATE
-        nps = np.clip(np.round(self.rng.normal(NPS_MEAN[self.state], 1.8)), 0, 10)
-        satisfaction = np.clip(np.round(self.rng.normal(SATISFACTION_MEAN[self.state], 0.7), 1), 1.0, 5.0)
+        nps = np.clip(np.round(self.rng.normal(NPS_MEAN[self.state], NPS_SPREAD)), 0, 10)
+        satisfaction = np.clip(np.round(self.rng.normal(SATISFACTION_MEAN[self.state], SATISFACTION_SPREAD), 1),
+                               1.0, 5.0)
         return {"nps_score": np.where(responded, nps, np.nan),
                 "satisfaction_rating": np.where(responded, satisfaction, np.nan)}
 
@@ -421,8 +426,8 @@ def _draw_recent_session_activity(rng: np.random.Generator, sessions: np.ndarray
         "cart_adds": purchases + abandoned,
         "searches": rng.poisson(sessions * SEARCHES_PER_SESSION[state]),
         "social_likes": rng.poisson(likes_rate),
-        "social_comments": rng.poisson(0.3 * likes_rate),
-        "social_shares": rng.poisson(0.15 * likes_rate),
+        "social_comments": rng.poisson(COMMENTS_PER_LIKE * likes_rate),
+        "social_shares": rng.poisson(SHARES_PER_LIKE * likes_rate),
         "wishlist_adds": rng.poisson(0.5 * sessions * CART_ADDS_PER_SESSION[state]),
         "features_used": np.maximum(1, rng.binomial(PRODUCT_FEATURES, FEATURE_SHARE[state])),
         "app_crashes": rng.poisson(sessions * CRASHES_PER_SESSION_BY_DEVICE[device]),

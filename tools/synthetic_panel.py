@@ -2,7 +2,8 @@
 
 The generator knows each row's true probability; it leaves them as the week's reference scores (with the
 landing they describe and the horizon they answer), and training reports their AUC on the validation week as
-`bayes_auc`, the ceiling any model could reach.
+`bayes_auc`: the AUC of scores that know each customer's latent state, an upper bound for any model of the
+snapshots (tools/observable_ceiling.py measures how close one can get).
 """
 from __future__ import annotations
 

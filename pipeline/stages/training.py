@@ -139,7 +139,8 @@ def binned_matrix(files: WeekFiles, weeks: list[dt.date], spec: FeatureSpec,
 def reference_auc(storage: Storage, validation: pd.DataFrame, validation_week: dt.date,
                   churn_horizon_weeks: int) -> float | None:
     """AUC of the week's reference scores, when someone knows the true probabilities: on synthetic data the
-    generator does, so this is the ceiling any model could reach (the Bayes-optimal AUC).
+    generator does, from each customer's latent state: no model of the snapshots reaches it (on the default
+    panel the best one can is about 0.012 lower: `python -m tools.observable_ceiling`).
 
     Storage only (the task role grants S3, not Glue): a landing the scores describe that is gone was replaced.
     """

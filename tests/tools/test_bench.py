@@ -187,7 +187,7 @@ def test_results_are_written_as_json_and_markdown_named_by_size(tmp_path):
 def test_the_markdown_shows_states_ratio_memory_cost_and_projection():
     text = markdown_report(bench_results())
     assert "# Bench: 1,000 customers x 9 weeks" in text
-    assert "validation AUC 0.8123 (best possible 0.8500)" in text
+    assert "validation AUC 0.8123 (true-state AUC 0.8500)" in text
     assert "| PrepareData | 5.0 | 9,000 snapshot rows read | 1,800 |" in text
     assert "| **pipeline / baseline** | **2.50x** |  |  |" in text
     assert "| Training task | 8,000 | 210 | 20.0 |" in text

@@ -40,7 +40,7 @@ def test_run_then_query_and_runs(services, capsys):
     main(["generate", "--customers", "400", "--weeks", "9"])
     assert main(["run"]) == 0
     out = capsys.readouterr().out
-    assert "Bayes-optimal AUC" in out and "Next, try:" in out
+    assert "true-state AUC" in out and "Next, try:" in out
     assert main(["query", "SELECT count(*) AS customers FROM engagement.predictions", "--format", "csv"]) == 0
     assert capsys.readouterr().out.splitlines() == ["customers", "400"]
     assert main(["runs"]) == 0

@@ -1,4 +1,4 @@
-"""Training's parts: the week split, the batch-fed binned matrices and the reference (Bayes-optimal) AUC."""
+"""Training's parts: the week split, the batch-fed binned matrices and the reference (true-state) AUC."""
 import datetime as dt
 import functools
 
