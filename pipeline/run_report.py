@@ -110,7 +110,8 @@ def render(*, run_date: dt.date, execution_name: str, metrics: dict, labels: np.
     trend_plot = _plot(lambda axes: (axes.plot([str(row["run_date"]) for row in trend], [row["auc"] for row in trend],
                                                "o-", label="AUC"),
                                      axes.plot([str(row["run_date"]) for row in trend],
-                                               [row.get("bayes_auc") for row in trend], "x--", label="true-state AUC (bayes_auc)"),
+                                               [row.get("bayes_auc") for row in trend], "x--",
+                                               label="true-state AUC (bayes_auc)"),
                                      axes.legend(), axes.tick_params(axis="x", rotation=45)),
                        "Validation AUC of every published week", "run_date", "AUC")
     decision = _decision(metrics)
