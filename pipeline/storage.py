@@ -49,10 +49,10 @@ def newest_attempt(storage: Storage, prefix: str) -> str:
     return f"{prefix}{ATTEMPT_FOLDER}{max(attempts)}/"
 
 
-def read_parquet(storage: Storage, prefix_or_key: str) -> pa.Table:
-    """One file, or every data file under a prefix (in key order), as one table."""
+def read_parquet(storage: Storage, prefix_or_key: str, columns: list[str] | None = None) -> pa.Table:
+    """One file, or every data file under a prefix (in key order), as one table (of `columns` only, if given)."""
     keys = [prefix_or_key] if prefix_or_key.endswith(".parquet") else required_data_keys(storage, prefix_or_key)
-    tables = [pq.read_table(io.BytesIO(storage.read_bytes(key))) for key in keys]
+    tables = [pq.read_table(io.BytesIO(storage.read_bytes(key)), columns=columns) for key in keys]
     return pa.concat_tables(tables, promote_options="default")
 
 

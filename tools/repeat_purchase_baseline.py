@@ -108,7 +108,8 @@ def weekly_activity(services: Services, last_week: dt.date) -> pd.DataFrame:
     columns = {}
     for week, location in sorted(services.catalog.partitions(table("snapshots")).items()):
         if dt.date.fromisoformat(week) <= last_week:
-            rows = read_parquet(services.storage, services.storage.key_of(location))
+            rows = read_parquet(services.storage, services.storage.key_of(location),
+                                columns=["customer_id", "sessions_7d"])
             columns[week] = pd.Series(pc.greater(rows.column("sessions_7d"), 0).to_numpy(zero_copy_only=False),
                                       index=rows.column("customer_id").to_numpy(zero_copy_only=False))
     return pd.DataFrame(columns)

@@ -28,6 +28,7 @@ def test_parquet_round_trip_and_row_count(storage):
     write_parquet(storage, "results/run_date=2026-01-05/part-0.parquet", table)
     write_parquet(storage, "results/run_date=2026-01-05/part-1.parquet", table)
     assert read_parquet(storage, "results/run_date=2026-01-05/").num_rows == 4
+    assert read_parquet(storage, "results/run_date=2026-01-05/", columns=["score"]).column_names == ["score"]
     assert parquet_row_count(storage, "results/") == 4
 
 
