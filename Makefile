@@ -9,7 +9,7 @@ SEED ?= 7
 RUN_DATE ?=
 
 VALIDATORS := $(VENV)/validators
-LOCKS := tools/validators
+LOCKS := tools/aws/validators
 
 .PHONY: run test bench install validate deploy clean
 
@@ -21,11 +21,11 @@ test: validate
 	$(PY) -m pytest -q
 
 bench: $(VENV)/.installed
-	$(PY) -m tools.bench $(BENCH_ARGS)
+	$(PY) -m tools.bench.measure $(BENCH_ARGS)
 
-# cfn-lint, sam validate --lint, asl-validator and checkov on template.yaml and statemachine/ (tools/validate.py).
+# cfn-lint, sam validate --lint, asl-validator and checkov on template.yaml and statemachine/ (tools/aws/lint.py).
 validate: $(VENV)/.installed $(VALIDATORS)/.installed
-	$(PY) -m tools.validate $(foreach p,$(PARAMETERS),--parameter $(p))
+	$(PY) -m tools.aws.lint $(foreach p,$(PARAMETERS),--parameter $(p))
 
 install: $(VENV)/.installed
 
@@ -37,7 +37,7 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 
 # Needs Docker, the SAM CLI and AWS credentials: validates, builds, pushes the image tagged with the commit, deploys.
 deploy: $(VENV)/.installed $(VALIDATORS)/.installed
-	PATH="$(abspath $(VALIDATORS))/sam/bin:$$PATH" $(PY) -m tools.deploy $(foreach p,$(PARAMETERS),--parameter $(p))
+	PATH="$(abspath $(VALIDATORS))/sam/bin:$$PATH" $(PY) -m tools.aws.deploy $(foreach p,$(PARAMETERS),--parameter $(p))
 
 # The SAM CLI and checkov pin boto3 exactly (not the project's version): each gets a virtualenv of its own.
 $(VALIDATORS)/.installed: $(LOCKS)/sam.txt $(LOCKS)/checkov.txt $(LOCKS)/package.json $(LOCKS)/package-lock.json

@@ -20,7 +20,7 @@ import sqlglot
 import sqlglot.errors
 from sqlglot import expressions as exp
 
-from pipeline.errors import QueryError
+from pipeline.core.errors import QueryError
 
 FRACTIONAL_TYPES = {exp.DataType.Type.DOUBLE, exp.DataType.Type.FLOAT, exp.DataType.Type.DECIMAL}
 

@@ -40,7 +40,7 @@ def resources_line() -> str:
 if __name__ == "__main__":
     if len(sys.argv) != 2:
         sys.exit("usage: python -m local_runtime.container MODULE")
-    from local_runtime.services import install_local_host  # here: importing resources_line stays light
+    from local_runtime.host import install_local_host  # here: importing resources_line stays light
 
     install_local_host()
     try:

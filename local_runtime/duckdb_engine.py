@@ -19,12 +19,12 @@ import sqlglot.errors
 import sqlglot.expressions
 
 from local_runtime import athena_sql
-from pipeline.errors import QueryError
-from pipeline.ports import Catalog, Storage
-from pipeline.publication import REPAIR_COMMAND, group_of, publications
-from pipeline.settings import DATABASE
-from pipeline.sql import parse_unload
-from pipeline.tables import TableDef, table_definitions
+from pipeline.core.errors import QueryError
+from pipeline.warehouse.ports import Catalog, Storage
+from pipeline.warehouse.publication import REPAIR_COMMAND, group_of, publications
+from pipeline.core.settings import DATABASE
+from pipeline.warehouse.sql import parse_unload
+from pipeline.warehouse.tables import TableDef, table_definitions
 
 # Athena is not in our process: locally it is, so bound it (DuckDB spills to disk beyond this) to keep every
 # process of a run under the 4 GB a Fargate task or the Lambda would have.
@@ -112,7 +112,7 @@ class DuckDbEngine:
                        for (value,) in values)
 
     def run_unload(self, statement: str) -> int:
-        """An UNLOAD statement as the state machine composes it (pipeline.sql.UNLOAD_TEMPLATE), as Athena runs
+        """An UNLOAD statement as the state machine composes it (pipeline.warehouse.sql.UNLOAD_TEMPLATE), as Athena runs
         it: into its folder, which must be empty."""
         select, location, partition_by = parse_unload(statement)
         prefix = self.storage.key_of(location)

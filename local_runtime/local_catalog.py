@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from pipeline.tables import TableDef
+from pipeline.warehouse.tables import TableDef
 
 IN_WAREHOUSE = "./"  # how a stored location relative to the warehouse folder begins
 

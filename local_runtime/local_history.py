@@ -9,7 +9,7 @@ from pathlib import Path
 
 from local_runtime.asl import StateEvent
 from local_runtime.asl.events import FAILED, RETRIED, STARTED
-from pipeline.ports import StateTime
+from pipeline.warehouse.ports import StateTime
 
 HISTORY_FILE = "history.jsonl"
 

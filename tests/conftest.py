@@ -7,20 +7,20 @@ import pyarrow as pa
 import pytest
 from moto import mock_aws
 
-from local_runtime.services import install_local_host
+from local_runtime.host import install_local_host
 from pipeline.aws import aws_services
-from pipeline.ingest import land_snapshot
-from pipeline.keys import attempt_prefix, drift_counts_key, segment_totals_key, shard_list_key
-from pipeline.ports import Services
-from pipeline.services import install_host
-from pipeline.settings import load_settings
-from pipeline.sql import unload_statement
-from pipeline.storage import write_json, write_parquet
-from pipeline.summaries import SegmentTotals
-from pipeline.tables import table
-from pipeline.validate import validate_snapshot
+from pipeline.landing.ingest import land_snapshot
+from pipeline.warehouse.layout import attempt_prefix, drift_counts_key, segment_totals_key, shard_list_key
+from pipeline.warehouse.ports import Services
+from pipeline.edge.host import install_host
+from pipeline.core.settings import load_settings
+from pipeline.warehouse.sql import unload_statement
+from pipeline.warehouse.objects import write_json, write_parquet
+from pipeline.results.weekly_summary import SegmentTotals
+from pipeline.warehouse.tables import table
+from pipeline.landing.contract_checks import validate_snapshot
 from tests.integration.glue_tables import create_glue_tables
-from tools.synthetic_panel import land_synthetic_panel
+from tools.synthetic.panel import land_synthetic_panel
 
 FIRST_WEEK = dt.date(2026, 1, 5)
 AWS_REGION = "eu-west-1"
@@ -86,7 +86,7 @@ def panel(services) -> Services:
 
 def prepare_sets(services: Services, prepared: dict, attempt: int = 0) -> dict[str, int]:
     """What the state machine's PrepareSets does after PrepareData: both UNLOADs, composed as it composes them
-    (pipeline.sql.unload_statement), run by the local engine. Rows written, by set."""
+    (pipeline.warehouse.sql.unload_statement), run by the local engine. Rows written, by set."""
     return {name: services.sql.run_unload(unload_statement(prepared[name], attempt))
             for name in ("training_set", "scoring_set")}
 

@@ -4,10 +4,10 @@ Environment (the state machine's container override): RUN, the run's identity as
 """
 import sys
 
-from pipeline.door import container_main, required_env
-from pipeline.errors import EventError
-from pipeline.ports import Services
-from pipeline.run import Run
+from pipeline.edge.handlers import container_main, required_env
+from pipeline.core.errors import EventError
+from pipeline.warehouse.ports import Services
+from pipeline.execution.identity import Run
 from pipeline.stages.inference import score_shard
 
 

@@ -4,9 +4,9 @@ Environment (the state machine's container override): RUN, the run's identity as
 """
 import sys
 
-from pipeline.door import container_main
-from pipeline.ports import Services
-from pipeline.run import Run
+from pipeline.edge.handlers import container_main
+from pipeline.warehouse.ports import Services
+from pipeline.execution.identity import Run
 from pipeline.stages.training import train
 
 

@@ -1,10 +1,10 @@
 """Cleanup (first state): resolve the run's identity from the execution input, take the week, remove its stale
 outputs."""
-from pipeline import logs
-from pipeline.door import lambda_handler, run_fields
-from pipeline.events import CleanupEvent
-from pipeline.ports import Services
-from pipeline.run import resolve_run
+from pipeline.core import logs
+from pipeline.edge.handlers import lambda_handler, run_fields
+from pipeline.execution.events import CleanupEvent
+from pipeline.warehouse.ports import Services
+from pipeline.execution.identity import resolve_run
 from pipeline.stages.cleanup import cleanup
 
 

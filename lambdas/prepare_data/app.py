@@ -1,7 +1,7 @@
 """PrepareData: check the landed weeks, then write the training and scoring sets with Athena SQL."""
-from pipeline.door import lambda_handler
-from pipeline.events import RunEvent
-from pipeline.ports import Services
+from pipeline.edge.handlers import lambda_handler
+from pipeline.execution.events import RunEvent
+from pipeline.warehouse.ports import Services
 from pipeline.stages.prepare_data import prepare_data
 
 

@@ -1,7 +1,7 @@
 """Publish: check every customer was scored, write the metrics row, swap the catalog partitions."""
-from pipeline.door import lambda_handler
-from pipeline.events import PublishEvent
-from pipeline.ports import Services
+from pipeline.edge.handlers import lambda_handler
+from pipeline.execution.events import PublishEvent
+from pipeline.warehouse.ports import Services
 from pipeline.stages.publish import publish
 
 

@@ -1,7 +1,7 @@
 """RecordFailure: keep a durable record of why a run failed; published results are left untouched."""
-from pipeline.door import lambda_handler
-from pipeline.events import RecordFailureEvent
-from pipeline.ports import Services
+from pipeline.edge.handlers import lambda_handler
+from pipeline.execution.events import RecordFailureEvent
+from pipeline.warehouse.ports import Services
 from pipeline.stages.record_failure import record_failure
 
 

@@ -7,9 +7,9 @@ from pipeline.aws.athena import AthenaEngine
 from pipeline.aws.glue import GlueCatalog
 from pipeline.aws.s3 import S3Storage
 from pipeline.aws.states import StepFunctionsHistory
-from pipeline.errors import ConfigError
-from pipeline.ports import Services
-from pipeline.settings import Settings
+from pipeline.core.errors import ConfigError
+from pipeline.warehouse.ports import Services
+from pipeline.core.settings import Settings
 
 __all__ = ["AthenaEngine", "GlueCatalog", "S3Storage", "StepFunctionsHistory", "aws_services"]
 

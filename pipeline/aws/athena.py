@@ -5,7 +5,7 @@ from __future__ import annotations
 import awswrangler as wr
 import pyarrow as pa
 
-from pipeline.settings import DATABASE
+from pipeline.core.settings import DATABASE
 
 
 class AthenaEngine:

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import logging
 
-from pipeline.settings import DATABASE
-from pipeline.tables import TableDef
+from pipeline.core.settings import DATABASE
+from pipeline.warehouse.tables import TableDef
 
 logger = logging.getLogger(__name__)
 GLUE_BATCH = 100  # partitions per BatchCreatePartition or BatchUpdatePartition call, Glue's limit
@@ -58,7 +58,7 @@ class GlueCatalog:
     def publish_partitions(self, value: str, locations: dict[TableDef, str]) -> None:
         """Glue has no transaction across tables: re-point one after the other, and if one fails put back the
         ones already done. A process killed in between leaves a mix, which the publication record written before
-        lets RecordFailure, the week's next Cleanup or `doctor --repair` finish (see pipeline.publication)."""
+        lets RecordFailure, the week's next Cleanup or `doctor --repair` finish (see pipeline.warehouse.publication)."""
         done: list[tuple[TableDef, str | None]] = []
         try:
             for table, location in locations.items():

@@ -1,7 +1,7 @@
 """The ExecutionHistory port on Step Functions (GetExecutionHistory), through an injected boto3 client."""
 from __future__ import annotations
 
-from pipeline.ports import StateTime
+from pipeline.warehouse.ports import StateTime
 
 # Events that end an execution early: a state still open then is where it stopped.
 EXECUTION_STOPPED = ("ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted")

@@ -1,4 +1,4 @@
-"""Cleanup (Lambda, first state, once its handler has resolved the run with `pipeline.run`): take the week's lock,
+"""Cleanup (Lambda, first state, once its handler has resolved the run with `pipeline.execution.identity`): take the week's lock,
 then remove the week's temporary outputs and the result folders no partition points at (earlier executions
 that failed or were replaced). Under the lock no other run of the week can publish while this reads the catalog;
 what a publication record names is kept even where the catalog has not caught up with it (and is caught up).
@@ -12,19 +12,18 @@ import datetime as dt
 import logging
 import re
 
-from pipeline import champion
-from pipeline.errors import CatalogLostError
-from pipeline.keys import EXECUTION_FOLDER, can_retire, model_prefix, work_prefix
-from pipeline.ports import Services
-from pipeline.publication import GROUPS, REPAIR_COMMAND, published_locations, reconcile, recorded
-from pipeline.run import Run, model_version_for
-from pipeline.tables import table
-from pipeline.week_lock import hold_week, is_held
+from pipeline.model import champion
+from pipeline.core.errors import CatalogLostError
+from pipeline.warehouse.layout import EXECUTION_FOLDER, RUN_DATE_FOLDER, can_retire, model_prefix, work_prefix
+from pipeline.warehouse.ports import Services
+from pipeline.warehouse.publication import GROUPS, REPAIR_COMMAND, published_locations, reconcile, recorded
+from pipeline.execution.identity import Run, model_version_for
+from pipeline.warehouse.tables import table
+from pipeline.execution.week_lock import hold_week, is_held
 
 logger = logging.getLogger(__name__)
 
 RESULT_TABLES = GROUPS["results"]
-RUN_DATE_FOLDER = re.compile(r"run_date=(\d{4}-\d{2}-\d{2})/")
 MODEL_FOLDER = re.compile(r"models/model_version=((\d{8})-[^/]+)/")
 
 
@@ -85,7 +84,7 @@ def _model_versions(services: Services) -> list[tuple[str, dt.date]]:
 
 
 def _published_model_versions(predictions: dict[str, str]) -> set[str]:
-    """The model version each published week was scored with: its execution's (see pipeline.run)."""
+    """The model version each published week was scored with: its execution's (see pipeline.execution.identity)."""
     versions = set()
     for value, location in predictions.items():
         folder = location.rstrip("/").rsplit("/", 1)[-1]

@@ -7,24 +7,22 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import math
 from dataclasses import dataclass
 
-from pipeline import sql
-from pipeline.data_quality import Check, held, record_checks, warning
-from pipeline.errors import ConfigError, DataQualityError
-from pipeline.features import TRAINING_WEEK_COLUMN
-from pipeline.keys import scoring_prefix, shard_list_key, training_prefix
-from pipeline.ports import Services
-from pipeline.publication import changed_files, recorded
-from pipeline.run import Run
-from pipeline.settings import Settings
-from pipeline.tables import table
-from pipeline.week_lock import hold_week
+from pipeline.warehouse import sql
+from pipeline.results.data_quality import Check, held, record_checks, warning
+from pipeline.core.errors import ConfigError, DataQualityError
+from pipeline.model.features import TRAINING_WEEK_COLUMN
+from pipeline.warehouse.layout import scoring_prefix, shard_count_for, shard_list_key, training_prefix
+from pipeline.warehouse.ports import Services
+from pipeline.warehouse.publication import changed_files, recorded
+from pipeline.execution.identity import Run
+from pipeline.core.settings import Settings
+from pipeline.warehouse.tables import table
+from pipeline.execution.week_lock import hold_week
 
 logger = logging.getLogger(__name__)
 WEEK = dt.timedelta(days=7)
-MAX_SHARDS = 100  # Athena's UNLOAD writes at most 100 partitions per query
 TRAINING_SET_PARTITION = TRAINING_WEEK_COLUMN
 SCORING_SET_PARTITION = "shard"
 FEATURE_LOOKBACK_WEEKS = 3  # athena_sql/customer_weeks.sql reads a customer's rows up to three weeks back
@@ -150,10 +148,6 @@ def _check_growth(earlier: dict, later: dict, settings: Settings) -> Check:
                 f"between {settings.weekly_shrink_limit:g} and {settings.weekly_growth_limit:g}",
                 f"{later['customers']:,} customers in {later['snapshot_date']}, {earlier['customers']:,} the week "
                 "before")
-
-
-def shard_count_for(rows: int, rows_per_shard: int) -> int:
-    return max(1, min(MAX_SHARDS, math.ceil(rows / rows_per_shard)))
 
 
 def training_set_sql(window: Window, settings: Settings) -> str:

@@ -1,6 +1,6 @@
 """RecordFailure (Lambda, called by an EventBridge rule when an execution fails, times out or is aborted): keep a
 durable record of why, and give back the week the execution held. Published results are left untouched, but for
-a publication the execution committed and did not finish switching (see `pipeline.publication`): that is finished.
+a publication the execution committed and did not finish switching (see `pipeline.warehouse.publication`): that is finished.
 
 It is not a state of the machine, so a failed execution stops at the failing state, where RedriveExecution (or
 `engagement-pipeline resume` locally) continues it.
@@ -11,13 +11,13 @@ import datetime as dt
 import json
 import logging
 
-from pipeline.events import ExecutionEnded, RecordFailureEvent
-from pipeline.keys import failure_record_key
-from pipeline.ports import Services
-from pipeline.publication import reconcile, recorded
-from pipeline.run_history import record_attempt, state_seconds, state_times, stopped_in
-from pipeline.storage import write_json
-from pipeline.week_lock import release_weeks_held_by, week_of_lock
+from pipeline.execution.events import ExecutionEnded, RecordFailureEvent
+from pipeline.warehouse.layout import failure_record_key
+from pipeline.warehouse.ports import Services
+from pipeline.warehouse.publication import reconcile, recorded
+from pipeline.results.run_history import record_attempt, state_seconds, state_times, stopped_in
+from pipeline.warehouse.objects import write_json
+from pipeline.execution.week_lock import release_weeks_held_by, week_of_lock
 
 logger = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ import pytest
 from lambdas.cleanup.app import handler as cleanup
 from lambdas.prepare_data.app import handler as prepare_data
 from lambdas.publish.app import handler as publish
-from pipeline.settings import REPO_ROOT
-from pipeline.tables import table
+from pipeline.core.settings import REPO_ROOT
+from pipeline.warehouse.tables import table
 from tests.conftest import PANEL_CUSTOMERS as CUSTOMERS, prepare_sets
 
 

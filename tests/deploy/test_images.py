@@ -17,11 +17,15 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from local_runtime.launcher import TASK_FAMILIES
-from pipeline.settings import REPO_ROOT
+from pipeline.core.settings import REPO_ROOT
 
 PROJECT = "engagement-pipeline"
 PRODUCTION_ROOTS = ("pipeline", "lambdas", "containers")
 NEVER_SHIPPED = ("local_runtime", "tools", "tests")
+# Wings of pipeline/ that only the CLI runs, on the user's machine: landing validates and lands with --target aws too.
+CLI_ONLY_WINGS = ("landing",)
+SHIPPED_WINGS = tuple(f"pipeline/{folder.name}/" for folder in sorted((REPO_ROOT / "pipeline").iterdir())
+                      if (folder / "__init__.py").is_file() and folder.name not in CLI_ONLY_WINGS)
 IMAGES = {
     "lambda": (REPO_ROOT / "lambdas" / "Dockerfile",
                [f"lambdas.{path.parent.name}.app" for path in sorted((REPO_ROOT / "lambdas").glob("*/app.py"))]),
@@ -44,7 +48,7 @@ sys.path.insert(0, image_root)
 os.environ.update(PIPELINE_BUCKET="churn-data", AWS_DEFAULT_REGION="eu-west-1")
 for module in modules:
     importlib.import_module(module)
-from pipeline.services import current_services
+from pipeline.edge.host import current_services
 current_services()
 loaded = {name: getattr(module, "__file__", None) for name, module in list(sys.modules.items())}
 print(json.dumps(loaded))
@@ -152,6 +156,12 @@ def test_the_image_copies_production_code_and_nothing_else(image):
     assert tops == {"pyproject.toml", "constraints.txt", "pipeline", "athena_sql", "glue",
                     "lambdas" if image["name"] == "lambda" else "containers"}
     assert not tops & set(NEVER_SHIPPED)
+
+
+def test_the_images_leave_out_the_wings_only_the_cli_runs(image):
+    shipped = {Path(file).parts[1] for file in image["files"] if Path(file).parts[0] == "pipeline"}
+    assert not shipped & set(CLI_ONLY_WINGS)
+    assert {wing.split("/")[1] for wing in SHIPPED_WINGS} <= shipped
 
 
 @pytest.mark.slow

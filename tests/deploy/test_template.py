@@ -17,16 +17,17 @@ from local_runtime.launcher import (
     TASK_FAMILIES,
     local_substitutions,
 )
-from pipeline.run import ExecutionInput
-from pipeline.settings import DATABASE, REPO_ROOT, load_settings
-from pipeline.tables import GLUE_DIR, table_definitions
-from tools.aws_cost import FARGATE_MEMORY_MIB, load_template  # shared with the cost estimate
+from pipeline.execution.identity import ExecutionInput
+from pipeline.core.settings import DATABASE, REPO_ROOT, load_settings
+from pipeline.warehouse.tables import GLUE_DIR, table_definitions
+from tests.deploy.test_images import SHIPPED_WINGS
+from tools.aws.template import FARGATE_MEMORY_MIB, load_template  # shared with the cost estimate
 
 TEMPLATE_PATH = REPO_ROOT / "template.yaml"
 ECS_RUN_TASK_SYNC = "arn:aws:states:::ecs:runTask.sync"
 PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
 PARQUET_SERDE = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
-# What pipeline.settings reads: Lambdas all of it; tasks get the rest of their run in RUN.
+# What pipeline.core.settings reads: Lambdas all of it; tasks get the rest of their run in RUN.
 LAMBDA_ENVIRONMENT = {"PIPELINE_BUCKET", "ATHENA_WORKGROUP", "PIPELINE_NAME", "CHURN_HORIZON_WEEKS",
                       "INFERENCE_ROWS_PER_SHARD", "WEEKLY_SHRINK_LIMIT", "WEEKLY_GROWTH_LIMIT", "RETENTION_WEEKS",
                       "TRAINING_WEEKS", "OLDER_WEEKS_SAMPLE_RATE", "RETAINED_SAMPLE_RATE"}
@@ -351,7 +352,7 @@ def test_the_missing_week_alarm_counts_no_data_as_no_success(resources):
 
 
 def test_the_auc_alarm_watches_what_publish_emits(resources, template):
-    from pipeline.metrics import NAMESPACE
+    from pipeline.core.emf import NAMESPACE
 
     alarm = resources["AucDropAlarm"]["Properties"]
     assert (alarm["Namespace"], alarm["MetricName"]) == (NAMESPACE, "AucDrop")
@@ -395,7 +396,7 @@ def unload_states(definition: dict) -> dict[str, dict]:
 
 
 def test_prepare_sets_composes_each_unload_from_pipeline_sqls_template(asl_text):
-    from pipeline.sql import UNLOAD_TEMPLATE
+    from pipeline.warehouse.sql import UNLOAD_TEMPLATE
 
     states = unload_states(json.loads(asl_text))
     assert set(states) == {"UnloadTrainingSet", "UnloadScoringSet"}
@@ -465,7 +466,7 @@ def test_container_dockerfile():
     assert "pip install --no-cache-dir -c constraints.txt -r /tmp/requirements.txt" in dockerfile
     assert not re.search(r"pip install[^\n]* \.(\[|\s|$)", dockerfile), "installing the project would ship the tools"
     assert re.search(r"^USER (?!root)\S+", dockerfile, re.MULTILINE), "the container must not run as root"
-    for folder in ("pipeline/", "athena_sql/", "glue/", "containers/"):
+    for folder in (*SHIPPED_WINGS, "athena_sql/", "glue/", "containers/"):
         assert f"COPY {folder} {folder}" in dockerfile
     # One image for every task: no task-specific entrypoint, the task definitions' Command names the module.
     assert dockerfile_exec_form(dockerfile, "ENTRYPOINT") == ["python", "-m"]
@@ -515,7 +516,7 @@ def test_lambda_dockerfile():
     dockerfile = (REPO_ROOT / "lambdas" / "Dockerfile").read_text()
     assert "pip install --no-cache-dir -c constraints.txt -r /tmp/requirements.txt" in dockerfile
     assert not re.search(r"pip install[^\n]* \.(\[|\s|$)", dockerfile), "installing the project would ship the tools"
-    for folder in ("pipeline/", "athena_sql/", "glue/", "lambdas/"):
+    for folder in (*SHIPPED_WINGS, "athena_sql/", "glue/", "lambdas/"):
         assert f"COPY {folder} {folder}" in dockerfile
     assert 'ENTRYPOINT ["python", "-m", "awslambdaric"]' in dockerfile
 

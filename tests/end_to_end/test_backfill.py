@@ -1,7 +1,7 @@
 """Backfilling past weeks, twice, as an operator would."""
 from tests.conftest import week
-from tools.cli import main
-from tools.synthetic_panel import land_synthetic_panel
+from tools.cli.app import main
+from tools.synthetic.panel import land_synthetic_panel
 
 CUSTOMERS, WEEKS = 400, 7  # with a 2-week horizon a run needs 5 weeks: weeks 5, 6 and 7 can be run
 

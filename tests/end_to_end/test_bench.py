@@ -1,10 +1,10 @@
 """`make bench` on a real weekly run of a tiny panel: every measure is there, and the baseline read the run's data."""
 import json
 
-from tools.aws_cost import load_prices
-from tools.bench import bench
-from tools.bench_report import write_results
-from tools.synthetic_panel import land_synthetic_panel
+from tools.bench.cost import load_prices
+from tools.bench.measure import bench
+from tools.bench.record import write_results
+from tools.synthetic.panel import land_synthetic_panel
 
 CUSTOMERS, WEEKS = 300, 9
 
@@ -13,7 +13,7 @@ def test_bench_measures_the_run_its_tasks_and_the_baseline_on_the_same_data(serv
     monkeypatch.setenv("INFERENCE_ROWS_PER_SHARD", "150")  # two shards: one log and one measure each
     land_synthetic_panel(services, CUSTOMERS, WEEKS, seed=5, if_missing=False)
     results = bench(home, tmp_path, CUSTOMERS, WEEKS, generate_seconds=1.0, prices=load_prices(),
-                    prices_file="tools/aws_prices.json")
+                    prices_file="tools/bench/aws_prices.json")
 
     assert [state["state"] for state in results["states"]] == ["Cleanup", "PrepareData", "PrepareSets", "Training",
                                                                  "Inference", "Publish"]

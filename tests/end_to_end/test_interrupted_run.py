@@ -6,9 +6,9 @@ import sys
 import time
 from pathlib import Path
 
-from pipeline.tables import table
-from tools.run_records import past_runs
-from tools.synthetic_panel import land_synthetic_panel
+from pipeline.warehouse.tables import table
+from local_runtime.run_records import past_runs
+from tools.synthetic.panel import land_synthetic_panel
 
 CLI = Path(sys.executable).with_name("engagement-pipeline")
 

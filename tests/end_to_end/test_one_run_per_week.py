@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from tests.conftest import week
-from tools.synthetic_panel import land_synthetic_panel
+from tools.synthetic.panel import land_synthetic_panel
 
 CUSTOMERS, WEEKS = 1500, 9
 CLI = Path(sys.executable).with_name("engagement-pipeline")

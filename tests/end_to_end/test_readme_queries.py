@@ -2,9 +2,9 @@
 import re
 import shlex
 
-from pipeline.settings import REPO_ROOT
-from tools.cli import main
-from tools.synthetic_panel import land_synthetic_panel
+from pipeline.core.settings import REPO_ROOT
+from tools.cli.app import main
+from tools.synthetic.panel import land_synthetic_panel
 
 COMMAND = ".venv/bin/engagement-pipeline "
 

@@ -5,11 +5,11 @@ import pytest
 
 from local_runtime.asl import ExecutionFailed
 from local_runtime.launcher import execute_locally
-from pipeline.ingest import ingest_file
-from pipeline.storage import read_json
-from pipeline.tables import table
-from tools.synthetic import generate_panel
-from tools.synthetic_panel import land_synthetic_panel
+from pipeline.landing.ingest import ingest_file
+from pipeline.warehouse.objects import read_json
+from pipeline.warehouse.tables import table
+from tools.synthetic.generator import generate_panel
+from tools.synthetic.panel import land_synthetic_panel
 
 CUSTOMERS, WEEKS = 1500, 9
 

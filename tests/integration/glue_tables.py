@@ -1,7 +1,7 @@
 """The Glue database and tables the SAM template creates, made on moto from the same glue/*.json."""
 from pipeline.aws.glue import PARQUET_STORAGE, glue_columns
-from pipeline.settings import DATABASE
-from pipeline.tables import TableDef, table_definitions
+from pipeline.core.settings import DATABASE
+from pipeline.warehouse.tables import TableDef, table_definitions
 
 
 def create_glue_tables(glue_client, warehouse_root: str) -> None:

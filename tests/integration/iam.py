@@ -9,7 +9,7 @@ from typing import Iterator
 import boto3
 
 from tests.conftest import BUCKET
-from tools.aws_cost import TEMPLATE_PATH, load_template
+from tools.aws.template import TEMPLATE_PATH, load_template
 
 BUCKET_ARN = f"arn:aws:s3:::{BUCKET}"
 # The IAM action each S3 API call the adapters make needs (others are "<service>:<Operation>").

@@ -7,8 +7,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline.storage import newest_attempt, read_parquet
-from pipeline.tables import table
+from pipeline.warehouse.objects import newest_attempt, read_parquet
+from pipeline.warehouse.tables import table
 from tests.conftest import BUCKET
 
 

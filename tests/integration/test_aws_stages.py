@@ -18,18 +18,18 @@ from lambdas.publish.app import handler as publish
 from lambdas.record_failure.app import handler as record_failure
 from pipeline.aws import aws_services
 from pipeline.aws.glue import GlueCatalog
-from pipeline.errors import DataQualityError
-from pipeline.features import FeatureSpec
-from pipeline.keys import attempt_prefix
-from pipeline.model_store import ModelStore, StoredModel
-from pipeline.publication import changed_files, recorded
-from pipeline.run import Run
-from pipeline.settings import load_settings
+from pipeline.core.errors import DataQualityError
+from pipeline.model.features import FeatureSpec
+from pipeline.warehouse.layout import attempt_prefix
+from pipeline.model.store import ModelStore, StoredModel
+from pipeline.warehouse.publication import changed_files, recorded
+from pipeline.execution.identity import Run
+from pipeline.core.settings import load_settings
 from pipeline.stages.prepare_data import prepare_data
-from pipeline.week_lock import WeekLockedError
+from pipeline.execution.week_lock import WeekLockedError
 from tests.conftest import BUCKET, write_inference_output
 from tests.integration.iam import granted, recording_calls
-from tools.cli import main
+from tools.cli.app import main
 
 WEEK = dt.date(2026, 3, 2)
 

@@ -8,12 +8,12 @@ from lambdas.cleanup.app import handler as cleanup
 from lambdas.prepare_data.app import handler as prepare_data
 from lambdas.publish.app import handler as publish
 from lambdas.record_failure.app import handler as record_failure
-from pipeline.errors import DataQualityError, EventError
-from pipeline.ingest import ingest_file
-from pipeline.storage import read_json, write_json
-from pipeline.tables import table
+from pipeline.core.errors import DataQualityError, EventError
+from pipeline.landing.ingest import ingest_file
+from pipeline.warehouse.objects import read_json, write_json
+from pipeline.warehouse.tables import table
 from tests.conftest import PANEL_CUSTOMERS as CUSTOMERS, PANEL_WEEKS as WEEKS, prepare_sets
-from tests.pipeline.test_events import ended
+from tests.pipeline.execution.test_events import ended
 
 
 def test_cleanup_resolves_the_newest_week_and_removes_stale_outputs(panel):

@@ -6,7 +6,7 @@ import duckdb
 import pytest
 
 from local_runtime.athena_sql import parse, to_duckdb
-from pipeline.errors import QueryError
+from pipeline.core.errors import QueryError
 
 SHARD = "mod(from_base(substr(to_hex(md5(to_utf8(customer_id))), 1, 8), 16), 7)"
 

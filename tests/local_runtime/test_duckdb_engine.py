@@ -6,10 +6,10 @@ import pyarrow as pa
 import pytest
 
 from local_runtime.athena_sql import to_duckdb
-from local_runtime.services import install_local_host
-from pipeline.errors import QueryError
-from pipeline.storage import read_parquet, write_parquet
-from pipeline.tables import table
+from local_runtime.host import install_local_host
+from pipeline.core.errors import QueryError
+from pipeline.warehouse.objects import read_parquet, write_parquet
+from pipeline.warehouse.tables import table
 from tests.conftest import land_weeks
 
 

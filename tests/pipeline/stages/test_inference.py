@@ -6,17 +6,17 @@ import pyarrow as pa
 import pytest
 import xgboost as xgb
 
-from pipeline.errors import ModelStoreError
-from pipeline.explanations import in_qa_sample, top_reasons
-from pipeline.features import feature_matrix, fit_feature_spec
-from pipeline.keys import attempt_prefix, scoring_prefix, segment_totals_key, shard_prefix
-from pipeline.model_store import ModelStore, StoredModel
-from pipeline.run import Run
+from pipeline.core.errors import ModelStoreError
+from pipeline.model.explanations import in_qa_sample, top_reasons
+from pipeline.model.features import feature_matrix, fit_feature_spec
+from pipeline.warehouse.layout import attempt_prefix, scoring_prefix, segment_totals_key, shard_prefix
+from pipeline.model.store import ModelStore, StoredModel
+from pipeline.execution.identity import Run
 from pipeline.stages import inference
 from pipeline.stages.inference import risk_band, score_shard
-from pipeline.storage import read_json, read_parquet, write_parquet
-from pipeline.summaries import SegmentTotals
-from pipeline.tables import table
+from pipeline.warehouse.objects import read_json, read_parquet, write_parquet
+from pipeline.results.weekly_summary import SegmentTotals
+from pipeline.warehouse.tables import table
 
 WEEK = dt.date(2026, 3, 2)
 SCORING_SET = f"{scoring_prefix(WEEK)}attempt=0/"  # as PrepareSets writes it

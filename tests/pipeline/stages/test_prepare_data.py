@@ -2,11 +2,12 @@
 
 import pytest
 
-from local_runtime.services import local_services  # settings read again, after the variable is set
-from pipeline.errors import DataQualityError
-from pipeline.run import Run
-from pipeline.stages.prepare_data import MAX_SHARDS, Window, check_snapshot_weeks, prepare_data, shard_count_for
-from pipeline.tables import table
+from local_runtime.host import local_services  # settings read again, after the variable is set
+from pipeline.core.errors import DataQualityError
+from pipeline.execution.identity import Run
+from pipeline.stages.prepare_data import Window, check_snapshot_weeks, prepare_data
+from pipeline.warehouse.layout import MAX_SHARDS, shard_count_for
+from pipeline.warehouse.tables import table
 from tests.conftest import land_weeks, prepare_sets, week
 
 CUSTOMERS = [f"c{i}" for i in range(40)]

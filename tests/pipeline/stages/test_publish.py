@@ -3,16 +3,16 @@ import datetime as dt
 import pyarrow as pa
 import pytest
 
-from pipeline.errors import DataQualityError
-from pipeline.features import FeatureSpec
-from pipeline.keys import segment_totals_key
-from pipeline.model_store import ModelStore, StoredModel
-from pipeline.run import Run
+from pipeline.core.errors import DataQualityError
+from pipeline.model.features import FeatureSpec
+from pipeline.warehouse.layout import segment_totals_key
+from pipeline.model.store import ModelStore, StoredModel
+from pipeline.execution.identity import Run
 from pipeline.stages.publish import publish
-from pipeline.storage import write_json
-from pipeline.summaries import SegmentTotals
+from pipeline.warehouse.objects import write_json
+from pipeline.results.weekly_summary import SegmentTotals
 from tests.conftest import write_inference_output
-from pipeline.tables import table
+from pipeline.warehouse.tables import table
 
 WEEK = dt.date(2026, 3, 2)
 METRICS = {"model_version": "v1", "auc": 0.8, "bayes_auc": None, "log_loss": 0.3, "base_rate": 0.1,
@@ -115,7 +115,7 @@ def emitted(caplog) -> list[dict]:
 
 
 def test_publish_emits_the_weeks_metrics_and_the_auc_drop_since_the_week_before(services, caplog):
-    caplog.set_level("INFO", logger="pipeline.metrics")
+    caplog.set_level("INFO", logger="pipeline.core.emf")
     store_model(services)
     scored(services, "first")
     publish(services, run("first"), expected_rows=2)

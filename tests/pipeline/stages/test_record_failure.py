@@ -1,11 +1,12 @@
 import datetime as dt
 
-from pipeline.events import RecordFailureEvent
-from pipeline.run import Run, parse
+from pipeline.execution.events import RecordFailureEvent
+from pipeline.execution.identity import Run, parse
 from pipeline.stages.record_failure import record_failure
-from pipeline.storage import read_json
-from pipeline.week_lock import acquire_week, execution_attempt
-from tests.pipeline.test_events import ended
+from pipeline.warehouse.objects import read_json
+from pipeline.execution.attempt import execution_attempt
+from pipeline.execution.week_lock import acquire_week
+from tests.pipeline.execution.test_events import ended
 
 
 def test_the_failure_is_kept_with_its_week_and_cause_and_the_week_given_back(services):

@@ -1,0 +1,48 @@
+"""The local stand-ins for S3, Glue and Athena under one data directory, installed as this process's services.
+
+PIPELINE_HOME  the local data directory (default: <repo>/local_data): warehouse/ stands in for the bucket,
+               catalog.json for the Glue Data Catalog, logs/ keeps each execution's logs and history.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from local_runtime.duckdb_engine import DuckDbEngine
+from local_runtime.folder_storage import FolderStorage
+from local_runtime.local_catalog import LocalCatalog
+from local_runtime.local_history import LocalExecutionHistory
+from pipeline.core.errors import ConfigError
+from pipeline.warehouse.ports import Services
+from pipeline.edge.host import install_host
+from pipeline.core.settings import REPO_ROOT, load_settings
+
+
+def local_home(environ: dict[str, str] | None = None) -> Path:
+    env = os.environ if environ is None else environ
+    return Path(env.get("PIPELINE_HOME", REPO_ROOT / "local_data")).resolve()
+
+
+def local_services() -> Services:
+    home = local_home()
+    storage = FolderStorage(home / "warehouse")
+    catalog = LocalCatalog(home / "catalog.json", home / "warehouse")
+    return Services(load_settings(), storage, catalog, DuckDbEngine(catalog, storage),
+                    LocalExecutionHistory(home / "logs"))
+
+
+def check_data_directory(home: Path) -> None:
+    """A data directory that cannot hold the warehouse is said once, up front, rather than as a failed write later."""
+    if home.exists() and not home.is_dir():
+        raise ConfigError(f"PIPELINE_HOME={home} is a file, not a directory: point it at a folder")
+    existing = next(folder for folder in (home, *home.parents) if folder.exists())
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ConfigError(f"PIPELINE_HOME={home} is not writable ({existing} is read-only for this user): "
+                          "point it at a folder you can write")
+
+
+def install_local_host() -> Services:
+    """Make this process's handlers and entrypoints use the local stand-ins; return them."""
+    check_data_directory(local_home())
+    install_host(local_services)
+    return local_services()

@@ -1,0 +1,46 @@
+"""Ingest: validate a weekly snapshot against the contract, write it to a fresh folder, then point the catalog
+partition at it (with the file's checksum in its publication record, so a file changed later is caught). Re-landing
+a week replaces it; a reader sees the old week or the new one, never a mix.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+from pathlib import Path
+
+import pyarrow as pa
+
+from pipeline.warehouse.layout import can_retire, landing_prefix
+from pipeline.warehouse.ports import Services
+from pipeline.warehouse.publication import Publication, publish
+from pipeline.warehouse.objects import write_parquet
+from pipeline.warehouse.tables import table
+from pipeline.landing.contract_checks import read_snapshot_file, validate_snapshot
+from pipeline.landing.week_checks import compare_with_previous_week
+
+logger = logging.getLogger(__name__)
+
+
+def land_snapshot(services: Services, snapshot: pa.Table, snapshot_date: dt.date) -> str:
+    """Write a conformed snapshot and publish it as the week's partition; return its location."""
+    value, landing_id = snapshot_date.isoformat(), uuid.uuid4().hex[:12]
+    folder = landing_prefix(snapshot_date, landing_id)
+    data_key = f"{folder}part-0.parquet"
+    write_parquet(services.storage, data_key, snapshot)
+    previous = services.catalog.partitions(table("snapshots")).get(value)
+    publish(services, Publication("snapshots", value, {"snapshots": folder}, published_by=f"landing {landing_id}",
+                                  checksums={data_key: services.storage.checksum(data_key)}))
+    if previous and can_retire(services.storage.key_of(previous), folder):
+        services.storage.delete_prefix(services.storage.key_of(previous))
+    return services.storage.uri(folder)
+
+
+def ingest_file(services: Services, path: Path, snapshot_date: dt.date) -> tuple[int, str, list[str]]:
+    """Validate a user's weekly CSV/Parquet against the contract and the week before, and land it; return (rows,
+    location, notes)."""
+    snapshot, notes = validate_snapshot(read_snapshot_file(path), str(path))
+    notes += compare_with_previous_week(services, snapshot, snapshot_date, str(path))
+    location = land_snapshot(services, snapshot, snapshot_date)
+    logger.info("landed %d rows of %s for snapshot %s at %s", snapshot.num_rows, path, snapshot_date, location)
+    return snapshot.num_rows, location, notes

@@ -1,0 +1,70 @@
+"""A stored model applied to rows: the booster loaded once, then calibrated churn probabilities and risk bands
+batch by batch (Inference scores the week with it, Training the champion)."""
+from __future__ import annotations
+
+import logging
+from typing import Iterable
+
+import numpy as np
+import pyarrow as pa
+import xgboost as xgb
+from sklearn.metrics import roc_auc_score
+
+from pipeline.core.errors import ModelStoreError
+from pipeline.model.features import FeatureSpec, feature_matrix
+from pipeline.model.store import MODEL_FILE, ModelStore, StoredModel
+
+logger = logging.getLogger(__name__)
+HIGH_RISK = 0.5
+MEDIUM_RISK = 0.2
+
+
+def risk_band(probability: np.ndarray) -> np.ndarray:
+    return np.select([probability >= HIGH_RISK, probability >= MEDIUM_RISK], ["high", "medium"], "low")
+
+
+def load_booster(store: ModelStore, version: str) -> tuple[xgb.Booster, StoredModel]:
+    model = store.load(version)
+    booster = xgb.Booster()
+    try:
+        booster.load_model(bytearray(model.model))
+    except xgb.core.XGBoostError as error:
+        raise store.damaged(version, MODEL_FILE, str(error).splitlines()[0]) from None
+    return booster, model
+
+
+class Scorer:
+    """One model, loaded once per process, applied batch by batch."""
+
+    def __init__(self, booster: xgb.Booster, model: StoredModel, model_version: str):
+        self.booster = booster
+        self.features = model.features
+        self.rounds = (0, model.metrics["best_iteration"] + 1)
+        self.calibration = model.calibration
+        self.model_version = model_version
+
+    def probability(self, matrix: np.ndarray) -> np.ndarray:
+        """The calibrated churn probability of each row of `matrix` (feature_matrix of this model's spec)."""
+        raw = self.booster.predict(_dmatrix(matrix, self.features), iteration_range=self.rounds)
+        return self.calibration.apply(raw.astype("float64"))
+
+
+
+def stored_model_auc(store: ModelStore, version: str, rows: Iterable[pa.RecordBatch], labels: np.ndarray) -> float | None:
+    """A stored model's AUC on some rows, scored as inference would score them (None if its model cannot be read:
+    the reason is logged)."""
+    try:
+        scorer = Scorer(*load_booster(store, version), version)
+    except ModelStoreError as error:
+        logger.warning("model %s cannot be scored: %s", version, error)
+        return None
+    scores = [scorer.probability(feature_matrix(batch, scorer.features)) for batch in rows]
+    return float(roc_auc_score(labels, np.concatenate(scores)))
+
+
+def scoring_matrix(rows: pa.RecordBatch | pa.Table, spec: FeatureSpec) -> xgb.DMatrix:
+    return _dmatrix(feature_matrix(rows, spec), spec)
+
+
+def _dmatrix(matrix: np.ndarray, spec: FeatureSpec) -> xgb.DMatrix:
+    return xgb.DMatrix(matrix, feature_names=spec.names, feature_types=spec.feature_types, enable_categorical=True)

@@ -1,0 +1,38 @@
+"""Ingest: a validated file becomes the week's partition; a re-ingest replaces it; a bad file lands nothing."""
+import datetime as dt
+
+import pytest
+
+from pipeline.core.errors import ContractError
+from pipeline.landing.ingest import ingest_file
+from pipeline.warehouse.tables import table
+
+WEEK = dt.date(2026, 3, 2)
+
+
+def write_csv(tmp_path, name: str, body: str):
+    path = tmp_path / name
+    path.write_text("customer_id,sessions_7d\n" + body)
+    return path
+
+
+def test_ingest_lands_the_file_as_the_weeks_partition(services, tmp_path):
+    rows, location, notes = ingest_file(services, write_csv(tmp_path, "w.csv", "a,1\nb,0\n"), WEEK)
+    assert rows == 2 and notes == []
+    assert services.catalog.partitions(table("snapshots")) == {WEEK.isoformat(): location}
+    assert services.sql.query("SELECT count(*) FROM engagement.snapshots").column(0)[0].as_py() == 2
+
+
+def test_a_reingest_replaces_the_week_and_removes_the_old_landing(services, tmp_path):
+    _, first, _ = ingest_file(services, write_csv(tmp_path, "a.csv", "a,1\nb,0\n"), WEEK)
+    _, second, _ = ingest_file(services, write_csv(tmp_path, "b.csv", "c,1\n"), WEEK)
+    assert first != second and services.catalog.partitions(table("snapshots"))[WEEK.isoformat()] == second
+    assert not services.storage.list_keys(services.storage.key_of(first))
+    assert services.sql.query("SELECT customer_id FROM engagement.snapshots").column(0).to_pylist() == ["c"]
+
+
+def test_a_bad_file_lands_nothing_and_keeps_the_week_before(services, tmp_path):
+    _, kept, _ = ingest_file(services, write_csv(tmp_path, "good.csv", "a,1\n"), WEEK)
+    with pytest.raises(ContractError, match="column 'customer_id'"):
+        ingest_file(services, write_csv(tmp_path, "bad.csv", "a,1\na,2\n"), WEEK)
+    assert services.catalog.partitions(table("snapshots")) == {WEEK.isoformat(): kept}

@@ -1,0 +1,60 @@
+import re
+
+import numpy as np
+import pyarrow as pa
+
+from pipeline.model.features import HISTORY_FEATURES, MAX_CATEGORIES, MISSING_NUMBER, feature_matrix, fit_feature_spec
+from pipeline.core.settings import REPO_ROOT
+
+
+def test_spec_keeps_columns_with_values_and_never_identifiers_or_weights():
+    training = pa.table({
+        "customer_id": ["a", "b"], "snapshot_date": ["2026-01-05"] * 2, "churned": [0, 1], "sample_weight": [1.0, 2.0],
+        "sessions_7d": [1, 0], "revenue_90d": pa.array([None, None], pa.float64()), "plan": ["free", "premium"],
+    })
+    spec = fit_feature_spec([training])
+    assert spec.numeric == ["sessions_7d"]  # revenue_90d has no value at all: not a feature
+    assert spec.categories == {"plan": ["free", "premium"]}
+    assert spec.feature_types == ["q", "c"]
+
+
+def test_spec_from_batches_is_the_spec_of_their_rows_together():
+    rows = pa.table({"sessions_7d": [None, None, 4, 1], "plan": ["free", "gold", "gold", None]})
+    spec = fit_feature_spec(rows.to_batches(max_chunksize=1))
+    assert spec == fit_feature_spec([rows])
+    assert spec.numeric == ["sessions_7d"]  # only the later batches hold a value
+    assert spec.categories == {"plan": ["free", "gold"]}  # sorted, the order codes follow
+
+
+def test_only_the_most_frequent_categories_are_kept():
+    values = [f"v{index:03d}" for index in range(MAX_CATEGORIES + 5)]
+    rows = pa.table({"country": values + ["v000"] * 3})  # every value once, v000 four times
+    categories = fit_feature_spec([rows]).categories["country"]
+    assert len(categories) == MAX_CATEGORIES and "v000" in categories
+
+
+def test_matrix_at_inference_matches_training_columns_whatever_the_input():
+    spec = fit_feature_spec([pa.table({"customer_id": ["a"], "sessions_7d": [3], "plan": ["free"],
+                                       "push_enabled": [True], "churned": [0]})])
+    scoring = pa.table({"customer_id": ["x", "y"], "plan": ["free", "gold"], "push_enabled": [False, None],
+                        "extra": [1, 2]})
+    matrix = feature_matrix(scoring, spec)
+    assert spec.names == ["sessions_7d", "push_enabled", "plan"]
+    assert matrix.dtype == np.float32 and matrix.shape == (2, 3)
+    assert (matrix[:, 0] == MISSING_NUMBER).all()  # absent column: missing, not zero
+    assert matrix[0, 1] == 0 and matrix[1, 1] == MISSING_NUMBER  # a null stays missing
+    assert matrix[0, 2] == 0 and matrix[1, 2] == 1  # "free" is category 0; an unseen category is "other", the next
+    assert not np.isnan(matrix).any()  # NaN would make XGBoost bin it sparse, four times the memory
+
+
+def test_a_nan_in_the_data_is_missing_like_a_null():
+    spec = fit_feature_spec([pa.table({"revenue_7d": [1.5, 2.0]})])
+    matrix = feature_matrix(pa.table({"revenue_7d": [float("nan"), None, 2.0]}), spec)
+    assert matrix[:, 0].tolist() == [MISSING_NUMBER, MISSING_NUMBER, 2.0]
+
+
+def test_every_history_feature_the_sql_computes_is_documented():
+    sql = (REPO_ROOT / "athena_sql" / "customer_weeks.sql").read_text()
+    computed = set(re.findall(r"^    h\.([a-z0-9_]+)", sql, re.MULTILINE))  # the SELECT list
+    assert computed == set(HISTORY_FEATURES)
+    assert all(formula and why for formula, why in HISTORY_FEATURES.values())

@@ -1,0 +1,18 @@
+from pipeline.warehouse.layout import can_retire, is_managed_folder
+
+PARTITION = "results/predictions/run_date=2026-03-02/"
+
+
+def test_only_folders_the_pipeline_created_are_managed():
+    assert is_managed_folder(f"{PARTITION}execution=run-1/")
+    assert is_managed_folder("raw/snapshots/snapshot_date=2026-03-02/landed-abc/")
+    assert not is_managed_folder(PARTITION)  # a partition a user registered by hand
+    assert not is_managed_folder(f"{PARTITION}execution=run-1/shard-00000.parquet")
+
+
+def test_a_folder_is_never_retired_while_it_holds_or_lies_in_the_kept_one():
+    assert can_retire(f"{PARTITION}execution=old/", f"{PARTITION}execution=new/")
+    assert can_retire(f"{PARTITION}execution=old/", None)
+    assert not can_retire(f"{PARTITION}execution=new/", f"{PARTITION}execution=new/")
+    assert not can_retire(PARTITION, f"{PARTITION}execution=new/")
+    assert not can_retire(f"{PARTITION}execution=new/", PARTITION)

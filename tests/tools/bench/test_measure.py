@@ -1,0 +1,256 @@
+"""`make bench`'s arithmetic and plumbing on fixed numbers and tiny data: the cost formula, the 10M projection, the
+result files, the tasks' resource lines and the bare baseline. (The whole bench on a real run: end_to_end/.)"""
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from local_runtime.container import RESOURCES_EVENT, peak_rss_mib, resources_line
+from pipeline.warehouse.layout import scoring_prefix, training_prefix
+from pipeline.core.settings import REPO_ROOT
+from tools.bench import bare_baseline
+from tools.aws.template import (FARGATE_MEMORY_MIB, TaskSize, configured_lambda_memory_mib, configured_task_sizes,
+                                load_template, smallest_fargate_size)
+from tools.bench.cost import FargateTask, LambdaCall, RunUsage, fargate_task_cost, load_prices, run_cost
+from tools.bench.measure import parse_task_log
+from tools.bench.projection import Measured, ProcessMeasure, as_json, project, scaled
+from tools.bench.record import markdown_report, write_results
+
+# Round prices, so every expected dollar amount below can be checked by hand.
+PRICES = {
+    "region": "test-region",
+    "fargate": {"per_vcpu_hour": 0.04, "per_gb_hour": 0.004, "ephemeral_storage_per_gb_hour": 0.0001,
+                "free_ephemeral_storage_gb": 20, "minimum_billed_seconds": 60},
+    "lambda": {"per_gb_second": 0.00001, "per_million_requests": 0.20},
+    "step_functions": {"per_thousand_state_transitions": 0.025},
+    "athena": {"per_tb_scanned": 5.0, "minimum_mb_per_query": 10},
+}
+TRAINING_SIZE = TaskSize(4096, 16384, ephemeral_gb=50)
+SHARD_SIZE = TaskSize(1024, 4096)
+
+
+# ------------------------------------------------------------------------------------------------ cost
+
+def test_a_fargate_task_costs_its_hours_times_vcpu_memory_and_extra_storage_prices():
+    half_hour = FargateTask("Training", 1800, TRAINING_SIZE)
+    # 0.5 h x (4 vCPU x 0.04 + 16 GB x 0.004 + (50 - 20) GB x 0.0001)
+    assert fargate_task_cost(half_hour, PRICES) == pytest.approx(0.5 * (0.16 + 0.064 + 0.003))
+
+
+def test_a_short_fargate_task_is_billed_one_minute():
+    assert fargate_task_cost(FargateTask("InferenceShard", 10, SHARD_SIZE), PRICES) == pytest.approx(
+        60 / 3600 * (1 * 0.04 + 4 * 0.004))
+
+
+def test_run_cost_adds_lambda_step_functions_and_athena():
+    usage = RunUsage(tasks=[FargateTask("Training", 3600, TRAINING_SIZE)],
+                     lambda_calls=[LambdaCall("Cleanup", 10, 1024), LambdaCall("PrepareData", 5, 2048)],
+                     state_transitions=106, athena_queries=3, athena_bytes_per_query=2**20)
+    cost = run_cost(usage, PRICES)
+    assert cost["fargate"] == pytest.approx(0.16 + 0.064 + 0.003)
+    assert cost["lambda"] == pytest.approx(20 * 0.00001 + 2 * 0.20 / 1e6)  # 10 GB-s + 10 GB-s, 2 requests
+    assert cost["step_functions"] == pytest.approx(106 * 0.025 / 1000)
+    assert cost["athena"] == pytest.approx(3 * 10 * 2**20 / 2**40 * 5.0)  # 1 MB scans bill the 10 MB minimum
+    assert cost["total"] == pytest.approx(sum(cost[name] for name in ("fargate", "lambda", "step_functions",
+                                                                      "athena")))
+
+
+def test_athena_bills_large_scans_by_the_terabyte():
+    usage = RunUsage([], [], 0, athena_queries=2, athena_bytes_per_query=3 * 2**40)
+    assert run_cost(usage, PRICES)["athena"] == pytest.approx(2 * 3 * 5.0)
+
+
+def test_the_configured_prices_file_has_every_price_the_formula_reads():
+    usage = RunUsage([FargateTask("Training", 100, TRAINING_SIZE)], [LambdaCall("Cleanup", 1, 1024)], 7, 3, 2**20)
+    assert run_cost(usage, load_prices())["total"] > 0
+
+
+def test_task_sizes_are_the_templates_defaults_and_valid_on_fargate():
+    template = load_template()
+    sizes, parameters = configured_task_sizes(template), template["Parameters"]
+    assert sizes["Training"] == TaskSize(int(parameters["TrainingCpu"]["Default"]),
+                                         parameters["TrainingMemory"]["Default"],
+                                         parameters["EphemeralStorageGiB"]["Default"])
+    assert sizes["InferenceShard"].memory_mib == parameters["InferenceMemory"]["Default"]
+    for size in sizes.values():
+        assert size.memory_mib in FARGATE_MEMORY_MIB[size.cpu_units]
+    assert set(configured_lambda_memory_mib(template)) == {"Cleanup", "PrepareData", "Publish"}
+
+
+@pytest.mark.parametrize("needed, preferred_cpu, expected", [
+    (5000, 1024, (1024, 5120)),  # the next 1 GB step of the preferred CPU
+    (9000, 1024, (2048, 9216)),  # past 1 vCPU's 8 GB: the smallest CPU that allows it
+    (3000, 4096, (4096, 8192)),  # the preferred CPU's smallest memory, even if more than needed
+    (200_000, 4096, None),  # larger than any Fargate task
+])
+def test_smallest_fargate_size(needed, preferred_cpu, expected):
+    assert smallest_fargate_size(needed, preferred_cpu) == expected
+
+
+# ------------------------------------------------------------------------------------------ projection
+
+def test_scaled_keeps_the_fixed_part_and_scales_the_rest():
+    assert scaled(fixed=200, measured=300, measured_rows=1000, rows=10_000) == 200 + 100 * 10
+    assert scaled(fixed=200, measured=190, measured_rows=1000, rows=10_000) == 200  # below idle: noise, no growth
+
+
+def measured_run() -> Measured:
+    idle = ProcessMeasure("idle", seconds=2, rows=0, peak_rss_mib=200)
+    return Measured(
+        customers=1000,
+        state_seconds={"Cleanup": 0.5, "PrepareData": 5, "Training": 12, "Inference": 4, "Publish": 1},
+        training=ProcessMeasure("Training task", seconds=12, rows=8000, peak_rss_mib=210),
+        shards=[ProcessMeasure("InferenceShard 0 task", seconds=3, rows=500, peak_rss_mib=210),
+                ProcessMeasure("InferenceShard 1 task", seconds=4, rows=500, peak_rss_mib=205)],
+        idle_process=idle, rows_per_shard=50_000, max_concurrency=8,
+        configured_sizes={"Training": TRAINING_SIZE, "InferenceShard": SHARD_SIZE},
+        time_limits={"Training": 3600, "InferenceShard": 1800, "PrepareData": 900, "Publish": 300})
+
+
+def test_projection_scales_each_state_with_its_rows():
+    projection = project(measured_run(), customers=1_000_000)
+    training, inference = projection["training"], projection["inference"]
+    assert projection["factor"] == 1000
+    assert training["rows"] == 8_000_000
+    assert training["seconds"] == pytest.approx(2 + 10 * 1000)
+    assert training["peak_rss_mib"] == pytest.approx(200 + 10 * 1000)
+    assert inference["shard_count"] == 20 and inference["waves"] == 3  # 1M / 50,000; 8 at a time
+    # the worst shard per row: 2 s over idle for 500 rows (time), 10 MiB over idle for 500 rows (memory)
+    assert inference["per_shard"]["rows"] == 50_000
+    assert inference["per_shard"]["seconds"] == pytest.approx(2 + 2 / 500 * 50_000)
+    assert inference["per_shard"]["peak_rss_mib"] == pytest.approx(200 + 10 / 500 * 50_000)
+    assert projection["state_seconds"] == pytest.approx(
+        {"Cleanup": 0.5, "PrepareData": 5000, "Training": 10_002, "Inference": 3 * 202, "Publish": 1})
+    assert projection["total_seconds"] == pytest.approx(0.5 + 5000 + 10_002 + 606 + 1)
+
+
+def test_projection_sizes_tasks_with_headroom_and_says_what_would_break():
+    projection = project(measured_run(), customers=1_000_000)
+    # Training: 10,200 MiB x 1.3 = 13,260 -> 13,312 MiB at the configured 4 vCPU
+    assert projection["training"]["size"] == TaskSize(4096, 13312, ephemeral_gb=50)
+    # a shard: 1,200 MiB x 1.3 = 1,560 -> 2 GB, the smallest 1 vCPU allows
+    assert projection["inference"]["per_shard"]["size"] == TaskSize(1024, 2048)
+    assert projection["warnings"] == ["Training: 10,002 s projected, over its 3,600 s timeout",
+                                      "PrepareData: 5,000 s projected, over its 900 s timeout"]
+    too_big = project(measured_run(), customers=20_000_000)
+    assert too_big["training"]["size"] is None
+    assert any("more than any Fargate task has" in warning for warning in too_big["warnings"])
+
+
+# ------------------------------------------------------------------------------------------ result files
+
+def bench_results() -> dict:
+    projection = as_json(project(measured_run(), customers=1_000_000)) | {"cost": {"total": 1.25}}
+    return {
+        "customers": 1000, "weeks": 9, "run_date": "2026-03-02", "execution_name": "bench-test", "machine_cpus": 2,
+        "generate_seconds": 1.0, "run_seconds": 22.5,
+        "states": [{"state": "Cleanup", "seconds": 0.5, "rows": None, "rows_what": "", "rows_per_second": None},
+                   {"state": "PrepareData", "seconds": 5.0, "rows": 9000, "rows_what": "snapshot rows read",
+                    "rows_per_second": 1800.0}],
+        "processes": [{"name": "Training task", "seconds": 12.0, "rows": 8000, "peak_rss_mib": 210.4,
+                       "cpu_seconds": 20.0}],
+        "baseline": {"seconds": 9.0, "peak_rss_mib": 250.0, "rows_trained": 8000, "rows_scored": 1000, "rounds": 9},
+        "ratio": 2.5, "auc": 0.81234, "bayes_auc": 0.85,
+        "aws_cost": {"prices_file": "tools/bench/aws_prices.json", "region": "us-east-1",
+                     "usage": {"fargate": ["Training 1 x 12.0 s at 4 vCPU, 16 GB"], "lambda": "3 invocations",
+                               "step_functions": "7 state transitions", "athena": "3 queries"},
+                     "dollars": {"fargate": 0.001, "lambda": 0.0001, "step_functions": 0.0002, "athena": 0.0003,
+                                 "total": 0.0016}},
+        "projection": projection,
+    }
+
+
+def test_results_are_written_as_json_and_markdown_named_by_size(tmp_path):
+    json_path, markdown_path = write_results(bench_results(), tmp_path / "out")
+    assert (json_path.name, markdown_path.name) == ("bench-1000x9.json", "bench-1000x9.md")
+    written = json.loads(json_path.read_text())
+    assert written["ratio"] == 2.5 and written["projection"]["training"]["size"]["memory_mib"] == 13312
+    assert markdown_path.read_text() == markdown_report(bench_results())
+
+
+def test_the_markdown_shows_states_ratio_memory_cost_and_projection():
+    text = markdown_report(bench_results())
+    assert "# Bench: 1,000 customers x 9 weeks" in text
+    assert "validation AUC 0.8123 (true-state AUC 0.8500)" in text
+    assert "| PrepareData | 5.0 | 9,000 snapshot rows read | 1,800 |" in text
+    assert "| **pipeline / baseline** | **2.50x** |  |  |" in text
+    assert "| Training task | 8,000 | 210 | 20.0 |" in text
+    assert "| **total** |  | **0.0016** |" in text
+    assert "| Training | 8,000,000 | 10,200 | 4 vCPU, 13 GB |" in text
+    assert "- PrepareData: 5,000 s projected, over its 900 s timeout" in text
+    assert "linear projection" in text.lower()
+
+
+# ------------------------------------------------------------------------------------------ task resources
+
+def test_the_resources_line_is_json_the_bench_reads_back():
+    parsed = parse_task_log(["not json", "[1, 2]", json.dumps({"message": "x succeeded", "result": {"shard": 3}}),
+                             resources_line()])
+    assert parsed["result"] == {"shard": 3}
+    assert parsed["peak_rss_mib"] > 0 and parsed["cpu_seconds"] >= 0
+    assert json.loads(resources_line())["event"] == RESOURCES_EVENT
+
+
+def test_a_task_process_reports_its_own_peak_memory_even_when_it_exits_with_an_error(home, tmp_path):
+    (tmp_path / "exits_three.py").write_text("import sys\nsys.exit(3)\n")
+    ballast = b"\x01" * (300 * 2**20)  # resident pages: a launcher holding more than a small task ever will
+    assert peak_rss_mib() >= 300
+    finished = subprocess.run(
+        [sys.executable, "-m", "local_runtime.container", "exits_three"], cwd=REPO_ROOT, capture_output=True,
+        text=True, env={**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(REPO_ROOT)])})
+    del ballast
+    assert finished.returncode == 3
+    reported = parse_task_log(finished.stderr.splitlines())  # stdout stays the entrypoint's own records
+    # getrusage's ru_maxrss would carry the parent's 300+ MiB over to the child; the line must not
+    assert 0 < reported["peak_rss_mib"] < 300
+
+
+# ------------------------------------------------------------------------------------------ bare baseline
+
+RUN_DATE = dt.date(2026, 3, 2)
+
+
+def prepared_rows(customers: int, week: dt.date, labelled: bool) -> pa.Table:
+    """A few rows shaped like PrepareData's output: features, and for training the label and its weight."""
+    ids = [f"c{index:03d}" for index in range(customers)]
+    columns = {"customer_id": ids, "snapshot_date": [week] * customers,
+               "sessions_7d": [index % 7 for index in range(customers)],
+               "plan": [("free", "basic", "premium")[index % 3] for index in range(customers)]}
+    if labelled:
+        columns |= {"churned": [int(index % 7 == 0 or index % 5 == 0) for index in range(customers)],
+                    "sample_weight": [1.0 + index % 2 for index in range(customers)]}
+    return pa.table(columns)
+
+
+def land_prepared_set(warehouse) -> None:
+    for weeks_back in (4, 5):
+        week = RUN_DATE - dt.timedelta(weeks=weeks_back)
+        folder = warehouse / training_prefix(RUN_DATE) / "attempt=0" / f"training_week={week}"
+        folder.mkdir(parents=True)
+        pq.write_table(prepared_rows(60, week, labelled=True), folder / "part-0")  # UNLOAD: no extension
+    for shard in (0, 1):
+        folder = warehouse / scoring_prefix(RUN_DATE) / "attempt=0" / f"shard={shard}"
+        folder.mkdir(parents=True)
+        rows = prepared_rows(40, RUN_DATE, labelled=False).slice(shard * 20, 20)
+        pq.write_table(rows, folder / "data_0.parquet")
+
+
+def test_the_bare_baseline_trains_and_scores_every_customer(tmp_path, capsys):
+    land_prepared_set(tmp_path / "warehouse")
+    out = tmp_path / "predictions.parquet"
+    bare_baseline.main(["--home", str(tmp_path), "--run-date", RUN_DATE.isoformat(), "--rounds", "5",
+                        "--out", str(out)])
+    summary, resources = (json.loads(line) for line in capsys.readouterr().out.splitlines())
+    assert summary["rows_trained"] == 120 and summary["rows_scored"] == 40 and summary["rounds"] == 5
+    assert "sample_weight" not in summary["features"] and "training_week" not in summary["features"]
+    assert set(summary["features"]) == {"sessions_7d", "plan"}
+    assert resources["event"] == RESOURCES_EVENT
+    predictions = pq.read_table(out).to_pydict()
+    assert sorted(predictions["customer_id"]) == [f"c{index:03d}" for index in range(40)]
+    assert all(0 < probability < 1 for probability in predictions["churn_probability"])
+    assert len(set(predictions["churn_probability"])) > 1  # the model learned something from the features
