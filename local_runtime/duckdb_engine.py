@@ -20,9 +20,9 @@ import sqlglot.expressions
 
 from local_runtime import athena_sql
 from pipeline.core.errors import QueryError
+from pipeline.core.settings import DATABASE
 from pipeline.warehouse.ports import Catalog, Storage
 from pipeline.warehouse.publication import REPAIR_COMMAND, group_of, publications
-from pipeline.core.settings import DATABASE
 from pipeline.warehouse.sql import parse_unload
 from pipeline.warehouse.tables import TableDef, table_definitions
 

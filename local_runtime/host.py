@@ -13,9 +13,9 @@ from local_runtime.folder_storage import FolderStorage
 from local_runtime.local_catalog import LocalCatalog
 from local_runtime.local_history import LocalExecutionHistory
 from pipeline.core.errors import ConfigError
-from pipeline.warehouse.ports import Services
-from pipeline.edge.host import install_host
 from pipeline.core.settings import REPO_ROOT, load_settings
+from pipeline.edge.host import install_host
+from pipeline.warehouse.ports import Services
 
 
 def local_home(environ: dict[str, str] | None = None) -> Path:

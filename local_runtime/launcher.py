@@ -24,11 +24,11 @@ from typing import Any, Callable, Iterator
 
 from local_runtime.asl import ExecutionFailed, Redrive, StateEvent, TaskFailed, load_state_machine
 from local_runtime.asl.definition import S3_GET_OBJECT, S3_PUT_OBJECT
-from local_runtime.local_history import append_event, history_path
 from local_runtime.host import install_local_host, local_home
+from local_runtime.local_history import append_event, history_path
 from pipeline.core.logs import JsonFormatter
-from pipeline.warehouse.ports import Services
 from pipeline.core.settings import REPO_ROOT
+from pipeline.warehouse.ports import Services
 
 STATE_MACHINE_PATH = REPO_ROOT / "statemachine" / "pipeline.asl.json"
 LOCAL_ACCOUNT = "arn:aws:{service}:local:000000000000:{resource}"

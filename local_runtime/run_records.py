@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 
-from pipeline.warehouse.layout import FAILURES_PREFIX, RUNS_PREFIX, run_record_key
-from pipeline.warehouse.ports import Storage
-from pipeline.warehouse.objects import read_json, write_json
 from pipeline.execution.processes import machine_id, process_gone
+from pipeline.warehouse.layout import FAILURES_PREFIX, RUNS_PREFIX, run_record_key
+from pipeline.warehouse.objects import read_json, write_json
+from pipeline.warehouse.ports import Storage
 
 KILLED = {"status": "KILLED", "error": "Killed",
           "cause": "the process running it ended without a word (kill -9, a crash, the machine stopped)"}

@@ -9,16 +9,16 @@ from moto import mock_aws
 
 from local_runtime.host import install_local_host
 from pipeline.aws import aws_services
-from pipeline.landing.ingest import land_snapshot
-from pipeline.warehouse.layout import attempt_prefix, drift_counts_key, segment_totals_key, shard_list_key
-from pipeline.warehouse.ports import Services
-from pipeline.edge.host import install_host
 from pipeline.core.settings import load_settings
-from pipeline.warehouse.sql import unload_statement
-from pipeline.warehouse.objects import write_json, write_parquet
-from pipeline.results.weekly_summary import SegmentTotals
-from pipeline.warehouse.tables import table
+from pipeline.edge.host import install_host
 from pipeline.landing.contract_checks import validate_snapshot
+from pipeline.landing.ingest import land_snapshot
+from pipeline.results.weekly_summary import SegmentTotals
+from pipeline.warehouse.layout import attempt_prefix, drift_counts_key, segment_totals_key, shard_list_key
+from pipeline.warehouse.objects import write_json, write_parquet
+from pipeline.warehouse.ports import Services
+from pipeline.warehouse.sql import unload_statement
+from pipeline.warehouse.tables import table
 from tests.integration.glue_tables import create_glue_tables
 from tools.synthetic.panel import land_synthetic_panel
 

@@ -4,11 +4,11 @@ Environment (the state machine's container override): RUN, the run's identity as
 """
 import sys
 
-from pipeline.edge.handlers import container_main, required_env
 from pipeline.core.errors import EventError
-from pipeline.warehouse.ports import Services
+from pipeline.edge.handlers import container_main, required_env
 from pipeline.execution.identity import Run
 from pipeline.stages.inference import score_shard
+from pipeline.warehouse.ports import Services
 
 
 def main(run: Run, services: Services) -> dict:

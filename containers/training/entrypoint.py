@@ -5,9 +5,9 @@ Environment (the state machine's container override): RUN, the run's identity as
 import sys
 
 from pipeline.edge.handlers import container_main
-from pipeline.warehouse.ports import Services
 from pipeline.execution.identity import Run
 from pipeline.stages.training import train
+from pipeline.warehouse.ports import Services
 
 
 def main(run: Run, services: Services) -> dict:

@@ -3,9 +3,9 @@ outputs."""
 from pipeline.core import logs
 from pipeline.edge.handlers import lambda_handler, run_fields
 from pipeline.execution.events import CleanupEvent
-from pipeline.warehouse.ports import Services
 from pipeline.execution.identity import resolve_run
 from pipeline.stages.cleanup import cleanup
+from pipeline.warehouse.ports import Services
 
 
 @lambda_handler(CleanupEvent, state="Cleanup")

@@ -1,8 +1,8 @@
 """PrepareData: check the landed weeks, then write the training and scoring sets with Athena SQL."""
 from pipeline.edge.handlers import lambda_handler
 from pipeline.execution.events import RunEvent
-from pipeline.warehouse.ports import Services
 from pipeline.stages.prepare_data import prepare_data
+from pipeline.warehouse.ports import Services
 
 
 @lambda_handler(RunEvent, state="PrepareData")

@@ -1,8 +1,8 @@
 """Publish: check every customer was scored, write the metrics row, swap the catalog partitions."""
 from pipeline.edge.handlers import lambda_handler
 from pipeline.execution.events import PublishEvent
-from pipeline.warehouse.ports import Services
 from pipeline.stages.publish import publish
+from pipeline.warehouse.ports import Services
 
 
 @lambda_handler(PublishEvent, state="Publish")

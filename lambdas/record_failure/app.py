@@ -1,8 +1,8 @@
 """RecordFailure: keep a durable record of why a run failed; published results are left untouched."""
 from pipeline.edge.handlers import lambda_handler
 from pipeline.execution.events import RecordFailureEvent
-from pipeline.warehouse.ports import Services
 from pipeline.stages.record_failure import record_failure
+from pipeline.warehouse.ports import Services
 
 
 @lambda_handler(RecordFailureEvent, state=None)  # called by EventBridge, not a state

@@ -8,8 +8,8 @@ from pipeline.aws.glue import GlueCatalog
 from pipeline.aws.s3 import S3Storage
 from pipeline.aws.states import StepFunctionsHistory
 from pipeline.core.errors import ConfigError
-from pipeline.warehouse.ports import Services
 from pipeline.core.settings import Settings
+from pipeline.warehouse.ports import Services
 
 __all__ = ["AthenaEngine", "GlueCatalog", "S3Storage", "StepFunctionsHistory", "aws_services"]
 

@@ -34,7 +34,7 @@ DEFAULT_WEEKLY_GROWTH_LIMIT = 2.0
 DEFAULT_RETENTION_WEEKS = 8
 DEFAULT_TRAINING_WEEKS = 8
 DEFAULT_OLDER_WEEKS_SAMPLE_RATE = 1.0
-DEFAULT_RETAINED_SAMPLE_RATE = 0.5  # measured: 36% fewer training rows for -0.0001 AUC (README)
+DEFAULT_RETAINED_SAMPLE_RATE = 0.5  # measured: 36% fewer training rows for -0.0001 AUC (docs/input-contract.md)
 # A new model replaces the champion unless its validation AUC is lower than the champion's on the same week by
 # more than this: week-to-week noise of the AUC on 100,000 customers is a few thousandths.
 DEFAULT_CHAMPION_AUC_TOLERANCE = 0.005

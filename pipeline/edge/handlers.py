@@ -20,10 +20,10 @@ from pydantic import BaseModel
 from pipeline.core import emf, logs
 from pipeline.core.errors import EventError, PipelineError
 from pipeline.edge.faults import inject_fault
-from pipeline.warehouse.ports import Services
-from pipeline.execution.identity import Run, parse
 from pipeline.edge.host import current_services
 from pipeline.execution.attempt import execution_attempt
+from pipeline.execution.identity import Run, parse
+from pipeline.warehouse.ports import Services
 
 logger = logging.getLogger(__name__)
 EventT = TypeVar("EventT", bound=BaseModel)

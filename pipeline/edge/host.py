@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Callable
 
-from pipeline.warehouse.ports import Services
 from pipeline.core.settings import load_settings
+from pipeline.warehouse.ports import Services
 
 ServicesFactory = Callable[[], Services]
 _host_services: ServicesFactory | None = None

@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from pipeline.core.errors import DataQualityError, EventError
-from pipeline.warehouse.ports import Services
 from pipeline.core.settings import positive_int
+from pipeline.warehouse.ports import Services
 from pipeline.warehouse.tables import table
 
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")

@@ -18,11 +18,11 @@ import os
 
 from pipeline.core.errors import PipelineError
 from pipeline.execution.attempt import current_attempt
+from pipeline.execution.identity import Run
 from pipeline.execution.processes import machine_id, process_gone
 from pipeline.warehouse.layout import LOCKS_PREFIX, week_lock_key
-from pipeline.warehouse.ports import Services, Storage
-from pipeline.execution.identity import Run
 from pipeline.warehouse.objects import read_json
+from pipeline.warehouse.ports import Services, Storage
 
 logger = logging.getLogger(__name__)
 ATTEMPTS = 3

@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from pipeline.warehouse.contract import COLUMNS_BY_NAME, KEY_COLUMN, REQUIRED_COLUMNS, Column, arrow_schema
 from pipeline.core.errors import ContractError
+from pipeline.warehouse.contract import COLUMNS_BY_NAME, KEY_COLUMN, REQUIRED_COLUMNS, Column, arrow_schema
 
 TRUE_WORDS = {"true", "t", "yes", "y", "1"}
 FALSE_WORDS = {"false", "f", "no", "n", "0"}

@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from pipeline.warehouse.layout import can_retire, landing_prefix
-from pipeline.warehouse.ports import Services
-from pipeline.warehouse.publication import Publication, publish
-from pipeline.warehouse.objects import write_parquet
-from pipeline.warehouse.tables import table
 from pipeline.landing.contract_checks import read_snapshot_file, validate_snapshot
 from pipeline.landing.week_checks import compare_with_previous_week
+from pipeline.warehouse.layout import can_retire, landing_prefix
+from pipeline.warehouse.objects import write_parquet
+from pipeline.warehouse.ports import Services
+from pipeline.warehouse.publication import Publication, publish
+from pipeline.warehouse.tables import table
 
 logger = logging.getLogger(__name__)
 

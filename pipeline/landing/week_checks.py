@@ -12,10 +12,10 @@ import re
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline.warehouse.contract import COLUMNS, KEY_COLUMN
 from pipeline.core.errors import ContractError
-from pipeline.warehouse.ports import Services
+from pipeline.warehouse.contract import COLUMNS, KEY_COLUMN
 from pipeline.warehouse.objects import read_parquet
+from pipeline.warehouse.ports import Services
 from pipeline.warehouse.tables import table
 
 NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")

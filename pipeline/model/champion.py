@@ -13,9 +13,9 @@ import json
 import logging
 from dataclasses import asdict, dataclass
 
+from pipeline.execution.identity import Run
 from pipeline.warehouse.layout import champion_key
 from pipeline.warehouse.ports import Storage
-from pipeline.execution.identity import Run
 
 logger = logging.getLogger(__name__)
 

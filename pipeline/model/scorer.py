@@ -50,7 +50,8 @@ class Scorer:
 
 
 
-def stored_model_auc(store: ModelStore, version: str, rows: Iterable[pa.RecordBatch], labels: np.ndarray) -> float | None:
+def stored_model_auc(store: ModelStore, version: str, rows: Iterable[pa.RecordBatch],
+                     labels: np.ndarray) -> float | None:
     """A stored model's AUC on some rows, scored as inference would score them (None if its model cannot be read:
     the reason is logged)."""
     try:

@@ -1,8 +1,9 @@
 """Versioned model artifacts, and the only code that knows their keys.
 
 A version holds the fitted model (XGBoost's UBJSON bytes), the feature spec it was fitted on, its training
-parameters, the calibration of its probabilities, its validation scores and its metrics. `metrics.json` is written last: a version whose metrics
-exist is complete, so a training task killed half-way never leaves a model that inference would load.
+parameters, the calibration of its probabilities, its validation scores and its metrics. `metrics.json` is written
+last: a version whose metrics exist is complete, so a training task killed half-way never leaves a model that
+inference would load.
 """
 from __future__ import annotations
 
@@ -12,11 +13,11 @@ from typing import Callable, TypeVar
 import pyarrow as pa
 
 from pipeline.core.errors import ModelStoreError
+from pipeline.model.calibration import Calibration
 from pipeline.model.features import FeatureSpec
 from pipeline.warehouse.layout import model_prefix
-from pipeline.model.calibration import Calibration
-from pipeline.warehouse.ports import Storage
 from pipeline.warehouse.objects import read_json, read_parquet, write_json, write_parquet
+from pipeline.warehouse.ports import Storage
 
 MODEL_FILE = "model.ubj"
 FEATURES_FILE = "features.json"

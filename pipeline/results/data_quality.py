@@ -9,12 +9,11 @@ from __future__ import annotations
 import logging
 from dataclasses import asdict, dataclass
 
-
+from pipeline.execution.identity import Run
 from pipeline.model import drift
 from pipeline.warehouse.layout import attempt_prefix, drift_counts_key, shard_list_key
-from pipeline.warehouse.ports import Services
-from pipeline.execution.identity import Run
 from pipeline.warehouse.objects import read_json, write_parquet
+from pipeline.warehouse.ports import Services
 from pipeline.warehouse.tables import table
 
 logger = logging.getLogger(__name__)

@@ -38,20 +38,25 @@ STYLE = ("body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1100px
          ".bad{color:#b00020;font-weight:600}.good{color:#1b7a35}img{max-width:100%}")
 
 
+def _cumulative_at_thresholds(labels: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Churned and retained rows scored at or above each distinct score, highest first: tied rows are one
+    threshold, so the curves do not depend on the rows' order."""
+    order = np.argsort(-scores, kind="stable")
+    ranked = scores[order]
+    last_of_each_score = np.flatnonzero(np.append(ranked[1:] != ranked[:-1], True))
+    return np.cumsum(labels[order])[last_of_each_score], np.cumsum(1 - labels[order])[last_of_each_score]
+
+
 def roc_points(labels: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """False and true positive rates at every threshold (numpy only: the Lambda image has no scikit-learn)."""
-    order = np.argsort(-scores, kind="stable")
-    positives = np.cumsum(labels[order])
-    negatives = np.cumsum(1 - labels[order])
+    positives, negatives = _cumulative_at_thresholds(labels, scores)
     return (np.concatenate([[0], negatives / max(negatives[-1], 1)]),
             np.concatenate([[0], positives / max(positives[-1], 1)]))
 
 
 def precision_recall_points(labels: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    order = np.argsort(-scores, kind="stable")
-    positives = np.cumsum(labels[order])
-    ranks = np.arange(1, len(labels) + 1)
-    return positives / max(positives[-1], 1), positives / ranks
+    positives, negatives = _cumulative_at_thresholds(labels, scores)
+    return positives / max(positives[-1], 1), positives / (positives + negatives)
 
 
 def calibration_points(labels: np.ndarray, scores: np.ndarray, bins: int = 10) -> tuple[np.ndarray, np.ndarray]:

@@ -13,9 +13,8 @@ import logging
 import re
 import time
 
-
-from pipeline.warehouse.ports import Services, StateTime
 from pipeline.warehouse.objects import write_parquet
+from pipeline.warehouse.ports import Services, StateTime
 from pipeline.warehouse.tables import table
 
 logger = logging.getLogger(__name__)

@@ -1,6 +1,6 @@
-"""Cleanup (Lambda, first state, once its handler has resolved the run with `pipeline.execution.identity`): take the week's lock,
-then remove the week's temporary outputs and the result folders no partition points at (earlier executions
-that failed or were replaced). Under the lock no other run of the week can publish while this reads the catalog;
+"""Cleanup (Lambda, first state, once its handler has resolved the run with `pipeline.execution.identity`): take
+the week's lock, then remove the week's temporary outputs and the result folders no partition points at
+(earlier executions that failed or were replaced). Under the lock no other run of the week can publish while this reads the catalog;
 what a publication record names is kept even where the catalog has not caught up with it (and is caught up).
 
 Retention: the same leftovers of weeks older than RETENTION_WEEKS that no run holds, and the model versions of
@@ -12,14 +12,14 @@ import datetime as dt
 import logging
 import re
 
-from pipeline.model import champion
 from pipeline.core.errors import CatalogLostError
+from pipeline.execution.identity import Run, model_version_for
+from pipeline.execution.week_lock import hold_week, is_held
+from pipeline.model import champion
 from pipeline.warehouse.layout import EXECUTION_FOLDER, RUN_DATE_FOLDER, can_retire, model_prefix, work_prefix
 from pipeline.warehouse.ports import Services
 from pipeline.warehouse.publication import GROUPS, REPAIR_COMMAND, published_locations, reconcile, recorded
-from pipeline.execution.identity import Run, model_version_for
 from pipeline.warehouse.tables import table
-from pipeline.execution.week_lock import hold_week, is_held
 
 logger = logging.getLogger(__name__)
 

@@ -18,8 +18,14 @@ from pipeline.model.store import ModelStore
 from pipeline.results.scored_rows import column_or_nulls, prediction_rows, spot_check_rows
 from pipeline.results.weekly_summary import SEGMENT_COLUMNS, SegmentTotals, tenure_band
 from pipeline.warehouse.layout import attempt_prefix, drift_counts_key, scoring_prefix, segment_totals_key, shard_prefix
-from pipeline.warehouse.objects import (local_copies, newest_attempt, parquet_batches, parquet_output,
-                                        required_data_keys, write_json)
+from pipeline.warehouse.objects import (
+    local_copies,
+    newest_attempt,
+    parquet_batches,
+    parquet_output,
+    required_data_keys,
+    write_json,
+)
 from pipeline.warehouse.ports import Services
 from pipeline.warehouse.tables import table
 

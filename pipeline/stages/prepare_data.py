@@ -9,17 +9,17 @@ import json
 import logging
 from dataclasses import dataclass
 
-from pipeline.warehouse import sql
-from pipeline.results.data_quality import Check, held, record_checks, warning
 from pipeline.core.errors import ConfigError, DataQualityError
+from pipeline.core.settings import Settings
+from pipeline.execution.identity import Run
+from pipeline.execution.week_lock import hold_week
 from pipeline.model.features import TRAINING_WEEK_COLUMN
+from pipeline.results.data_quality import Check, held, record_checks, warning
+from pipeline.warehouse import sql
 from pipeline.warehouse.layout import scoring_prefix, shard_count_for, shard_list_key, training_prefix
 from pipeline.warehouse.ports import Services
 from pipeline.warehouse.publication import changed_files, recorded
-from pipeline.execution.identity import Run
-from pipeline.core.settings import Settings
 from pipeline.warehouse.tables import table
-from pipeline.execution.week_lock import hold_week
 
 logger = logging.getLogger(__name__)
 WEEK = dt.timedelta(days=7)

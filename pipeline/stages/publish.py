@@ -26,7 +26,8 @@ from pipeline.results.weekly_summary import write_weekly_summary
 from pipeline.warehouse.layout import attempt_prefix, work_prefix
 from pipeline.warehouse.objects import parquet_row_count, write_parquet
 from pipeline.warehouse.ports import Services
-from pipeline.warehouse.publication import GROUPS, Publication, publish as publish_partitions
+from pipeline.warehouse.publication import GROUPS, Publication
+from pipeline.warehouse.publication import publish as publish_partitions
 from pipeline.warehouse.tables import table
 
 logger = logging.getLogger(__name__)

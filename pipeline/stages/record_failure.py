@@ -1,6 +1,7 @@
 """RecordFailure (Lambda, called by an EventBridge rule when an execution fails, times out or is aborted): keep a
 durable record of why, and give back the week the execution held. Published results are left untouched, but for
-a publication the execution committed and did not finish switching (see `pipeline.warehouse.publication`): that is finished.
+a publication the execution committed and did not finish switching (see `pipeline.warehouse.publication`): that
+is finished.
 
 It is not a state of the machine, so a failed execution stops at the failing state, where RedriveExecution (or
 `engagement-pipeline resume` locally) continues it.
@@ -12,12 +13,12 @@ import json
 import logging
 
 from pipeline.execution.events import ExecutionEnded, RecordFailureEvent
+from pipeline.execution.week_lock import release_weeks_held_by, week_of_lock
+from pipeline.results.run_history import record_attempt, state_seconds, state_times, stopped_in
 from pipeline.warehouse.layout import failure_record_key
+from pipeline.warehouse.objects import write_json
 from pipeline.warehouse.ports import Services
 from pipeline.warehouse.publication import reconcile, recorded
-from pipeline.results.run_history import record_attempt, state_seconds, state_times, stopped_in
-from pipeline.warehouse.objects import write_json
-from pipeline.execution.week_lock import release_weeks_held_by, week_of_lock
 
 logger = logging.getLogger(__name__)
 

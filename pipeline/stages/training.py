@@ -70,25 +70,6 @@ def split_by_week(label_counts: dict[dt.date, LabelCount],
     return fit_weeks, validation_week
 
 
-def split_by_week(label_counts: dict[dt.date, LabelCount],
-                  churn_horizon_weeks: int) -> tuple[list[dt.date], dt.date]:
-    """(evaluation-fit weeks, validation week), the way the model is used: validate on the newest labelled
-    week, fit on weeks at least churn_horizon_weeks older, so that no fitted label looks at the weeks the
-    validation labels come from (as at scoring time, when the future is unknown)."""
-    validation_week = max(label_counts)
-    newest_fit_week = validation_week - dt.timedelta(weeks=churn_horizon_weeks)
-    fit_weeks = sorted(week for week in label_counts if week <= newest_fit_week)
-    if not fit_weeks:
-        raise DataQualityError(f"no labelled week on or before {newest_fit_week} to fit on (validation week "
-                               f"{validation_week}, churn_horizon_weeks={churn_horizon_weeks})")
-    for name, weeks in (("training weeks", fit_weeks), (f"validation week {validation_week}", [validation_week])):
-        counted = LabelCount.total(label_counts[week] for week in weeks)
-        if counted.churned in (0, counted.rows):
-            raise DataQualityError(f"{name}: every row has churned={int(counted.churned > 0)}; "
-                                   "a model needs both churned and retained customers")
-    return fit_weeks, validation_week
-
-
 def train(services: Services, run: Run) -> dict:
     """Measure on the validation week with a model fitted on older weeks (early stopping picks the rounds), then
     fit the published model on every week of the training window with that many rounds."""

@@ -1,7 +1,7 @@
 """The input contract: one row per customer per weekly snapshot.
 
 Defined once here; it drives ingest validation, the Glue table in `glue/`, the synthetic generator and the
-README's column table (`engagement-pipeline contract`).
+column table of docs/input-contract.md (`engagement-pipeline contract`).
 """
 from __future__ import annotations
 
@@ -109,7 +109,7 @@ def arrow_schema() -> pa.Schema:
 
 
 def markdown_table() -> str:
-    """The contract as a Markdown table, for the README."""
+    """The contract as a Markdown table, for docs/input-contract.md."""
     lines = ["| column | type | required | description |", "|---|---|---|---|"]
     for column in COLUMNS:
         lines.append(f"| `{column.name}` | {column.type} | {'yes' if column.required else ''} | {column.description} |")

@@ -13,8 +13,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import asdict, dataclass, field
 
-from pipeline.warehouse.ports import Services, Storage
 from pipeline.warehouse.objects import read_json, write_json
+from pipeline.warehouse.ports import Services, Storage
 from pipeline.warehouse.tables import TableDef, table
 
 PUBLICATIONS_PREFIX = "publications/"

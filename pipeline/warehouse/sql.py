@@ -13,8 +13,8 @@ import datetime as dt
 import math
 import re
 
-from pipeline.warehouse.layout import ATTEMPT_FOLDER
 from pipeline.core.settings import REPO_ROOT
+from pipeline.warehouse.layout import ATTEMPT_FOLDER
 
 SQL_DIR = REPO_ROOT / "athena_sql"
 PLACEHOLDER = re.compile(r"\{\{\s*(sql:)?([a-z_]+)\s*\}\}")

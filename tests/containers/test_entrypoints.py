@@ -11,7 +11,8 @@ from lambdas.prepare_data.app import handler as prepare_data
 from lambdas.publish.app import handler as publish
 from pipeline.core.settings import REPO_ROOT
 from pipeline.warehouse.tables import table
-from tests.conftest import PANEL_CUSTOMERS as CUSTOMERS, prepare_sets
+from tests.conftest import PANEL_CUSTOMERS as CUSTOMERS
+from tests.conftest import prepare_sets
 
 
 def run_container(name: str, environment: dict[str, str]) -> subprocess.CompletedProcess:

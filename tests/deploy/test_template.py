@@ -17,8 +17,8 @@ from local_runtime.launcher import (
     TASK_FAMILIES,
     local_substitutions,
 )
-from pipeline.execution.identity import ExecutionInput
 from pipeline.core.settings import DATABASE, REPO_ROOT, load_settings
+from pipeline.execution.identity import ExecutionInput
 from pipeline.warehouse.tables import GLUE_DIR, table_definitions
 from tests.deploy.test_images import SHIPPED_WINGS
 from tools.aws.template import FARGATE_MEMORY_MIB, load_template  # shared with the cost estimate

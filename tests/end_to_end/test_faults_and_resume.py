@@ -6,10 +6,10 @@ import pytest
 
 from local_runtime.duckdb_engine import DuckDbEngine
 from local_runtime.launcher import execute_locally
+from local_runtime.run_records import past_runs
 from pipeline.warehouse.sql import parse_unload
 from tests.conftest import week
 from tools.cli.app import main
-from local_runtime.run_records import past_runs
 from tools.synthetic.panel import land_synthetic_panel
 
 CUSTOMERS, WEEKS = 1500, 9

@@ -6,8 +6,8 @@ import sys
 import time
 from pathlib import Path
 
-from pipeline.warehouse.tables import table
 from local_runtime.run_records import past_runs
+from pipeline.warehouse.tables import table
 from tools.synthetic.panel import land_synthetic_panel
 
 CLI = Path(sys.executable).with_name("engagement-pipeline")

@@ -1,6 +1,8 @@
-"""The README's example queries, run as typed (locally) after a run of the default weeks: each answers with rows."""
+"""The example queries of the README and the docs/ pages, run as typed (locally) after a run of the default weeks:
+each answers with rows."""
 import re
 import shlex
+from pathlib import Path
 
 from pipeline.core.settings import REPO_ROOT
 from tools.cli.app import main
@@ -9,9 +11,16 @@ from tools.synthetic.panel import land_synthetic_panel
 COMMAND = ".venv/bin/engagement-pipeline "
 
 
-def readme_queries() -> list[list[str]]:
-    """Each `engagement-pipeline query …` of the README's bash blocks, as its arguments (multi-line ones joined)."""
-    blocks = re.findall(r"```bash\n(.*?)```", (REPO_ROOT / "README.md").read_text(), re.DOTALL)
+def documented_pages() -> list[Path]:
+    """README.md, then every docs/*.md page."""
+    return [REPO_ROOT / "README.md", *sorted((REPO_ROOT / "docs").glob("*.md"))]
+
+
+def documented_queries() -> list[list[str]]:
+    """Each `engagement-pipeline query …` of the bash blocks of the README and the docs/ pages, as its arguments
+    (multi-line ones joined); those with --target aws are left out."""
+    blocks = [block for page in documented_pages()
+              for block in re.findall(r"```bash\n(.*?)```", page.read_text(), re.DOTALL)]
     commands = []
     for block in blocks:
         for command in re.split(rf"\n(?={re.escape(COMMAND)})", block.strip()):
@@ -24,7 +33,7 @@ def test_the_readme_example_queries_run_as_typed_and_answer(services, capsys):
     land_synthetic_panel(services, 1500, 12, seed=7, if_missing=False)  # make run's weeks, fewer customers
     assert main(["run"]) == 0
     capsys.readouterr()
-    queries = readme_queries()
+    queries = documented_queries()
     assert len(queries) >= 4
     for arguments in queries:
         assert main(arguments) == 0, arguments

@@ -19,14 +19,14 @@ from lambdas.record_failure.app import handler as record_failure
 from pipeline.aws import aws_services
 from pipeline.aws.glue import GlueCatalog
 from pipeline.core.errors import DataQualityError
-from pipeline.model.features import FeatureSpec
-from pipeline.warehouse.layout import attempt_prefix
-from pipeline.model.store import ModelStore, StoredModel
-from pipeline.warehouse.publication import changed_files, recorded
-from pipeline.execution.identity import Run
 from pipeline.core.settings import load_settings
-from pipeline.stages.prepare_data import prepare_data
+from pipeline.execution.identity import Run
 from pipeline.execution.week_lock import WeekLockedError
+from pipeline.model.features import FeatureSpec
+from pipeline.model.store import ModelStore, StoredModel
+from pipeline.stages.prepare_data import prepare_data
+from pipeline.warehouse.layout import attempt_prefix
+from pipeline.warehouse.publication import changed_files, recorded
 from tests.conftest import BUCKET, write_inference_output
 from tests.integration.iam import granted, recording_calls
 from tools.cli.app import main

@@ -4,18 +4,18 @@ import boto3
 import pytest
 
 from pipeline.aws import S3Storage
-from pipeline.warehouse.layout import attempt_prefix, work_prefix
-from pipeline.warehouse.ports import Services
-from pipeline.execution.identity import Run
 from pipeline.core.settings import load_settings
+from pipeline.execution.identity import Run
+from pipeline.execution.week_lock import hold_week
 from pipeline.stages.inference import score_shard
 from pipeline.stages.prepare_data import prepare_data
 from pipeline.stages.training import train
+from pipeline.warehouse.layout import attempt_prefix, work_prefix
 from pipeline.warehouse.objects import parquet_row_count
-from pipeline.execution.week_lock import hold_week
-from tests.conftest import PANEL_CUSTOMERS, prepare_sets
-from tests.conftest import BUCKET
+from pipeline.warehouse.ports import Services
+from tests.conftest import BUCKET, PANEL_CUSTOMERS, prepare_sets
 from tests.integration.iam import granted, recording_calls
+
 
 class NotGranted:
     """A Glue or Athena client the task role does not allow: any use fails the test."""

@@ -12,7 +12,9 @@ from pipeline.core.errors import DataQualityError, EventError
 from pipeline.landing.ingest import ingest_file
 from pipeline.warehouse.objects import read_json, write_json
 from pipeline.warehouse.tables import table
-from tests.conftest import PANEL_CUSTOMERS as CUSTOMERS, PANEL_WEEKS as WEEKS, prepare_sets
+from tests.conftest import PANEL_CUSTOMERS as CUSTOMERS
+from tests.conftest import PANEL_WEEKS as WEEKS
+from tests.conftest import prepare_sets
 from tests.pipeline.execution.test_events import ended
 
 

@@ -14,8 +14,8 @@ from local_runtime.launcher import (
     local_substitutions,
     task_environment,
 )
-from pipeline.warehouse.sql import unload_set, unload_statement
 from pipeline.warehouse.objects import newest_attempt, read_parquet
+from pipeline.warehouse.sql import unload_set, unload_statement
 from tests.conftest import land_weeks
 
 RUN = {"run_date": "2026-03-02", "churn_horizon_weeks": 4, "model_version": "v", "execution_name": "e"}

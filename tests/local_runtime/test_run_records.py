@@ -1,8 +1,8 @@
 import subprocess
 import sys
 
-from pipeline.warehouse.objects import read_json, write_json
 from local_runtime.run_records import past_runs, record_run, record_started
+from pipeline.warehouse.objects import read_json, write_json
 
 
 def test_runs_are_listed_once_each_in_start_order(services):

@@ -22,9 +22,9 @@ import xgboost as xgb
 from local_runtime.container import resources_line
 from local_runtime.folder_storage import FolderStorage
 from pipeline.model.features import LABEL_COLUMN, WEIGHT_COLUMN, feature_matrix, fit_feature_spec
-from pipeline.warehouse.layout import scoring_prefix, training_prefix
-from pipeline.model.scorer import scoring_matrix
 from pipeline.model.fit import BOOSTER_PARAMS
+from pipeline.model.scorer import scoring_matrix
+from pipeline.warehouse.layout import scoring_prefix, training_prefix
 from pipeline.warehouse.objects import newest_attempt
 
 

@@ -1,7 +1,7 @@
 """What one weekly run would cost on AWS: measured durations x the template's sizes x list prices.
 
-Prices are configuration (tools/bench/aws_prices.json, or `python -m tools.bench.measure --prices PATH`); sizes come from
-template.yaml (the task definitions' Cpu, Memory and EphemeralStorage, the functions' MemorySize, with the
+Prices are configuration (tools/bench/aws_prices.json, or `python -m tools.bench.measure --prices PATH`); sizes
+come from template.yaml (the task definitions' Cpu, Memory and EphemeralStorage, the functions' MemorySize, with the
 parameters' defaults). The formula, per service:
 
     Fargate         sum over tasks of  billed_hours x (vCPU x per_vcpu_hour + GB x per_gb_hour

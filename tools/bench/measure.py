@@ -36,11 +36,11 @@ from rich.markdown import Markdown
 from local_runtime.asl import ExecutionFailed
 from local_runtime.container import RESOURCES_EVENT, peak_rss_mib
 from local_runtime.duckdb_engine import DuckDbEngine
-from local_runtime.launcher import STATE_MACHINE_PATH, execute_locally, new_execution_name
 from local_runtime.host import local_services
-from pipeline.warehouse.layout import work_prefix
-from pipeline.model.store import ModelStore
+from local_runtime.launcher import STATE_MACHINE_PATH, execute_locally, new_execution_name
 from pipeline.core.settings import REPO_ROOT, load_settings
+from pipeline.model.store import ModelStore
+from pipeline.warehouse.layout import work_prefix
 from pipeline.warehouse.tables import table
 from tools.aws.template import configured_lambda_memory_mib, configured_task_sizes, load_template
 from tools.bench.cost import DEFAULT_PRICES_PATH, FargateTask, LambdaCall, RunUsage, load_prices, run_cost

@@ -1,0 +1,1 @@
+"""The command line (`engagement-pipeline`): it parses, calls and prints."""

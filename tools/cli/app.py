@@ -20,12 +20,12 @@ from local_runtime.asl import ExecutionFailed, Redrive
 from local_runtime.host import install_local_host
 from local_runtime.run_records import past_runs
 from local_runtime.supervisor import INTERRUPTED, Outcome, new_record, resumable, supervise
-from pipeline.warehouse.contract import markdown_table
 from pipeline.core.errors import ConfigError, PipelineError
-from pipeline.landing.ingest import ingest_file
-from pipeline.warehouse.ports import Services
-from pipeline.execution.identity import landed_weeks
 from pipeline.core.settings import load_settings
+from pipeline.execution.identity import landed_weeks
+from pipeline.landing.ingest import ingest_file
+from pipeline.warehouse.contract import markdown_table
+from pipeline.warehouse.ports import Services
 from pipeline.warehouse.tables import snapshots_document, table
 from tools.aws import executions as aws_executions
 from tools.aws.stack import fill_from_stack

@@ -17,13 +17,21 @@ from typing import Callable, Iterator
 
 import pyarrow.parquet as pq
 
-from pipeline.warehouse.layout import RUN_DATE_FOLDER, can_retire, is_managed_folder, work_prefix
-from pipeline.warehouse.ports import Services
-from pipeline.warehouse.publication import (GROUPS, Publication, apply, changed_files, group_of, lagging_tables, publications,
-                                  recorded)
-from pipeline.warehouse.objects import data_keys
-from pipeline.warehouse.tables import TableDef, table, table_definitions
 from pipeline.execution.week_lock import is_held
+from pipeline.warehouse.layout import RUN_DATE_FOLDER, can_retire, is_managed_folder, work_prefix
+from pipeline.warehouse.objects import data_keys
+from pipeline.warehouse.ports import Services
+from pipeline.warehouse.publication import (
+    GROUPS,
+    Publication,
+    apply,
+    changed_files,
+    group_of,
+    lagging_tables,
+    publications,
+    recorded,
+)
+from pipeline.warehouse.tables import TableDef, table, table_definitions
 
 
 @dataclass(frozen=True)

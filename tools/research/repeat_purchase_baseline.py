@@ -25,8 +25,8 @@ import pyarrow.compute as pc
 from scipy import optimize, special, stats
 from sklearn.metrics import roc_auc_score
 
-from pipeline.warehouse.ports import Services
 from pipeline.warehouse.objects import read_parquet
+from pipeline.warehouse.ports import Services
 from pipeline.warehouse.tables import table
 
 # p and theta are integrated at 400 quantiles each of their fitted Beta laws, equally likely a priori: the nodes

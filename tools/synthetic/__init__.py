@@ -1,0 +1,1 @@
+"""Synthetic data: the seeded panel generator and its landing through the contract's checks."""

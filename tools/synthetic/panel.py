@@ -10,13 +10,13 @@ from __future__ import annotations
 import pyarrow as pa
 
 from pipeline.core.errors import PipelineError
+from pipeline.landing.contract_checks import validate_snapshot
 from pipeline.landing.ingest import land_snapshot
 from pipeline.warehouse.layout import is_managed_folder, reference_scores_key
+from pipeline.warehouse.objects import read_json, write_json, write_parquet
 from pipeline.warehouse.ports import Services
 from pipeline.warehouse.publication import withdraw
-from pipeline.warehouse.objects import read_json, write_json, write_parquet
 from pipeline.warehouse.tables import table
-from pipeline.landing.contract_checks import validate_snapshot
 from tools.synthetic.generator import SyntheticSnapshot, generate_panel
 
 PANEL_KEY = "reference/synthetic_panel.json"  # what was generated, and where each week landed

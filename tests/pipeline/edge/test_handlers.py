@@ -4,8 +4,8 @@ import logging
 
 import pytest
 
-from pipeline.edge.handlers import EXIT_BUG, EXIT_PIPELINE_ERROR, container_main, lambda_handler
 from pipeline.core.errors import DataQualityError, EventError
+from pipeline.edge.handlers import EXIT_BUG, EXIT_PIPELINE_ERROR, container_main, lambda_handler
 from pipeline.execution.events import RunEvent
 
 RUN = {"run_date": "2026-03-02", "churn_horizon_weeks": 4, "model_version": "v", "execution_name": "e1"}

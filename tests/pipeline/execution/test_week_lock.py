@@ -6,12 +6,12 @@ import sys
 
 import pytest
 
-from pipeline.warehouse.layout import week_lock_key
-from pipeline.execution.identity import Run
-from pipeline.warehouse.objects import read_json
 from pipeline.execution.attempt import execution_attempt
+from pipeline.execution.identity import Run
 from pipeline.execution.processes import machine_id
 from pipeline.execution.week_lock import WeekLockedError, acquire_week, release_week, release_weeks_held_by
+from pipeline.warehouse.layout import week_lock_key
+from pipeline.warehouse.objects import read_json
 
 WEEK = dt.date(2026, 3, 2)
 DAY = dt.timedelta(hours=24)

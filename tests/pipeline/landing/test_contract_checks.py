@@ -6,9 +6,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline.warehouse.contract import COLUMNS, arrow_schema
 from pipeline.core.errors import ContractError
 from pipeline.landing.contract_checks import read_snapshot_file, validate_snapshot
+from pipeline.warehouse.contract import COLUMNS, arrow_schema
 
 
 def test_minimal_file_is_conformed_to_the_full_schema():

@@ -6,13 +6,13 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from pipeline.model import champion
-from pipeline.warehouse.layout import training_prefix
 from pipeline.execution.identity import Run, model_version_for
+from pipeline.model import champion
 from pipeline.stages.inference import score_shard
 from pipeline.stages.prepare_data import prepare_data
 from pipeline.stages.publish import publish
 from pipeline.stages.training import train
+from pipeline.warehouse.layout import training_prefix
 from pipeline.warehouse.objects import data_keys_by_partition, newest_attempt, read_parquet, write_parquet
 from tests.conftest import prepare_sets, week
 from tools.synthetic.panel import land_synthetic_panel

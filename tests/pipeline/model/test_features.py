@@ -3,8 +3,8 @@ import re
 import numpy as np
 import pyarrow as pa
 
-from pipeline.model.features import HISTORY_FEATURES, MAX_CATEGORIES, MISSING_NUMBER, feature_matrix, fit_feature_spec
 from pipeline.core.settings import REPO_ROOT
+from pipeline.model.features import HISTORY_FEATURES, MAX_CATEGORIES, MISSING_NUMBER, feature_matrix, fit_feature_spec
 
 
 def test_spec_keeps_columns_with_values_and_never_identifiers_or_weights():

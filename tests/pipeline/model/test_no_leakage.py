@@ -6,12 +6,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
+from pipeline.landing.contract_checks import validate_snapshot
 from pipeline.landing.ingest import land_snapshot
-from pipeline.warehouse.sql import render
 from pipeline.stages.prepare_data import Window, scoring_set_sql, training_set_sql
 from pipeline.warehouse.objects import read_parquet
+from pipeline.warehouse.sql import render
 from pipeline.warehouse.tables import table
-from pipeline.landing.contract_checks import validate_snapshot
 from tests.conftest import week
 from tools.synthetic.panel import land_synthetic_panel
 

@@ -3,8 +3,13 @@ import numpy as np
 import pytest
 
 from pipeline.model.calibration import Calibration
-from pipeline.model.quality import (FITS, choose_calibration, expected_calibration_error,
-                                    in_calibration_half, quality_metrics)
+from pipeline.model.quality import (
+    FITS,
+    choose_calibration,
+    expected_calibration_error,
+    in_calibration_half,
+    quality_metrics,
+)
 
 
 def test_metrics_match_a_hand_computation():

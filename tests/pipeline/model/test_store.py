@@ -3,8 +3,8 @@ import pytest
 
 from pipeline.core.errors import ModelStoreError, PipelineError
 from pipeline.model.features import FeatureSpec
-from pipeline.warehouse.layout import model_prefix
 from pipeline.model.store import METRICS_FILE, ModelStore, StoredModel
+from pipeline.warehouse.layout import model_prefix
 
 MODEL = StoredModel("20260302-abc", b"\x00ubj", FeatureSpec(["sessions_7d"], {"plan": ["basic", "free"]}),
                     {"max_depth": 6}, {"auc": 0.87, "best_iteration": 9})

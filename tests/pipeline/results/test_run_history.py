@@ -8,8 +8,8 @@ import pytest
 from botocore.stub import Stubber
 
 from pipeline.aws.states import StepFunctionsHistory
-from pipeline.results.run_history import RUN_STATES, seconds_column, state_seconds, state_times, stopped_in
 from pipeline.core.settings import REPO_ROOT
+from pipeline.results.run_history import RUN_STATES, seconds_column, state_seconds, state_times, stopped_in
 
 ARN = "arn:aws:states:eu-west-1:123456789012:execution:churn-pipeline-pipeline:week-2026-03-02"
 START = dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.timezone.utc)

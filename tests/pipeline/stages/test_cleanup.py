@@ -5,13 +5,13 @@ import pytest
 
 from local_runtime.host import local_services  # settings read again, after RETENTION_WEEKS is set
 from pipeline.core.errors import CatalogLostError
-from pipeline.warehouse.layout import attempt_prefix, work_prefix
-from pipeline.warehouse.publication import Publication, publish
 from pipeline.execution.identity import Run, model_version_for
-from pipeline.stages.cleanup import clean_week, cleanup
-from pipeline.warehouse.objects import write_json
-from pipeline.warehouse.tables import table
 from pipeline.execution.week_lock import acquire_week
+from pipeline.stages.cleanup import clean_week, cleanup
+from pipeline.warehouse.layout import attempt_prefix, work_prefix
+from pipeline.warehouse.objects import write_json
+from pipeline.warehouse.publication import Publication, publish
+from pipeline.warehouse.tables import table
 from tests.conftest import land_weeks
 
 WEEK = dt.date(2026, 3, 2)

@@ -7,25 +7,20 @@ import pytest
 import xgboost as xgb
 
 from pipeline.core.errors import ModelStoreError
+from pipeline.execution.identity import Run
 from pipeline.model.explanations import in_qa_sample, top_reasons
 from pipeline.model.features import feature_matrix, fit_feature_spec
-from pipeline.warehouse.layout import attempt_prefix, scoring_prefix, segment_totals_key, shard_prefix
 from pipeline.model.store import ModelStore, StoredModel
-from pipeline.execution.identity import Run
-from pipeline.stages import inference
-from pipeline.stages.inference import risk_band, score_shard
-from pipeline.warehouse.objects import read_json, read_parquet, write_parquet
 from pipeline.results.weekly_summary import SegmentTotals
+from pipeline.stages import inference
+from pipeline.stages.inference import score_shard
+from pipeline.warehouse.layout import attempt_prefix, scoring_prefix, segment_totals_key, shard_prefix
+from pipeline.warehouse.objects import read_json, read_parquet, write_parquet
 from pipeline.warehouse.tables import table
 
 WEEK = dt.date(2026, 3, 2)
 SCORING_SET = f"{scoring_prefix(WEEK)}attempt=0/"  # as PrepareSets writes it
 RUN = Run(run_date=WEEK, churn_horizon_weeks=4, model_version="v1", execution_name="e1")
-
-
-def test_risk_bands_split_at_the_documented_thresholds():
-    assert risk_band(np.array([0.0, 0.19, 0.2, 0.49, 0.5, 1.0])).tolist() == [
-        "low", "low", "medium", "medium", "high", "high"]
 
 
 def store_tiny_model(services) -> None:

@@ -6,7 +6,6 @@ from local_runtime.host import local_services  # settings read again, after the 
 from pipeline.core.errors import DataQualityError
 from pipeline.execution.identity import Run
 from pipeline.stages.prepare_data import Window, check_snapshot_weeks, prepare_data
-from pipeline.warehouse.layout import MAX_SHARDS, shard_count_for
 from pipeline.warehouse.tables import table
 from tests.conftest import land_weeks, prepare_sets, week
 
@@ -44,12 +43,6 @@ def test_an_unlanded_run_week_and_a_gap_are_named(services):
     services.catalog.drop_partition(table("snapshots"), week(3).isoformat())
     with pytest.raises(DataQualityError, match=f"missing weeks: {week(3)}"):
         check_snapshot_weeks(services, Window(week(6), 2, training_weeks=8))
-
-
-def test_shards_follow_the_week_size_up_to_athenas_partition_limit():
-    assert shard_count_for(1, 50_000) == 1
-    assert shard_count_for(100_001, 50_000) == 3
-    assert shard_count_for(10**9, 50_000) == MAX_SHARDS
 
 
 def test_prepare_data_writes_both_sets_and_lists_the_shards(services, monkeypatch):

@@ -4,15 +4,15 @@ import pyarrow as pa
 import pytest
 
 from pipeline.core.errors import DataQualityError
-from pipeline.model.features import FeatureSpec
-from pipeline.warehouse.layout import segment_totals_key
-from pipeline.model.store import ModelStore, StoredModel
 from pipeline.execution.identity import Run
-from pipeline.stages.publish import publish
-from pipeline.warehouse.objects import write_json
+from pipeline.model.features import FeatureSpec
+from pipeline.model.store import ModelStore, StoredModel
 from pipeline.results.weekly_summary import SegmentTotals
-from tests.conftest import write_inference_output
+from pipeline.stages.publish import publish
+from pipeline.warehouse.layout import segment_totals_key
+from pipeline.warehouse.objects import write_json
 from pipeline.warehouse.tables import table
+from tests.conftest import write_inference_output
 
 WEEK = dt.date(2026, 3, 2)
 METRICS = {"model_version": "v1", "auc": 0.8, "bayes_auc": None, "log_loss": 0.3, "base_rate": 0.1,

@@ -1,11 +1,11 @@
 import datetime as dt
 
+from pipeline.execution.attempt import execution_attempt
 from pipeline.execution.events import RecordFailureEvent
 from pipeline.execution.identity import Run, parse
+from pipeline.execution.week_lock import acquire_week
 from pipeline.stages.record_failure import record_failure
 from pipeline.warehouse.objects import read_json
-from pipeline.execution.attempt import execution_attempt
-from pipeline.execution.week_lock import acquire_week
 from tests.pipeline.execution.test_events import ended
 
 

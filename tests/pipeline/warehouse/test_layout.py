@@ -1,4 +1,4 @@
-from pipeline.warehouse.layout import can_retire, is_managed_folder
+from pipeline.warehouse.layout import MAX_SHARDS, can_retire, is_managed_folder, shard_count_for
 
 PARTITION = "results/predictions/run_date=2026-03-02/"
 
@@ -16,3 +16,9 @@ def test_a_folder_is_never_retired_while_it_holds_or_lies_in_the_kept_one():
     assert not can_retire(f"{PARTITION}execution=new/", f"{PARTITION}execution=new/")
     assert not can_retire(PARTITION, f"{PARTITION}execution=new/")
     assert not can_retire(f"{PARTITION}execution=new/", PARTITION)
+
+
+def test_shards_follow_the_week_size_up_to_athenas_partition_limit():
+    assert shard_count_for(1, 50_000) == 1
+    assert shard_count_for(100_001, 50_000) == 3
+    assert shard_count_for(10**9, 50_000) == MAX_SHARDS

@@ -8,8 +8,17 @@ import pytest
 
 from local_runtime.folder_storage import FolderStorage
 from pipeline.aws.s3 import S3Storage
-from pipeline.warehouse.objects import (data_keys_by_partition, local_copies, parquet_batches, parquet_output, parquet_row_count,
-                              read_json, read_parquet, write_json, write_parquet)
+from pipeline.warehouse.objects import (
+    data_keys_by_partition,
+    local_copies,
+    parquet_batches,
+    parquet_output,
+    parquet_row_count,
+    read_json,
+    read_parquet,
+    write_json,
+    write_parquet,
+)
 from tests.conftest import AWS_REGION
 
 

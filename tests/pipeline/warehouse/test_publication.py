@@ -1,9 +1,16 @@
 """Publication records: the commit point of every switch, and what a lagging or lost catalog is put right from."""
 import pytest
 
-from pipeline.warehouse.publication import (Publication, changed_files, publish, published_locations, reconcile, recorded,
-                                  withdraw)
 from pipeline.warehouse.objects import read_json
+from pipeline.warehouse.publication import (
+    Publication,
+    changed_files,
+    publish,
+    published_locations,
+    reconcile,
+    recorded,
+    withdraw,
+)
 from pipeline.warehouse.tables import table
 
 WEEK = "2026-03-02"

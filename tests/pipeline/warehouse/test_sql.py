@@ -1,7 +1,7 @@
 """Label construction in athena_sql/training_set.sql, on a hand-made panel with known answers (H = 2)."""
 from pipeline.core.settings import Settings
-from pipeline.warehouse.tables import table
 from pipeline.stages.prepare_data import Window, scoring_set_sql, training_set_sql
+from pipeline.warehouse.tables import table
 from tests.conftest import land_weeks, week
 
 # sessions_7d per weekly snapshot; None = the customer has no row that week.

@@ -18,10 +18,10 @@ def test_result_tables_are_partitioned_by_run_date():
         name for name, _ in tables["model_metrics"].columns}
 
 
-def test_readme_documents_the_contract():
+def test_the_input_contract_page_documents_the_contract():
     from pipeline.core.settings import REPO_ROOT
     from pipeline.warehouse.contract import markdown_table
 
-    readme = (REPO_ROOT / "README.md").read_text()
-    documented = readme.split("<!-- contract:start -->\n")[1].split("\n<!-- contract:end -->")[0]
-    assert documented == markdown_table(), "regenerate the README table with: engagement-pipeline contract"
+    page = (REPO_ROOT / "docs" / "input-contract.md").read_text()
+    documented = page.split("<!-- contract:start -->\n")[1].split("\n<!-- contract:end -->")[0]
+    assert documented == markdown_table(), "regenerate the page's table with: engagement-pipeline contract"

@@ -1,5 +1,6 @@
-"""`make bench`'s arithmetic and plumbing on fixed numbers and tiny data: the cost formula, the 10M projection, the
-result files, the tasks' resource lines and the bare baseline. (The whole bench on a real run: end_to_end/.)"""
+"""`make bench`'s arithmetic and plumbing on fixed numbers and tiny data: the 10M projection, the result files, the
+tasks' resource lines and the bare baseline. (The cost formula: test_cost.py; the whole bench on a real run:
+end_to_end/.)"""
 import datetime as dt
 import json
 import os
@@ -11,85 +12,16 @@ import pyarrow.parquet as pq
 import pytest
 
 from local_runtime.container import RESOURCES_EVENT, peak_rss_mib, resources_line
-from pipeline.warehouse.layout import scoring_prefix, training_prefix
 from pipeline.core.settings import REPO_ROOT
+from pipeline.warehouse.layout import scoring_prefix, training_prefix
+from tools.aws.template import TaskSize
 from tools.bench import bare_baseline
-from tools.aws.template import (FARGATE_MEMORY_MIB, TaskSize, configured_lambda_memory_mib, configured_task_sizes,
-                                load_template, smallest_fargate_size)
-from tools.bench.cost import FargateTask, LambdaCall, RunUsage, fargate_task_cost, load_prices, run_cost
 from tools.bench.measure import parse_task_log
 from tools.bench.projection import Measured, ProcessMeasure, as_json, project, scaled
 from tools.bench.record import markdown_report, write_results
 
-# Round prices, so every expected dollar amount below can be checked by hand.
-PRICES = {
-    "region": "test-region",
-    "fargate": {"per_vcpu_hour": 0.04, "per_gb_hour": 0.004, "ephemeral_storage_per_gb_hour": 0.0001,
-                "free_ephemeral_storage_gb": 20, "minimum_billed_seconds": 60},
-    "lambda": {"per_gb_second": 0.00001, "per_million_requests": 0.20},
-    "step_functions": {"per_thousand_state_transitions": 0.025},
-    "athena": {"per_tb_scanned": 5.0, "minimum_mb_per_query": 10},
-}
 TRAINING_SIZE = TaskSize(4096, 16384, ephemeral_gb=50)
 SHARD_SIZE = TaskSize(1024, 4096)
-
-
-# ------------------------------------------------------------------------------------------------ cost
-
-def test_a_fargate_task_costs_its_hours_times_vcpu_memory_and_extra_storage_prices():
-    half_hour = FargateTask("Training", 1800, TRAINING_SIZE)
-    # 0.5 h x (4 vCPU x 0.04 + 16 GB x 0.004 + (50 - 20) GB x 0.0001)
-    assert fargate_task_cost(half_hour, PRICES) == pytest.approx(0.5 * (0.16 + 0.064 + 0.003))
-
-
-def test_a_short_fargate_task_is_billed_one_minute():
-    assert fargate_task_cost(FargateTask("InferenceShard", 10, SHARD_SIZE), PRICES) == pytest.approx(
-        60 / 3600 * (1 * 0.04 + 4 * 0.004))
-
-
-def test_run_cost_adds_lambda_step_functions_and_athena():
-    usage = RunUsage(tasks=[FargateTask("Training", 3600, TRAINING_SIZE)],
-                     lambda_calls=[LambdaCall("Cleanup", 10, 1024), LambdaCall("PrepareData", 5, 2048)],
-                     state_transitions=106, athena_queries=3, athena_bytes_per_query=2**20)
-    cost = run_cost(usage, PRICES)
-    assert cost["fargate"] == pytest.approx(0.16 + 0.064 + 0.003)
-    assert cost["lambda"] == pytest.approx(20 * 0.00001 + 2 * 0.20 / 1e6)  # 10 GB-s + 10 GB-s, 2 requests
-    assert cost["step_functions"] == pytest.approx(106 * 0.025 / 1000)
-    assert cost["athena"] == pytest.approx(3 * 10 * 2**20 / 2**40 * 5.0)  # 1 MB scans bill the 10 MB minimum
-    assert cost["total"] == pytest.approx(sum(cost[name] for name in ("fargate", "lambda", "step_functions",
-                                                                      "athena")))
-
-
-def test_athena_bills_large_scans_by_the_terabyte():
-    usage = RunUsage([], [], 0, athena_queries=2, athena_bytes_per_query=3 * 2**40)
-    assert run_cost(usage, PRICES)["athena"] == pytest.approx(2 * 3 * 5.0)
-
-
-def test_the_configured_prices_file_has_every_price_the_formula_reads():
-    usage = RunUsage([FargateTask("Training", 100, TRAINING_SIZE)], [LambdaCall("Cleanup", 1, 1024)], 7, 3, 2**20)
-    assert run_cost(usage, load_prices())["total"] > 0
-
-
-def test_task_sizes_are_the_templates_defaults_and_valid_on_fargate():
-    template = load_template()
-    sizes, parameters = configured_task_sizes(template), template["Parameters"]
-    assert sizes["Training"] == TaskSize(int(parameters["TrainingCpu"]["Default"]),
-                                         parameters["TrainingMemory"]["Default"],
-                                         parameters["EphemeralStorageGiB"]["Default"])
-    assert sizes["InferenceShard"].memory_mib == parameters["InferenceMemory"]["Default"]
-    for size in sizes.values():
-        assert size.memory_mib in FARGATE_MEMORY_MIB[size.cpu_units]
-    assert set(configured_lambda_memory_mib(template)) == {"Cleanup", "PrepareData", "Publish"}
-
-
-@pytest.mark.parametrize("needed, preferred_cpu, expected", [
-    (5000, 1024, (1024, 5120)),  # the next 1 GB step of the preferred CPU
-    (9000, 1024, (2048, 9216)),  # past 1 vCPU's 8 GB: the smallest CPU that allows it
-    (3000, 4096, (4096, 8192)),  # the preferred CPU's smallest memory, even if more than needed
-    (200_000, 4096, None),  # larger than any Fargate task
-])
-def test_smallest_fargate_size(needed, preferred_cpu, expected):
-    assert smallest_fargate_size(needed, preferred_cpu) == expected
 
 
 # ------------------------------------------------------------------------------------------ projection

@@ -25,15 +25,13 @@ from botocore.stub import Stubber
 from lambdas.publish.app import handler as publish
 from local_runtime.launcher import STATE_MACHINE_PATH
 from pipeline.aws import aws_services
+from pipeline.core.errors import PipelineError
+from pipeline.core.settings import REPO_ROOT, load_settings
 from pipeline.model.features import FeatureSpec
 from pipeline.model.store import ModelStore, StoredModel
-from pipeline.core.settings import load_settings
-from pipeline.core.errors import PipelineError
-from pipeline.core.settings import REPO_ROOT
 from tests.conftest import write_inference_output
 from tests.integration.glue_tables import create_glue_tables
 from tools.aws.executions import Executions, HistoryReader
-from tools.aws.stack import fill_from_stack
 
 REGION = "eu-west-1"
 BUCKET = "churn-pipeline-data"
@@ -262,24 +260,6 @@ def test_the_history_reader_counts_map_iterations_and_names_the_failing_state():
 
     assert lines == ["Training started", "  Training TaskFailed: States.TaskFailed: boom", "Training done in 90.0s",
                      "Inference started", "Inference done in 30.0s, 2 iteration(s)"]
-
-
-def test_settings_the_environment_lacks_come_from_the_stacks_outputs():
-    client = boto3.client("cloudformation", region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x")
-    outputs = [{"OutputKey": "BucketName", "OutputValue": "from-stack"},
-               {"OutputKey": "AthenaWorkGroupName", "OutputValue": "churn-pipeline-pipeline"},
-               {"OutputKey": "StateMachineArn", "OutputValue": MACHINE}]
-    environ = {"PIPELINE_BUCKET": "mine", "PIPELINE_STACK": "team-churn"}
-    with Stubber(client) as stubber:
-        stubber.add_response("describe_stacks", {"Stacks": [{"StackName": "team-churn", "Outputs": outputs,
-                                                             "CreationTime": dt.datetime(2026, 11, 1),
-                                                             "StackStatus": "UPDATE_COMPLETE"}]},
-                             {"StackName": "team-churn"})
-        fill_from_stack(client, ("PIPELINE_STATE_MACHINE_ARN",), environ)
-        fill_from_stack(client, ("PIPELINE_BUCKET",), environ)  # all there now: no second call
-
-    assert environ == {"PIPELINE_BUCKET": "mine", "PIPELINE_STACK": "team-churn", "PIPELINE_STATE_MACHINE_ARN": MACHINE,
-                       "ATHENA_WORKGROUP": "churn-pipeline-pipeline"}
 
 
 def test_a_published_week_is_in_s3_and_glue_and_reads_back_with_awswrangler(account):

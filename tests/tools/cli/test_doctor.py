@@ -6,13 +6,13 @@ import pyarrow as pa
 import pytest
 
 from pipeline.core.errors import QueryError
-from pipeline.warehouse.layout import attempt_prefix
-from pipeline.warehouse.publication import Publication, publish
 from pipeline.execution.identity import Run
-from pipeline.results.run_history import record_attempt
-from pipeline.warehouse.objects import write_parquet
-from pipeline.warehouse.tables import table
 from pipeline.execution.week_lock import acquire_week
+from pipeline.results.run_history import record_attempt
+from pipeline.warehouse.layout import attempt_prefix
+from pipeline.warehouse.objects import write_parquet
+from pipeline.warehouse.publication import Publication, publish
+from pipeline.warehouse.tables import table
 from tests.conftest import land_weeks, week
 from tools.cli import doctor
 from tools.cli.app import main

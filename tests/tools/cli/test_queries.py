@@ -11,19 +11,19 @@ import pyarrow as pa
 import pytest
 import sqlglot
 
-from pipeline.results.data_quality import held, record_checks, warning
 from pipeline.core.errors import QueryError
-from pipeline.landing.ingest import land_snapshot
-from pipeline.warehouse.layout import attempt_prefix
-from pipeline.warehouse.publication import Publication, publish
-from pipeline.execution.identity import Run
-from pipeline.results.run_history import record_attempt
 from pipeline.core.settings import load_settings
-from pipeline.warehouse.sql import SQL_DIR, render
-from pipeline.stages.prepare_data import Window, scoring_set_sql, training_set_sql
-from pipeline.warehouse.objects import write_parquet
-from pipeline.warehouse.tables import table
+from pipeline.execution.identity import Run
 from pipeline.landing.contract_checks import validate_snapshot
+from pipeline.landing.ingest import land_snapshot
+from pipeline.results.data_quality import held, record_checks, warning
+from pipeline.results.run_history import record_attempt
+from pipeline.stages.prepare_data import Window, scoring_set_sql, training_set_sql
+from pipeline.warehouse.layout import attempt_prefix
+from pipeline.warehouse.objects import write_parquet
+from pipeline.warehouse.publication import Publication, publish
+from pipeline.warehouse.sql import SQL_DIR, render
+from pipeline.warehouse.tables import table
 from tools.cli.app import main
 
 QUERIES = SQL_DIR / "queries"

@@ -8,8 +8,14 @@ import pytest
 from scipy import special
 
 from tests.conftest import land_weeks, week
-from tools.research.repeat_purchase_baseline import (Patterns, activity_patterns, baseline_auc, fit, inactive_probability,
-                                            log_likelihood)
+from tools.research.repeat_purchase_baseline import (
+    Patterns,
+    activity_patterns,
+    baseline_auc,
+    fit,
+    inactive_probability,
+    log_likelihood,
+)
 
 TRUE_PARAMS = np.array([1.2, 0.8, 0.6, 9.0])  # alpha, beta (activity), gamma, delta (leaving)
 WEEKS_AFTER_FIRST = 7
