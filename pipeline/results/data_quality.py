@@ -11,10 +11,9 @@ from dataclasses import asdict, dataclass
 
 from pipeline.execution.identity import Run
 from pipeline.model import drift
-from pipeline.warehouse.layout import attempt_prefix, drift_counts_key, shard_list_key
-from pipeline.warehouse.objects import read_json, write_parquet
+from pipeline.warehouse.layout import drift_counts_key, shard_list_key
+from pipeline.warehouse.objects import read_json, write_execution_rows
 from pipeline.warehouse.ports import Services
-from pipeline.warehouse.tables import table
 
 logger = logging.getLogger(__name__)
 ERROR = "error"
@@ -45,8 +44,8 @@ def warning(check_name: str, value: float, threshold: str, passed: bool, detail:
 def record_checks(services: Services, run: Run, stage: str, checks: list[Check]) -> None:
     """The stage's checks, in the execution's data_quality folder (Publish publishes it with the predictions)."""
     rows = [asdict(check) | {"stage": stage, "execution_name": run.execution_name} for check in checks]
-    key = f"{attempt_prefix('data_quality', run.run_date, run.execution_name)}{stage}.parquet"
-    write_parquet(services.storage, key, table("data_quality").rows_table(rows))
+    write_execution_rows(services.storage, "data_quality", run.run_date, run.execution_name, rows,
+                         file_name=f"{stage}.parquet")
 
 
 def drift_checks(services: Services, run: Run, reference: dict | None) -> list[Check]:

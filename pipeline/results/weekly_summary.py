@@ -16,10 +16,9 @@ import pyarrow.compute as pc
 from pipeline.core.errors import DataQualityError
 from pipeline.execution.identity import Run
 from pipeline.results.published_weeks import previous_week
-from pipeline.warehouse.layout import attempt_prefix, segment_totals_key, shard_list_key
-from pipeline.warehouse.objects import read_json, write_parquet
+from pipeline.warehouse.layout import segment_totals_key, shard_list_key
+from pipeline.warehouse.objects import read_json, write_execution_rows
 from pipeline.warehouse.ports import Services
-from pipeline.warehouse.tables import table
 
 SEGMENT_COLUMNS = ("plan", "country", "device", "tenure_band")
 SCORE_BIN = "score_bin"  # one more segment type: the week's customers by churn probability, 0.0-0.1 to 0.9-1.0
@@ -112,6 +111,5 @@ def write_weekly_summary(services: Services, run: Run, scored: int) -> None:
         raise DataQualityError(f"the shards' segment totals count {totals.customers} customers for run_date "
                                f"{run.run_date}, the predictions {scored}; nothing was published")
     previous_run_date, previous = previous_week(services, "weekly_summary", run.run_date) or (None, [])
-    key = f"{attempt_prefix('weekly_summary', run.run_date, run.execution_name)}part-0.parquet"
-    write_parquet(services.storage, key, table("weekly_summary").rows_table(summary_rows(totals, previous,
-                                                                                           previous_run_date)))
+    write_execution_rows(services.storage, "weekly_summary", run.run_date, run.execution_name,
+                         summary_rows(totals, previous, previous_run_date))

@@ -1,7 +1,8 @@
 """Cleanup (Lambda, first state, once its handler has resolved the run with `pipeline.execution.identity`): take
 the week's lock, then remove the week's temporary outputs and the result folders no partition points at
-(earlier executions that failed or were replaced). Under the lock no other run of the week can publish while this reads the catalog;
-what a publication record names is kept even where the catalog has not caught up with it (and is caught up).
+(earlier executions that failed or were replaced). Under the lock no other run of the week can publish while
+this reads the catalog; what a publication record names is kept even where the catalog has not caught up with
+it (and is caught up).
 
 Retention: the same leftovers of weeks older than RETENTION_WEEKS that no run holds, and the model versions of
 those weeks that no published result was scored with, go too.

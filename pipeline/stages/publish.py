@@ -24,11 +24,10 @@ from pipeline.results.report import write_report
 from pipeline.results.run_history import record_attempt, state_seconds, state_times
 from pipeline.results.weekly_summary import write_weekly_summary
 from pipeline.warehouse.layout import attempt_prefix, work_prefix
-from pipeline.warehouse.objects import parquet_row_count, write_parquet
+from pipeline.warehouse.objects import parquet_row_count, write_execution_rows
 from pipeline.warehouse.ports import Services
 from pipeline.warehouse.publication import GROUPS, Publication
 from pipeline.warehouse.publication import publish as publish_partitions
-from pipeline.warehouse.tables import table
 
 logger = logging.getLogger(__name__)
 
@@ -50,8 +49,7 @@ def publish(services: Services, run: Run, expected_rows: int, execution_id: str 
     previous_auc = previous_metrics[1][0]["auc"] if previous_metrics else None
     metrics_row = {**metrics, "rows_scored": scored, "execution_name": execution_name,
                    "validation_week": dt.date.fromisoformat(metrics["validation_week"])}
-    write_parquet(services.storage, f"{attempt_prefix('model_metrics', run_date, execution_name)}part-0.parquet",
-                  table("model_metrics").rows_table([metrics_row]))
+    write_execution_rows(services.storage, "model_metrics", run_date, execution_name, [metrics_row])
     write_weekly_summary(services, run, scored)
     # Before the switch: if anything after it fails, RecordFailure's FAILED row replaces this one.
     record_attempt(services, run_date, execution_name, current_attempt(), {

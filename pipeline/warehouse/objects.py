@@ -5,6 +5,7 @@ gives the absolute location the catalog records.
 """
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import os
@@ -16,7 +17,8 @@ from typing import Any, Iterator
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipeline.warehouse.layout import ATTEMPT_FOLDER
+from pipeline.warehouse import tables
+from pipeline.warehouse.layout import ATTEMPT_FOLDER, attempt_prefix
 from pipeline.warehouse.ports import Storage
 
 
@@ -24,6 +26,13 @@ def write_parquet(storage: Storage, key: str, table: pa.Table) -> None:
     sink = io.BytesIO()
     pq.write_table(table, sink, compression="zstd")
     storage.write_bytes(key, sink.getvalue())
+
+
+def write_execution_rows(storage: Storage, table_name: str, run_date: dt.date, execution_name: str, rows: list[dict],
+                         file_name: str = "part-0.parquet") -> None:
+    """Rows of a results table into the execution's own folder of the week (Publish points the partition at it)."""
+    key = f"{attempt_prefix(table_name, run_date, execution_name)}{file_name}"
+    write_parquet(storage, key, tables.table(table_name).rows_table(rows))
 
 
 def data_keys(storage: Storage, prefix: str) -> list[str]:
