@@ -37,6 +37,15 @@ def resources_line() -> str:
                        "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2)})
 
 
+def report_resources() -> None:
+    """The resources line on stderr, unless the disk it goes to is full: then it is lost, and the exit code the
+    entrypoint chose stands (an OSError raised on the way out would turn it into 1, a bug)."""
+    try:
+        print(resources_line(), file=sys.stderr, flush=True)
+    except OSError:
+        pass
+
+
 if __name__ == "__main__":
     if len(sys.argv) != 2:
         sys.exit("usage: python -m local_runtime.container MODULE")
@@ -46,4 +55,4 @@ if __name__ == "__main__":
     try:
         runpy.run_module(sys.argv[1], run_name="__main__", alter_sys=True)
     finally:  # entrypoints end with sys.exit(code): report on the way out, whatever the code
-        print(resources_line(), file=sys.stderr, flush=True)
+        report_resources()

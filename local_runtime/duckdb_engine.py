@@ -8,6 +8,7 @@ scans (`explain` shows the files read).
 from __future__ import annotations
 
 import tempfile
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -20,7 +21,7 @@ import sqlglot.expressions
 
 from local_runtime import athena_sql
 from pipeline.core.errors import QueryError
-from pipeline.core.settings import DATABASE
+from pipeline.core.settings import DATABASE, DEFAULT_QUERY_TIMEOUT_SECONDS
 from pipeline.warehouse.ports import Catalog, Storage
 from pipeline.warehouse.publication import REPAIR_COMMAND, group_of, publications
 from pipeline.warehouse.sql import parse_unload
@@ -72,9 +73,10 @@ def sql_string(text: str) -> str:
 class DuckDbEngine:
     """Athena stand-in: each catalog table becomes a view over its partitions' Parquet files."""
 
-    def __init__(self, catalog: Catalog, storage: Storage):
+    def __init__(self, catalog: Catalog, storage: Storage, timeout_seconds: int = DEFAULT_QUERY_TIMEOUT_SECONDS):
         self.catalog = catalog
         self.storage = storage
+        self.timeout_seconds = timeout_seconds
 
     def query(self, sql: str, params: Params | None = None) -> pa.Table:
         """One read-only SELECT, its `:name` parameters bound (never pasted into the text)."""
@@ -138,9 +140,33 @@ class DuckDbEngine:
                 for table in _tables_read_by(statement):
                     connection.execute(f"CREATE VIEW {table.qualified_name} AS {self._view_sql(table)}")
                 self._sandbox(connection)
-                yield connection
+                with self._time_limited(connection):
+                    yield connection
         except (duckdb.Error, sqlglot.errors.SqlglotError) as error:
             raise QueryError(f"query failed: {error}") from error
+
+    @contextmanager
+    def _time_limited(self, connection: duckdb.DuckDBPyConnection) -> Iterator[None]:
+        """Interrupt what runs on `connection` once timeout_seconds have passed (Athena's workgroups stop a query
+        too; DuckDB here has no limit of its own), and say which limit stopped it."""
+        stopped = threading.Event()
+
+        def stop() -> None:
+            stopped.set()
+            connection.interrupt()
+
+        timer = threading.Timer(self.timeout_seconds, stop)
+        timer.start()
+        try:
+            yield
+        except duckdb.Error as error:
+            if stopped.is_set():
+                raise QueryError(f"query stopped after {self.timeout_seconds} s, the limit on a local query "
+                                 f"(QUERY_TIMEOUT_SECONDS={self.timeout_seconds}; default "
+                                 f"{DEFAULT_QUERY_TIMEOUT_SECONDS}): narrow the query, or raise the limit") from error
+            raise
+        finally:
+            timer.cancel()
 
     def _sandbox(self, connection: duckdb.DuckDBPyConnection) -> None:
         """No file outside the warehouse (and DuckDB's spill folder), no extension, and no way to undo this."""
@@ -160,8 +186,10 @@ class DuckDbEngine:
     def _view_sql(self, table: TableDef) -> str:
         key, key_type = table.partition_keys[0]
         partitions = self.catalog.partitions(table)
+        # Listed here, not globbed by DuckDB, whose pattern would read a [ or a * in the data directory's path
+        files = {value: sorted(map(str, Path(location).glob("**/*.parquet"))) for value, location in partitions.items()}
         for value, location in partitions.items():
-            if not any(Path(location).glob("**/*.parquet")):
+            if not files[value]:
                 repair = "ingest that week again" if table.name == "snapshots" else "run that week again"
                 raise QueryError(
                     f"{table.qualified_name} partition {key}={value} points at {location}, which holds no data "
@@ -173,6 +201,5 @@ class DuckDbEngine:
             return f"SELECT {columns} WHERE false"
         column_list = ", ".join(name for name, _ in table.columns)
         selects = [f"SELECT {column_list}, CAST({sql_string(value)} AS {DUCKDB_TYPES[key_type]}) AS {key} "
-                   f"FROM read_parquet({sql_string(location.rstrip('/') + '/**/*.parquet')})"
-                   for value, location in partitions.items()]
+                   f"FROM read_parquet([{', '.join(map(sql_string, files[value]))}])" for value in partitions]
         return "\nUNION ALL\n".join(selects)

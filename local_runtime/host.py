@@ -27,7 +27,8 @@ def local_services() -> Services:
     home = local_home()
     storage = FolderStorage(home / "warehouse")
     catalog = LocalCatalog(home / "catalog.json", home / "warehouse")
-    return Services(load_settings(), storage, catalog, DuckDbEngine(catalog, storage),
+    settings = load_settings()
+    return Services(settings, storage, catalog, DuckDbEngine(catalog, storage, settings.query_timeout_seconds),
                     LocalExecutionHistory(home / "logs"))
 
 

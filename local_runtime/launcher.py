@@ -22,12 +22,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from local_runtime.asl import ExecutionFailed, Redrive, StateEvent, TaskFailed, load_state_machine
-from local_runtime.asl.definition import S3_GET_OBJECT, S3_PUT_OBJECT
+from local_runtime.asl import ExecutionFailed, Redrive, StateEvent, StateMachine, TaskFailed, load_state_machine
+from local_runtime.asl.definition import (
+    S3_GET_OBJECT,
+    S3_PUT_OBJECT,
+    Graph,
+    MapState,
+    ParallelState,
+    State,
+    TaskState,
+)
 from local_runtime.host import install_local_host, local_home
 from local_runtime.local_history import append_event, history_path
-from pipeline.core.logs import JsonFormatter
+from pipeline.core.errors import ConfigError
+from pipeline.core.logs import JsonFormatter, QuietFileHandler
 from pipeline.core.settings import REPO_ROOT
+from pipeline.edge.faults import configured_faults
 from pipeline.warehouse.ports import Services
 
 STATE_MACHINE_PATH = REPO_ROOT / "statemachine" / "pipeline.asl.json"
@@ -189,7 +199,7 @@ def task_environment(home: Path) -> dict[str, str]:
 def lambda_log_file(path: Path) -> Iterator[None]:
     """The in-process handlers' log lines, as CloudWatch would keep them, in the execution's log folder."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    handler = logging.FileHandler(path)
+    handler = QuietFileHandler(path)
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger()
     level = root.level
@@ -203,6 +213,35 @@ def lambda_log_file(path: Path) -> Iterator[None]:
         handler.close()
 
 
+def states_running_pipeline_code(graph: Graph) -> set[str]:
+    """The Task states of `graph` and of the Parallel branches and Map processors in it that invoke a Lambda or
+    run an ECS task: the only states whose door (pipeline.edge.handlers) can inject a fault."""
+    names = set()
+    for state in graph.states.values():
+        if isinstance(state, TaskState) and state.resource in (LAMBDA_INVOKE, ECS_RUN_TASK_SYNC):
+            names.add(state.name)
+        for nested in _nested_graphs(state):
+            names |= states_running_pipeline_code(nested)
+    return names
+
+
+def _nested_graphs(state: State) -> tuple[Graph, ...]:
+    if isinstance(state, ParallelState):
+        return state.branches
+    return (state.processor,) if isinstance(state, MapState) else ()
+
+
+def check_fault_states(machine: StateMachine | None = None) -> None:
+    """PIPELINE_FAULTS may name only states that run pipeline code: any other name would inject nothing, and a
+    test of Retry or resume would pass without its fault."""
+    machine = machine or load_state_machine(STATE_MACHINE_PATH, local_substitutions())
+    valid = states_running_pipeline_code(machine.graph)
+    if unknown := sorted(set(configured_faults()) - valid):
+        raise ConfigError(f"PIPELINE_FAULTS names {', '.join(unknown)}, not a state of statemachine/"
+                          f"{STATE_MACHINE_PATH.name} that runs pipeline code (a Lambda or an ECS task); faults can "
+                          f"be injected in: {', '.join(sorted(valid))}")
+
+
 def execute_locally(execution_input: dict, *, execution_name: str | None = None,
                     on_event: Callable[[StateEvent], None] | None = None,
                     sleep: Callable[[float], None] | None = None, redrive: Redrive | None = None):
@@ -211,6 +250,7 @@ def execute_locally(execution_input: dict, *, execution_name: str | None = None,
     to RecordFailure the way the template's EventBridge rule reports it on AWS."""
     services = install_local_host()
     machine = load_state_machine(STATE_MACHINE_PATH, local_substitutions())
+    check_fault_states(machine)
     execution_name = execution_name or new_execution_name(execution_input.get("run_date"))
     log_dir = local_home() / "logs" / execution_name
     invoker = LocalTaskInvoker(task_environment(local_home()), log_dir, services)

@@ -28,6 +28,12 @@ def _old_run_date(failure: dict) -> str | None:
     return run.get("run_date") if isinstance(run, dict) else None
 
 
+def _run_date(record: dict, failure: dict) -> str | None:
+    """The week in the run's own record (noted once Cleanup resolved it), else in its failure record (the week
+    whose lock RecordFailure gave back: a run stopped during Cleanup), else the one it asked for."""
+    return record.get("run_date") or failure.get("run_date") or (record.get("input") or {}).get("run_date")
+
+
 def past_runs(storage: Storage) -> list[dict]:
     """Every execution once, oldest first: the launcher's record where there is one, else the failure record."""
     records = {}
@@ -43,5 +49,6 @@ def past_runs(storage: Storage) -> list[dict]:
             record = read_json(storage, key)
             if record["status"] == "RUNNING" and process_gone(record.get("machine"), record.get("pid", 0)):
                 record |= KILLED
+            record["run_date"] = _run_date(record, records.get(record["execution_name"], {}))
             records[record["execution_name"]] = record
     return sorted(records.values(), key=lambda run: run.get("started", ""))

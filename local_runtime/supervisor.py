@@ -13,16 +13,18 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
 from local_runtime.asl import ExecutionFailed, Redrive, StateEvent
-from local_runtime.launcher import execute_locally, new_execution_name, stop_running_tasks
+from local_runtime.launcher import check_fault_states, execute_locally, new_execution_name, stop_running_tasks
 from local_runtime.run_records import past_runs, record_run, record_started
 from pipeline.core.errors import PipelineError
 from pipeline.execution.attempt import execution_attempt
 from pipeline.execution.identity import Run
 from pipeline.execution.week_lock import hold_week
+from pipeline.execution.work import check_inputs
 from pipeline.model.store import ModelStore
 from pipeline.warehouse.ports import Services
 
 SUCCEEDED, FAILED, INTERRUPTED = "SUCCEEDED", "FAILED", "INTERRUPTED"
+STATES_THAT_MAKE_THE_WORK = ("Cleanup", "PrepareData")  # a resume from them prepares its work afresh
 
 
 @dataclass
@@ -63,12 +65,13 @@ def now() -> str:
 def new_record(execution_input: dict) -> dict:
     """The record of a new execution of `execution_input`, named after its week."""
     return {"execution_name": new_execution_name(execution_input.get("run_date")), "input": execution_input,
-            "started": now()}
+            "run_date": execution_input.get("run_date"), "started": now()}
 
 
 def resumable(services: Services, execution_name: str) -> tuple[dict, Redrive]:
     """A failed local execution's record and where it continues from; past Cleanup, its week is taken here, for
     as long as this process runs it."""
+    check_fault_states()  # before the week is taken
     record = next((run for run in past_runs(services.storage) if run["execution_name"] == execution_name), None)
     if record is None or record.get("status") != FAILED or "resume_from" not in record:
         status = record.get("status") if record else "not found"
@@ -77,16 +80,20 @@ def resumable(services: Services, execution_name: str) -> tuple[dict, Redrive]:
     resume_from = record["resume_from"]
     record |= {"resumed": now(), "redrive_count": record.get("redrive_count", 0) + 1}
     if "run" in resume_from["input"]:
+        run = Run.model_validate(resume_from["input"]["run"])
+        if resume_from["state"] not in STATES_THAT_MAKE_THE_WORK:
+            check_inputs(services, run)  # refused now, rather than by the first state that reads the work
         with execution_attempt(record["redrive_count"]):
-            hold_week(services, Run.model_validate(resume_from["input"]["run"]))
+            hold_week(services, run)
     return record, Redrive(resume_from["state"], resume_from["input"], record["redrive_count"])
 
 
 def supervise(services: Services, record: dict, redrive: Redrive | None,
               on_event: Callable[[StateEvent], None]) -> Outcome:
     """Execute the state machine for `record` (from `redrive`'s state, if given) and record how it ended."""
+    check_fault_states()  # before the run is recorded: a refused run is no run
     record_started(services.storage, record)
-    states, clock = _StateLog(on_event), time.monotonic()
+    states, clock = _StateLog(_noting_the_week(services, record, on_event)), time.monotonic()
     with _terminate_as_interrupt():
         try:
             result = execute_locally(record["input"], execution_name=record["execution_name"], on_event=states,
@@ -100,6 +107,18 @@ def supervise(services: Services, record: dict, redrive: Redrive | None,
     outcome.record["duration_seconds"] = round(time.monotonic() - clock, 1)
     record_run(services.storage, record["execution_name"], outcome.record)
     return outcome
+
+
+def _noting_the_week(services: Services, record: dict,
+                     forward: Callable[[StateEvent], None]) -> Callable[[StateEvent], None]:
+    """`forward`, after the RUNNING record is rewritten with the week once Cleanup has resolved it: a run killed
+    later (kill -9, a crash) is then listed under its week."""
+    def on_event(event: StateEvent) -> None:
+        if event.name == "Cleanup" and event.status == "succeeded" and not event.scope:
+            record["run_date"] = (event.output or {}).get("run", {}).get("run_date") or record.get("run_date")
+            record_started(services.storage, record)
+        forward(event)
+    return on_event
 
 
 @contextmanager
@@ -128,11 +147,8 @@ def _interrupted(record: dict, states: _StateLog) -> Outcome:
 
 def _failed(record: dict, states: _StateLog, failure: ExecutionFailed) -> Outcome:
     failed = next((event for event in states.finished.values() if event.status == "failed"), None)
-    resolved = getattr(states.finished.get("Cleanup"), "output", None) or {}
     record |= {"status": FAILED, "failed_state": failed.name if failed else "?", "error": failure.error,
-               "cause": failure.cause, "states": _state_durations(states.finished),
-               "run_date": resolved.get("run", {}).get("run_date", record.get("run_date")
-                                                       or record["input"].get("run_date"))}
+               "cause": failure.cause, "states": _state_durations(states.finished)}
     if failed:  # where `resume` continues, as RedriveExecution would
         record["resume_from"] = {"state": failed.name, "input": failed.input}
     return Outcome(record, states.finished, failure=failure)

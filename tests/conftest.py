@@ -11,6 +11,8 @@ from local_runtime.host import install_local_host
 from pipeline.aws import aws_services
 from pipeline.core.settings import load_settings
 from pipeline.edge.host import install_host
+from pipeline.execution.identity import Run
+from pipeline.execution.work import record_inputs
 from pipeline.landing.contract_checks import validate_snapshot
 from pipeline.landing.ingest import land_snapshot
 from pipeline.results.weekly_summary import SegmentTotals
@@ -117,10 +119,13 @@ def write_inference_output(services, week: dt.date, execution: str, rows: int, m
                            schema=table("predictions").arrow_schema())
     write_parquet(services.storage, f"{attempt_prefix('predictions', week, execution)}shard-00000.parquet",
                   predictions)
-    write_json(services.storage, shard_list_key(week), [0])
+    run = Run(run_date=week, churn_horizon_weeks=services.settings.churn_horizon_weeks, model_version=model_version,
+              execution_name=execution)
+    record_inputs(services, run, week)
+    write_json(services.storage, shard_list_key(run), [0])
     totals = SegmentTotals()
     segments = {"plan": pa.array(plans or ["basic"] * rows), "country": pa.nulls(rows), "device": pa.nulls(rows),
                 "tenure_band": pa.array(["1-2y"] * rows)}
     totals.add(segments, np.array(probability), np.array(probability) >= 0.5)
-    write_json(services.storage, segment_totals_key(week, 0), totals.to_document())
-    write_json(services.storage, drift_counts_key(week, 0), {})
+    write_json(services.storage, segment_totals_key(run, 0), totals.to_document())
+    write_json(services.storage, drift_counts_key(run, 0), {})

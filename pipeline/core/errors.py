@@ -31,3 +31,16 @@ class ModelStoreError(PipelineError):
 
 class CatalogLostError(PipelineError):
     """Storage holds data the catalog does not list: acting on the catalog would delete it."""
+
+
+class CatalogDamagedError(PipelineError):
+    """The catalog's own file cannot be read (truncated, empty, wrong-shaped, unreadable): names the file, what is
+    wrong, and the repair that sets it aside and rebuilds it."""
+
+    def __init__(self, path: str, problem: str):
+        super().__init__(path, problem)  # both as args, so the error pickles like any other
+        self.path, self.problem = path, problem
+
+    def __str__(self) -> str:
+        return (f"the catalog {self.path} is damaged: {self.problem}. Nothing was written to it. Set it aside and "
+                "rebuild it from the publication records: engagement-pipeline doctor --repair")

@@ -9,11 +9,14 @@ WEEK_LOCK_STALE_HOURS     a week's lock older than this belongs to a dead run (d
 WEEKLY_SHRINK_LIMIT       a week with fewer customers than this share of the week before is refused (default 0.5)
 WEEKLY_GROWTH_LIMIT       a week with more customers than this multiple of the week before is refused (default 2)
 RETENTION_WEEKS           replaced results, work files and unused models older than this are removed (default 8)
+RETIRED_FILES_DAYS        days a replaced or removed landing is kept for the readers still on it (default 7)
 TRAINING_WEEKS            labelled weeks the model is trained on, the newest ones (default 8); must be more than
                           CHURN_HORIZON_WEEKS, as the validation fit uses the window's weeks a horizon older
 OLDER_WEEKS_SAMPLE_RATE   share of rows kept in the window's weeks before the validation week (default 1)
 RETAINED_SAMPLE_RATE      of those, share of retained customers kept (default 0.5); kept rows are weighted by
                           1 / their chance of being kept, so probabilities stay calibrated
+QUERY_TIMEOUT_SECONDS     a local query (DuckDB: `query`, `--explain` and the runs' UNLOADs) is stopped after this
+                          (default 300; on AWS the Athena workgroup's own limit applies)
 """
 from __future__ import annotations
 
@@ -32,12 +35,16 @@ DEFAULT_WEEK_LOCK_STALE_HOURS = 24
 DEFAULT_WEEKLY_SHRINK_LIMIT = 0.5
 DEFAULT_WEEKLY_GROWTH_LIMIT = 2.0
 DEFAULT_RETENTION_WEEKS = 8
+DEFAULT_RETIRED_FILES_DAYS = 7  # longer than any query or run lasts, so none still reads what goes
 DEFAULT_TRAINING_WEEKS = 8
 DEFAULT_OLDER_WEEKS_SAMPLE_RATE = 1.0
 DEFAULT_RETAINED_SAMPLE_RATE = 0.5  # measured: 36% fewer training rows for -0.0001 AUC (docs/input-contract.md)
 # A new model replaces the champion unless its validation AUC is lower than the champion's on the same week by
 # more than this: week-to-week noise of the AUC on 100,000 customers is a few thousandths.
 DEFAULT_CHAMPION_AUC_TOLERANCE = 0.005
+# Longer than a local UNLOAD of a 1,000,000-customer panel takes (its whole run: 163 s, docs/benchmark.md), short
+# enough that a query that never ends (a runaway WITH RECURSIVE) is stopped rather than left holding a core.
+DEFAULT_QUERY_TIMEOUT_SECONDS = 300
 
 
 @dataclass(frozen=True)
@@ -50,10 +57,12 @@ class Settings:
     weekly_shrink_limit: float = DEFAULT_WEEKLY_SHRINK_LIMIT
     weekly_growth_limit: float = DEFAULT_WEEKLY_GROWTH_LIMIT
     retention_weeks: int = DEFAULT_RETENTION_WEEKS
+    retired_files_days: int = DEFAULT_RETIRED_FILES_DAYS
     training_weeks: int = DEFAULT_TRAINING_WEEKS
     older_weeks_sample_rate: float = DEFAULT_OLDER_WEEKS_SAMPLE_RATE
     retained_sample_rate: float = DEFAULT_RETAINED_SAMPLE_RATE
     champion_auc_tolerance: float = DEFAULT_CHAMPION_AUC_TOLERANCE
+    query_timeout_seconds: int = DEFAULT_QUERY_TIMEOUT_SECONDS
 
 
 def positive_int(value: object) -> int | None:
@@ -101,6 +110,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         weekly_shrink_limit=_ratio_setting(env, "WEEKLY_SHRINK_LIMIT", DEFAULT_WEEKLY_SHRINK_LIMIT, bounds="below one"),
         weekly_growth_limit=_ratio_setting(env, "WEEKLY_GROWTH_LIMIT", DEFAULT_WEEKLY_GROWTH_LIMIT, bounds="above one"),
         retention_weeks=_positive_setting(env, "RETENTION_WEEKS", DEFAULT_RETENTION_WEEKS),
+        retired_files_days=_positive_setting(env, "RETIRED_FILES_DAYS", DEFAULT_RETIRED_FILES_DAYS),
         training_weeks=_positive_setting(env, "TRAINING_WEEKS", DEFAULT_TRAINING_WEEKS),
         older_weeks_sample_rate=_ratio_setting(env, "OLDER_WEEKS_SAMPLE_RATE", DEFAULT_OLDER_WEEKS_SAMPLE_RATE,
                                                bounds="share"),
@@ -108,4 +118,5 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
                                             bounds="share"),
         champion_auc_tolerance=_ratio_setting(env, "CHAMPION_AUC_TOLERANCE", DEFAULT_CHAMPION_AUC_TOLERANCE,
                                               bounds="margin"),
+        query_timeout_seconds=_positive_setting(env, "QUERY_TIMEOUT_SECONDS", DEFAULT_QUERY_TIMEOUT_SECONDS),
     )

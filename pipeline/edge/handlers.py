@@ -3,10 +3,12 @@ to the logs, call the stage with this process's services, and report the outcome
 
 Lambda: an exception is the failure (Lambda names it by the exception's type). ECS: the exit code is the failure
 (0 done, 2 a pipeline error, 1 a bug) and the last log line says why, as JSON with `error_type` and
-`error_message`.
+`error_message`. A disk that refuses a write (full, over quota, read-only) is the machine's fault, not a bug: a
+DiskFullError, a pipeline error.
 """
 from __future__ import annotations
 
+import errno
 import functools
 import json
 import logging
@@ -29,6 +31,12 @@ logger = logging.getLogger(__name__)
 EventT = TypeVar("EventT", bound=BaseModel)
 EXIT_PIPELINE_ERROR = 2
 EXIT_BUG = 1
+DISK_REFUSALS = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is used up",
+                 errno.EROFS: "the disk is read-only"}
+
+
+class DiskFullError(PipelineError):
+    """A write the disk refused (one of DISK_REFUSALS)."""
 
 
 def run_fields(run: Run) -> dict[str, str]:
@@ -85,7 +93,7 @@ def _handle(event_model: type[EventT], work: Callable[[EventT, Services], dict],
 def _call_logged(what: str, call: Callable[[], dict], state: str | None) -> dict:
     started = time.monotonic()
     try:
-        result = call()
+        result = _disk_refusals_named(call)
     except Exception as error:
         _emit_duration(state, started, "failed")
         _log_failure(what, error)  # the last line, as ECS users read a stopped task's log
@@ -93,6 +101,17 @@ def _call_logged(what: str, call: Callable[[], dict], state: str | None) -> dict
     _emit_duration(state, started, "succeeded")
     logger.info("%s succeeded", what, extra={"result": result})
     return result
+
+
+def _disk_refusals_named(call: Callable[[], dict]) -> dict:
+    try:
+        return call()
+    except OSError as error:
+        if error.errno not in DISK_REFUSALS:
+            raise
+        where = f" writing {error.filename}" if error.filename else ""
+        raise DiskFullError(f"{DISK_REFUSALS[error.errno]} ({error.strerror}{where}): make room, then continue "
+                            "the run") from error
 
 
 def _emit_duration(state: str | None, started: float, outcome: str) -> None:

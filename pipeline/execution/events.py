@@ -1,6 +1,7 @@
 """What each Lambda receives from the state machine, as typed models (the container's `RUN` is a `Run`)."""
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -34,6 +35,23 @@ class ExecutionEnded(BaseModel):
     cause: str | None = None
     redriveCount: int = 0  # the attempt that ended (0, then 1 after the first RedriveExecution...)
     executionArn: str | None = None
+
+
+def root_cause(cause: str) -> str:
+    """The message a person needs from a failed state's cause: Lambda's, ECS's and Athena's causes are JSON
+    documents of their own shapes; any other cause (or one whose shape is unknown) is returned whole."""
+    try:
+        details = json.loads(cause)
+    except ValueError:
+        return cause
+    if not isinstance(details, dict):
+        return cause
+    if "errorMessage" in details:
+        return details["errorMessage"]
+    if reason := details.get("QueryExecution", {}).get("Status", {}).get("StateChangeReason"):
+        return f"the Athena query failed: {reason}"
+    reasons = "; ".join(filter(None, (container.get("Reason") for container in details.get("Containers", []))))
+    return (reasons + (f" (log: {details['LogFile']})" if "LogFile" in details else "")) if reasons else cause
 
 
 class RecordFailureEvent(BaseModel):

@@ -1,6 +1,7 @@
 """Ingest: validate a weekly snapshot against the contract, write it to a fresh folder, then point the catalog
 partition at it (with the file's checksum in its publication record, so a file changed later is caught). Re-landing
-a week replaces it; a reader sees the old week or the new one, never a mix.
+a week replaces it; a reader sees the old week or the new one, never a mix, and the old folder is retired rather
+than deleted (pipeline.warehouse.retirement), so a query or run already reading it finishes.
 """
 from __future__ import annotations
 
@@ -11,12 +12,15 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from pipeline.core.errors import ContractError
+from pipeline.execution.identity import landed_weeks
 from pipeline.landing.contract_checks import read_snapshot_file, validate_snapshot
-from pipeline.landing.week_checks import compare_with_previous_week
+from pipeline.landing.week_checks import compare_with_previous_week, off_cycle
 from pipeline.warehouse.layout import can_retire, landing_prefix
 from pipeline.warehouse.objects import write_parquet
 from pipeline.warehouse.ports import Services
 from pipeline.warehouse.publication import Publication, publish
+from pipeline.warehouse.retirement import remove_expired, retire
 from pipeline.warehouse.tables import table
 
 logger = logging.getLogger(__name__)
@@ -32,15 +36,31 @@ def land_snapshot(services: Services, snapshot: pa.Table, snapshot_date: dt.date
     publish(services, Publication("snapshots", value, {"snapshots": folder}, published_by=f"landing {landing_id}",
                                   checksums={data_key: services.storage.checksum(data_key)}))
     if previous and can_retire(services.storage.key_of(previous), folder):
-        services.storage.delete_prefix(services.storage.key_of(previous))
+        retire(services.storage, services.storage.key_of(previous), "snapshots", value,
+               f"replaced by a re-ingest, landing {landing_id}")
+    # Landing's own role removes what landing retired: Cleanup's (on AWS, a scheduled Lambda) never deletes snapshots
+    remove_expired(services)
     return services.storage.uri(folder)
 
 
-def ingest_file(services: Services, path: Path, snapshot_date: dt.date) -> tuple[int, str, list[str]]:
-    """Validate a user's weekly CSV/Parquet against the contract and the week before, and land it; return (rows,
-    location, notes)."""
+def ingest_file(services: Services, path: Path, snapshot_date: dt.date,
+                force: bool = False) -> tuple[int, str, list[str]]:
+    """Validate a user's weekly CSV/Parquet against the contract, the weekly cycle (unless `force`) and the week
+    before, and land it; return (rows, location, notes)."""
+    cycle_note = _check_cycle(services, snapshot_date, force)
     snapshot, notes = validate_snapshot(read_snapshot_file(path), str(path))
-    notes += compare_with_previous_week(services, snapshot, snapshot_date, str(path))
+    notes += cycle_note + compare_with_previous_week(services, snapshot, snapshot_date, str(path))
     location = land_snapshot(services, snapshot, snapshot_date)
     logger.info("landed %d rows of %s for snapshot %s at %s", snapshot.num_rows, path, snapshot_date, location)
     return snapshot.num_rows, location, notes
+
+
+def _check_cycle(services: Services, snapshot_date: dt.date, force: bool) -> list[str]:
+    """Refuse an off-cycle date before the file is read; forced, land it with a note of what it will do."""
+    if not (problem := off_cycle(snapshot_date, landed_weeks(services))):
+        return []
+    if not force:
+        raise ContractError(f"{problem}. Nothing was landed. Ingest it under its on-cycle date, or pass --force to "
+                            "land it off-cycle anyway")
+    return [f"{problem}: landed anyway (--force). Every run whose window holds it fails until it is removed: "
+            f"engagement-pipeline remove-week --snapshot-date {snapshot_date}"]

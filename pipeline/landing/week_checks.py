@@ -1,4 +1,7 @@
-"""Checks of an ingested week against the week landed before it: what validating one file cannot see.
+"""Checks of an ingested week against the weeks landed before it: what validating one file cannot see.
+
+A snapshot date off the landed weeks' weekly cycle (a Wednesday among Mondays) would fail every later run whose
+window holds it: refused, naming the on-cycle dates around it, unless forced; `doctor` names one already landed.
 
 A text column whose values turn into numbers (plan exported as 1/2/3 instead of free/basic/premium) passes the
 contract, yet every category becomes new to the model: refused. A column filled last week and empty now (half an
@@ -6,8 +9,10 @@ extract) is said as a note.
 """
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
+from collections import Counter
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -22,6 +27,32 @@ NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")
 TEXT_COLUMNS = [column.name for column in COLUMNS if column.type == "string" and column.name != KEY_COLUMN]
 MIN_VALUES_TO_COMPARE = 20  # fewer rows with a value say little about what a column holds
 FILLED_BEFORE = 0.5  # a column filled for at least this share of last week's rows is expected again
+
+
+def off_cycle(snapshot_date: dt.date, landed: list[dt.date]) -> str | None:
+    """Why `snapshot_date` is off the weekly cycle of the other landed weeks, or None if it is on it."""
+    return _off(snapshot_date, cycle_weekday([week for week in landed if week != snapshot_date]))
+
+
+def off_cycle_weeks(landed: list[dt.date]) -> dict[dt.date, str]:
+    """The landed weeks off the cycle most of them keep, each with why."""
+    weekday = cycle_weekday(landed)
+    return {week: problem for week in landed if (problem := _off(week, weekday))}
+
+
+def _off(snapshot_date: dt.date, weekday: int | None) -> str | None:
+    if weekday is None or snapshot_date.weekday() == weekday:
+        return None
+    before = snapshot_date - dt.timedelta(days=(snapshot_date.weekday() - weekday) % 7)
+    return (f"snapshot date {snapshot_date} is a {snapshot_date:%A}, off the landed weeks' cycle: they are "
+            f"{calendar.day_name[weekday]}s, 7 days apart; the nearest on-cycle dates are {before} and "
+            f"{before + dt.timedelta(days=7)}")
+
+
+def cycle_weekday(weeks: list[dt.date]) -> int | None:
+    """The weekday most landed weeks fall on (on a tie, the oldest week's); None with no week landed."""
+    counted = Counter(week.weekday() for week in sorted(weeks)).most_common(1)  # ties: first seen first
+    return counted[0][0] if counted else None
 
 
 def compare_with_previous_week(services: Services, snapshot: pa.Table, snapshot_date: dt.date,

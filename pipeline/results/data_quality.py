@@ -53,8 +53,8 @@ def drift_checks(services: Services, run: Run, reference: dict | None) -> list[C
     if not reference:
         return []  # a model trained before drift was measured
     scored: dict[str, list[int]] = {}
-    for shard in read_json(services.storage, shard_list_key(run.run_date)):
-        scored = drift.add_counts(scored, read_json(services.storage, drift_counts_key(run.run_date, shard)))
+    for shard in read_json(services.storage, shard_list_key(run)):
+        scored = drift.add_counts(scored, read_json(services.storage, drift_counts_key(run, shard)))
     values = {name: drift.psi(counts, scored[name]) for name, counts in sorted(reference["counts"].items())
               if name in scored}
     return [warning(f"psi:{name}", value, f"<= {drift.PSI_WARNING}", value <= drift.PSI_WARNING,

@@ -28,6 +28,7 @@ from pipeline.results.weekly_summary import SCORE_BIN  # noqa: E402
 from pipeline.warehouse.layout import attempt_prefix, report_key  # noqa: E402
 from pipeline.warehouse.objects import read_parquet  # noqa: E402
 from pipeline.warehouse.ports import Services  # noqa: E402
+from pipeline.warehouse.tables import table  # noqa: E402
 
 logger = logging.getLogger(__name__)
 DRIFT_SHOWN = 15
@@ -101,8 +102,9 @@ def _cell(value: object) -> str:
 
 def render(*, run_date: dt.date, execution_name: str, metrics: dict, labels: np.ndarray, scores: np.ndarray,
            score_bins: list[dict], importance: list[dict], history: list[dict], drift: list[dict],
-           psi_warning: float, checks: list[dict]) -> str:
-    """The report's HTML text. `drift`: {feature, psi, stable} per feature."""
+           psi_warning: float, checks: list[dict], failed_attempts: list[dict] | None = None) -> str:
+    """The report's HTML text. `drift`: {feature, psi, stable} per feature; `failed_attempts`: the runs rows of
+    this execution's attempts that failed before it was resumed or redriven."""
     false_positive, true_positive = roc_points(labels, scores)
     recall, precision = precision_recall_points(labels, scores)
     predicted, observed = calibration_points(labels, scores)
@@ -147,7 +149,16 @@ def render(*, run_date: dt.date, execution_name: str, metrics: dict, labels: np.
 <p>{sum(not row["stable"] for row in drift)} of {len(drift)} features shifted (PSI above {psi_warning}); the
 {DRIFT_SHOWN} largest:</p>{_table(shifted[:DRIFT_SHOWN], left=("feature",))}
 <h2>Data quality</h2>{_table(checks, left=("check_name", "threshold", "severity", "stage"))}
-</body></html>"""
+{_failed_attempts_section(failed_attempts or [])}</body></html>"""
+
+
+def _failed_attempts_section(attempts: list[dict]) -> str:
+    if not attempts:
+        return ""
+    rows = [{key: attempt.get(key) for key in ("attempt", "status", "failed_state", "error", "cause")}
+            for attempt in attempts]
+    return (f"<h2>Earlier attempts of this execution</h2><p>{len(rows)} attempt(s) failed before this one "
+            f"published the week:</p>{_table(rows, left=('status', 'failed_state', 'error', 'cause'))}")
 
 
 def _decision(metrics: dict) -> str:
@@ -172,13 +183,21 @@ def write_report(services: Services, run: Run, metrics: dict, drift_checks: list
             checks=[row for row in read_parquet(services.storage, attempt_prefix(
                 "data_quality", run.run_date, run.execution_name)).select(
                 ["check_name", "value", "threshold", "passed", "severity", "stage"]).to_pylist()
-                if not row["check_name"].startswith("psi:")])  # the drift table shows those
+                if not row["check_name"].startswith("psi:")],  # the drift table shows those
+            failed_attempts=_failed_attempts(services, run))
     except Exception:
         logger.exception("the run report of %s could not be written", run.execution_name)
         return None
     key = report_key(run.run_date, run.execution_name)
     services.storage.write_bytes(key, page.encode())
     return services.storage.uri(key)
+
+
+def _failed_attempts(services: Services, run: Run) -> list[dict]:
+    week = table("runs").partition_prefix(run.run_date.isoformat())
+    rows = [row for key in services.storage.list_keys(week) if key.startswith(f"{week}{run.execution_name}.attempt-")
+            for row in read_parquet(services.storage, key).to_pylist()]
+    return sorted((row for row in rows if row["status"] != "SUCCEEDED"), key=lambda row: row["attempt"])
 
 
 def _validation_curves(services: Services, model_version: str) -> dict:

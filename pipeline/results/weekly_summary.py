@@ -104,9 +104,9 @@ def summary_rows(totals: SegmentTotals, previous: list[dict], previous_run_date:
 def write_weekly_summary(services: Services, run: Run, scored: int) -> None:
     """Add up the shards' segment totals and compare them with the previous published week's summary."""
     totals = SegmentTotals()
-    for shard in read_json(services.storage, shard_list_key(run.run_date)):
+    for shard in read_json(services.storage, shard_list_key(run)):
         totals.merge(SegmentTotals.from_document(read_json(services.storage,
-                                                           segment_totals_key(run.run_date, shard))))
+                                                           segment_totals_key(run, shard))))
     if totals.customers != scored:
         raise DataQualityError(f"the shards' segment totals count {totals.customers} customers for run_date "
                                f"{run.run_date}, the predictions {scored}; nothing was published")

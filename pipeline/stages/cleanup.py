@@ -1,11 +1,13 @@
 """Cleanup (Lambda, first state, once its handler has resolved the run with `pipeline.execution.identity`): take
 the week's lock, then remove the week's temporary outputs and the result folders no partition points at
-(earlier executions that failed or were replaced). Under the lock no other run of the week can publish while
+(earlier executions that failed or were replaced), but for what a failed execution that can still be resumed
+needs (pipeline.execution.work). Under the lock no other run of the week can publish while
 this reads the catalog; what a publication record names is kept even where the catalog has not caught up with
 it (and is caught up).
 
 Retention: the same leftovers of weeks older than RETENTION_WEEKS that no run holds, and the model versions of
-those weeks that no published result was scored with, go too.
+those weeks that no published result was scored with, go too. (Retired landings are removed by the next ingest:
+this function may not delete landed snapshots.)
 """
 from __future__ import annotations
 
@@ -16,8 +18,9 @@ import re
 from pipeline.core.errors import CatalogLostError
 from pipeline.execution.identity import Run, model_version_for
 from pipeline.execution.week_lock import hold_week, is_held
+from pipeline.execution.work import now_utc, works_of_week
 from pipeline.model import champion
-from pipeline.warehouse.layout import EXECUTION_FOLDER, RUN_DATE_FOLDER, can_retire, model_prefix, work_prefix
+from pipeline.warehouse.layout import EXECUTION_FOLDER, RUN_DATE_FOLDER, WORK_PREFIX, can_retire, model_prefix
 from pipeline.warehouse.ports import Services
 from pipeline.warehouse.publication import GROUPS, REPAIR_COMMAND, published_locations, reconcile, recorded
 from pipeline.warehouse.tables import table
@@ -73,7 +76,7 @@ def retire_old_outputs(services: Services, run: Run) -> int:
 
 
 def _weeks_with_outputs(services: Services) -> set[dt.date]:
-    prefixes = ["work/", *(table(name).location for name in RESULT_TABLES)]
+    prefixes = [WORK_PREFIX, *(table(name).location for name in RESULT_TABLES)]
     return {dt.date.fromisoformat(match.group(1)) for prefix in prefixes
             for key in services.storage.list_keys(prefix) if (match := RUN_DATE_FOLDER.search(key))}
 
@@ -96,21 +99,29 @@ def _published_model_versions(predictions: dict[str, str]) -> set[str]:
 
 def clean_week(services: Services, run_date: dt.date, published: dict[str, dict[str, str]] | None = None) -> int:
     """Remove the week's stale outputs (given `published`, each result table's partitions, or reading them);
-    return how many files went."""
+    return how many files went. What a failed execution that can still be resumed needs is kept."""
     published = published or published_locations(services, "results")
-    removed = services.storage.delete_prefix(work_prefix(run_date))
+    now, removed = now_utc(), 0
+    resumable = set()
+    for work in works_of_week(services.storage, run_date):
+        if work.resumable(now):
+            resumable.add(work.execution_name)
+        else:
+            removed += services.storage.delete_prefix(work.folder)
     for table_name in RESULT_TABLES:
         removed += _remove_unpublished_attempts(services, table_name, run_date,
-                                                published[table_name].get(run_date.isoformat()))
-    logger.info("removed %d stale file(s) of run_date %s", removed, run_date)
+                                                published[table_name].get(run_date.isoformat()), resumable)
+    logger.info("removed %d stale file(s) of run_date %s%s", removed, run_date,
+                f"; kept the work of {len(resumable)} execution(s) that can be resumed" if resumable else "")
     return removed
 
 
 def _remove_unpublished_attempts(services: Services, table_name: str, run_date: dt.date,
-                                 published: str | None) -> int:
+                                 published: str | None, resumable: set[str]) -> int:
     partition_prefix = table(table_name).partition_prefix(run_date.isoformat())
     published_key = services.storage.key_of(published) if published else None
+    kept = {f"{partition_prefix}{EXECUTION_FOLDER}{name}/" for name in resumable}
     folders = {key[:key.index("/", len(partition_prefix)) + 1]
                for key in services.storage.list_keys(partition_prefix) if "/" in key[len(partition_prefix):]}
-    stale = [folder for folder in folders if can_retire(folder, published_key)]
+    stale = [folder for folder in folders - kept if can_retire(folder, published_key)]
     return sum(services.storage.delete_prefix(folder) for folder in stale)

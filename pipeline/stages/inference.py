@@ -11,6 +11,7 @@ import pyarrow as pa
 
 from pipeline.execution.identity import Run
 from pipeline.execution.week_lock import hold_week
+from pipeline.execution.work import check_inputs
 from pipeline.model import drift
 from pipeline.model.features import feature_matrix
 from pipeline.model.scorer import Scorer, load_booster, risk_band
@@ -36,6 +37,7 @@ def score_shard(services: Services, run: Run, shard: int) -> int:
     """Stream the shard's rows through the model in Arrow batches and out to Parquet: memory holds a batch at a
     time, so it is flat in the shard's size."""
     hold_week(services, run)
+    check_inputs(services, run)
     store = ModelStore(services.storage)
     booster, own = load_booster(store, run.model_version)  # the week's model: what drift is measured against
     version = own.metrics.get("scored_with", run.model_version)  # the champion, if it won
@@ -44,7 +46,7 @@ def score_shard(services: Services, run: Run, shard: int) -> int:
     reference = own.metrics.get("drift_reference", {"edges": {}})
     drift_counts: dict[str, list[int]] = {}
     shard_file = f"shard-{shard:05d}.parquet"
-    scoring_set = newest_attempt(services.storage, scoring_prefix(run.run_date))
+    scoring_set = newest_attempt(services.storage, scoring_prefix(run))
     input_keys = required_data_keys(services.storage, shard_prefix(scoring_set, shard))
     totals = SegmentTotals()
     with local_copies(services.storage, input_keys) as paths, \
@@ -62,8 +64,8 @@ def score_shard(services: Services, run: Run, shard: int) -> int:
             own_matrix = matrix if scorer.features == own.features else feature_matrix(rows, own.features)
             drift_counts = drift.add_counts(drift_counts, drift.bin_counts(own_matrix, own.features,
                                                                            reference["edges"]))
-    write_json(services.storage, segment_totals_key(run.run_date, shard), totals.to_document())
-    write_json(services.storage, drift_counts_key(run.run_date, shard), drift_counts)
+    write_json(services.storage, segment_totals_key(run, shard), totals.to_document())
+    write_json(services.storage, drift_counts_key(run, shard), drift_counts)
     logger.info("scored shard %d: %d customers", shard, totals.customers)
     return totals.customers
 

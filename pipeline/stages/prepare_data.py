@@ -13,6 +13,7 @@ from pipeline.core.errors import ConfigError, DataQualityError
 from pipeline.core.settings import Settings
 from pipeline.execution.identity import Run
 from pipeline.execution.week_lock import hold_week
+from pipeline.execution.work import record_inputs
 from pipeline.model.features import TRAINING_WEEK_COLUMN
 from pipeline.results.data_quality import Check, held, record_checks, warning
 from pipeline.warehouse import sql
@@ -173,8 +174,9 @@ def prepare_data(services: Services, run: Run) -> dict:
     customers = weeks[-1]["customers"]  # distinct (checked): the scoring set has one row for each
     shard_count = shard_count_for(customers, settings.rows_per_shard)
     storage = services.storage
+    record_inputs(services, run, window.first_week)
     shards = list(range(shard_count))
-    storage.write_bytes(shard_list_key(run_date), json.dumps(shards).encode())
+    storage.write_bytes(shard_list_key(run), json.dumps(shards).encode())
     logger.info("%d weeks checked; %d customers to score in %d shard(s)", len(weeks), customers, shard_count)
     return {
         "weeks_available": len(weeks),
@@ -182,9 +184,9 @@ def prepare_data(services: Services, run: Run) -> dict:
         "scoring_rows": customers,
         "shard_count": shard_count,
         "shards": shards,
-        "shard_list_key": shard_list_key(run_date),
-        "training_set": sql.unload_set(training_set_sql(window, settings), storage.uri(training_prefix(run_date)),
+        "shard_list_key": shard_list_key(run),
+        "training_set": sql.unload_set(training_set_sql(window, settings), storage.uri(training_prefix(run)),
                                        TRAINING_SET_PARTITION),
-        "scoring_set": sql.unload_set(scoring_set_sql(run_date, shard_count), storage.uri(scoring_prefix(run_date)),
+        "scoring_set": sql.unload_set(scoring_set_sql(run_date, shard_count), storage.uri(scoring_prefix(run)),
                                       SCORING_SET_PARTITION),
     }

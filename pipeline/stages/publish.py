@@ -16,6 +16,7 @@ from pipeline.core.errors import DataQualityError
 from pipeline.execution.attempt import current_attempt
 from pipeline.execution.identity import Run
 from pipeline.execution.week_lock import hold_week, release_week
+from pipeline.execution.work import check_inputs
 from pipeline.model import champion
 from pipeline.model.store import ModelStore
 from pipeline.results.data_quality import drift_checks, held, record_checks
@@ -35,6 +36,7 @@ logger = logging.getLogger(__name__)
 def publish(services: Services, run: Run, expected_rows: int, execution_id: str | None = None) -> dict:
     """`execution_id` (the execution's ARN) reads the seconds of each state for the runs row (None: unknown)."""
     hold_week(services, run)
+    check_inputs(services, run)
     run_date, execution_name = run.run_date, run.execution_name
     predictions_prefix = attempt_prefix("predictions", run_date, execution_name)
     scored = parquet_row_count(services.storage, predictions_prefix)
@@ -62,7 +64,7 @@ def publish(services: Services, run: Run, expected_rows: int, execution_id: str 
     if metrics.get("promoted", True):
         champion.crown(services.storage, run, metrics["auc"])
     report = write_report(services, run, metrics | {"rows_scored": scored}, drift)
-    services.storage.delete_prefix(work_prefix(run_date))
+    services.storage.delete_prefix(work_prefix(run))
     release_week(services.storage, run)
     logger.info("published %d predictions and the metrics row for run_date %s", scored, run_date)
     _emit_run_metrics(metrics, scored, previous_auc)

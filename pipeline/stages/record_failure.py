@@ -12,7 +12,8 @@ import datetime as dt
 import json
 import logging
 
-from pipeline.execution.events import ExecutionEnded, RecordFailureEvent
+from pipeline.core.errors import CatalogDamagedError
+from pipeline.execution.events import ExecutionEnded, RecordFailureEvent, root_cause
 from pipeline.execution.week_lock import release_weeks_held_by, week_of_lock
 from pipeline.results.run_history import record_attempt, state_seconds, state_times, stopped_in
 from pipeline.warehouse.layout import failure_record_key
@@ -36,15 +37,28 @@ def record_failure(services: Services, event: RecordFailureEvent) -> dict:
         "run_date": run_date,
         "input": execution_input,
         "error": ended.error or ended.status,
-        "cause": ended.cause or "",
+        "cause": root_cause(ended.cause or ""),  # what runs, engagement.runs and the report show
+        "cause_detail": ended.cause or "",  # as Step Functions gave it
         "recorded_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "publication_finished": _finish_publication(services, run_date),
+        "publication_finished": [],
     }
-    write_json(services.storage, failure_record_key(ended.name), record)
-    _record_attempt(services, ended, record)
+    write_json(services.storage, failure_record_key(ended.name), record)  # first: what follows reads the catalog
+    _catalog_steps(services, ended, record)
     logger.error("execution %s ended %s: %s", ended.name, ended.status, record["error"],
                  extra={"error_type": record["error"], "cause": record["cause"]})
     return {**record, "weeks_released": released}
+
+
+def _catalog_steps(services: Services, ended: ExecutionEnded, record: dict) -> None:
+    """Finish a committed publication and add the attempt's row to engagement.runs. A damaged catalog (maybe why
+    the execution failed) leaves the failure record as written, and is logged; `doctor --repair` catches up."""
+    try:
+        record["publication_finished"] = _finish_publication(services, record["run_date"])
+        _record_attempt(services, ended, record)
+    except CatalogDamagedError as error:
+        logger.error("execution %s: its failure is recorded, the catalog could not be updated: %s", ended.name, error)
+    if record["publication_finished"]:
+        write_json(services.storage, failure_record_key(ended.name), record)
 
 
 def _record_attempt(services: Services, ended: ExecutionEnded, record: dict) -> None:

@@ -15,6 +15,7 @@ import pyarrow.compute as pc
 from pipeline.core.errors import DataQualityError
 from pipeline.execution.identity import Run
 from pipeline.execution.week_lock import hold_week
+from pipeline.execution.work import check_inputs
 from pipeline.model import champion
 from pipeline.model.drift import DriftReference
 from pipeline.model.features import LABEL_COLUMN, TRAINING_WEEK_COLUMN, fit_feature_spec
@@ -74,7 +75,8 @@ def train(services: Services, run: Run) -> dict:
     """Measure on the validation week with a model fitted on older weeks (early stopping picks the rounds), then
     fit the published model on every week of the training window with that many rounds."""
     hold_week(services, run)
-    training_set = newest_attempt(services.storage, training_prefix(run.run_date))
+    check_inputs(services, run)
+    training_set = newest_attempt(services.storage, training_prefix(run))
     keys = data_keys_by_partition(services.storage, training_set, TRAINING_WEEK_COLUMN)
     with ExitStack() as stack:
         files = {dt.date.fromisoformat(week): stack.enter_context(local_copies(services.storage, week_keys))

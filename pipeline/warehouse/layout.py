@@ -9,12 +9,14 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from typing import Protocol
 
 from pipeline.warehouse.tables import table
 
 LANDED_FOLDER = "landed-"
 EXECUTION_FOLDER = "execution="
 ATTEMPT_FOLDER = "attempt="  # one per attempt of an execution's PrepareSets: see pipeline.warehouse.sql.UNLOAD_TEMPLATE
+WORK_PREFIX = "work/"
 RUNS_PREFIX = "runs/"
 FAILURES_PREFIX = f"{RUNS_PREFIX}failures/"
 LOCKS_PREFIX = "locks/"
@@ -22,17 +24,35 @@ RUN_DATE_FOLDER = re.compile(r"run_date=(\d{4}-\d{2}-\d{2})/")
 MAX_SHARDS = 100  # Athena's UNLOAD writes at most 100 partitions per query
 
 
-def work_prefix(run_date: dt.date) -> str:
-    """Temporary outputs of one run; Cleanup removes them before the run, Publish after it."""
-    return f"work/run_date={run_date.isoformat()}/"
+class OfExecution(Protocol):
+    """What names an execution's work: its week and its name (a `Run`)."""
+    run_date: dt.date
+    execution_name: str
 
 
-def training_prefix(run_date: dt.date) -> str:
-    return f"{work_prefix(run_date)}training/"
+def week_work_prefix(run_date: dt.date) -> str:
+    """The work folders of every execution of one week."""
+    return f"{WORK_PREFIX}run_date={run_date.isoformat()}/"
 
 
-def scoring_prefix(run_date: dt.date) -> str:
-    return f"{work_prefix(run_date)}scoring/"
+def work_prefix(run: OfExecution) -> str:
+    """Temporary outputs of one execution, which its later states and a resume or redrive of it read. Publish
+    removes them; Cleanup and `doctor --repair` do once the execution can no longer be resumed
+    (pipeline.execution.work)."""
+    return f"{week_work_prefix(run.run_date)}{EXECUTION_FOLDER}{run.execution_name}/"
+
+
+def work_inputs_key(run: OfExecution) -> str:
+    """What the execution's work was made from (see pipeline.execution.work)."""
+    return f"{work_prefix(run)}inputs.json"
+
+
+def training_prefix(run: OfExecution) -> str:
+    return f"{work_prefix(run)}training/"
+
+
+def scoring_prefix(run: OfExecution) -> str:
+    return f"{work_prefix(run)}scoring/"
 
 
 def shard_prefix(scoring_set: str, shard: int) -> str:
@@ -45,19 +65,19 @@ def shard_count_for(rows: int, rows_per_shard: int) -> int:
     return max(1, min(MAX_SHARDS, math.ceil(rows / rows_per_shard)))
 
 
-def shard_list_key(run_date: dt.date) -> str:
+def shard_list_key(run: OfExecution) -> str:
     """The week's shard numbers as a JSON array: the items the Inference Map reads (its ItemReader)."""
-    return f"{work_prefix(run_date)}shards.json"
+    return f"{work_prefix(run)}shards.json"
 
 
-def segment_totals_key(run_date: dt.date, shard: int) -> str:
+def segment_totals_key(run: OfExecution, shard: int) -> str:
     """One Inference shard's segment totals, which Publish adds up into weekly_summary."""
-    return f"{work_prefix(run_date)}shard_totals/segments-{shard:05d}.json"
+    return f"{work_prefix(run)}shard_totals/segments-{shard:05d}.json"
 
 
-def drift_counts_key(run_date: dt.date, shard: int) -> str:
+def drift_counts_key(run: OfExecution, shard: int) -> str:
     """One Inference shard's rows per feature bin, which Publish adds up into each feature's PSI."""
-    return f"{work_prefix(run_date)}shard_totals/drift-{shard:05d}.json"
+    return f"{work_prefix(run)}shard_totals/drift-{shard:05d}.json"
 
 
 def report_key(run_date: dt.date, execution_name: str) -> str:

@@ -74,6 +74,13 @@ def publications(storage: Storage, group: str) -> list[Publication]:
     return [_read(storage, key) for key in storage.list_keys(prefix) if key.endswith(".json")]
 
 
+def recorded_between(storage: Storage, group: str, first: str, last: str) -> list[Publication]:
+    """The group's records of partition values from `first` to `last` (one listing, then only those read)."""
+    prefix = f"{PUBLICATIONS_PREFIX}{group}/"
+    return [_read(storage, key) for key in storage.list_keys(prefix)
+            if key.endswith(".json") and first <= key.removeprefix(prefix).removesuffix(".json") <= last]
+
+
 def _read(storage: Storage, key: str) -> Publication:
     return Publication(**read_json(storage, key))
 

@@ -20,7 +20,8 @@ SQL_DIR = REPO_ROOT / "athena_sql"
 PLACEHOLDER = re.compile(r"\{\{\s*(sql:)?([a-z_]+)\s*\}\}")
 # statemachine/pipeline.asl.json's PrepareSets holds the same text (tests/deploy/test_template.py checks it).
 UNLOAD_TEMPLATE = f"UNLOAD ({{}}) TO '{{}}{ATTEMPT_FOLDER}{{}}/' WITH ({{}})"
-UNLOAD_STATEMENT = re.compile(r"UNLOAD \((?P<select>.*)\) TO '(?P<location>[^']*)' WITH \((?P<options>.*)\)", re.DOTALL)
+UNLOAD_STATEMENT = re.compile(r"UNLOAD \((?P<select>.*)\) TO '(?P<location>(?:[^']|'')*)' WITH \((?P<options>.*)\)",
+                              re.DOTALL)
 PARTITIONED_BY = re.compile(r"partitioned_by = ARRAY\['(?P<column>[a-z_]+)'\]")
 
 
@@ -50,9 +51,10 @@ def render(template: str, **params: object) -> str:
 
 
 def unload_set(select: str, location: str, partition_by: str) -> dict[str, str]:
-    """What PrepareSets needs to compose one set's UNLOAD: the SELECT, the folder (ending in /), the options."""
+    """What PrepareSets needs to compose one set's UNLOAD: the SELECT, the folder (ending in /, as the inside of
+    an SQL string: a quote doubled, since a local data directory may hold one), the options."""
     # A line comment at the end would swallow the closing parenthesis: end the SELECT with a newline.
-    return {"select": select.rstrip().removesuffix(";") + "\n", "location": location,
+    return {"select": select.rstrip().removesuffix(";") + "\n", "location": location.replace("'", "''"),
             "options": f"format = 'PARQUET', compression = 'ZSTD', partitioned_by = ARRAY['{partition_by}']"}
 
 
@@ -67,4 +69,4 @@ def parse_unload(statement: str) -> tuple[str, str, str | None]:
     if not match:
         raise ValueError(f"not an UNLOAD statement of UNLOAD_TEMPLATE's shape: {statement[:120]!r}")
     partitioned = PARTITIONED_BY.search(match["options"])
-    return match["select"], match["location"], partitioned["column"] if partitioned else None
+    return match["select"], match["location"].replace("''", "'"), partitioned["column"] if partitioned else None

@@ -80,11 +80,11 @@ def test_publish_swaps_the_glue_partition_and_cleanup_removes_leftovers(aws):
     recorded = record_failure(execution_ended("failed", "DataQualityError", "inference wrote 2 predictions"))
     assert recorded["weeks_released"] == ["locks/run_date=2026-03-02.json"] and recorded["run_date"] == "2026-03-02"
     cleaned = cleanup({"input": {"run_date": WEEK.isoformat()}, "execution_name": "next"})
-    # first's predictions, metrics, weekly summary and data-quality files; failed's predictions and its three work
-    # files (the shard list, the shard's segment totals and its drift counts)
-    assert cleaned["files_removed"] == 8 and cleaned["run"]["run_date"] == WEEK.isoformat()
+    # first's predictions, metrics, weekly summary and data-quality files; failed's predictions and work are kept:
+    # it can still be redriven
+    assert cleaned["files_removed"] == 4 and cleaned["run"]["run_date"] == WEEK.isoformat()
     assert aws.storage.list_keys("results/predictions/") == [
-        f"{attempt_prefix('predictions', WEEK, 'second')}shard-00000.parquet"]
+        f"{attempt_prefix('predictions', WEEK, execution)}shard-00000.parquet" for execution in ("failed", "second")]
 
 
 def execution_arn(name: str) -> str:

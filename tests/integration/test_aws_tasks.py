@@ -32,7 +32,7 @@ def test_training_and_inference_make_only_the_s3_calls_their_roles_grant(panel, 
     prepared = prepare_data(panel, run)  # locally: Athena cannot run on moto
     prepare_sets(panel, prepared)
     staging = S3Storage(BUCKET, boto3.client("s3"))
-    for key in panel.storage.list_keys(work_prefix(run.run_date)):
+    for key in [*panel.storage.list_keys(work_prefix(run)), *panel.storage.list_keys("publications/snapshots/")]:
         staging.write_bytes(key, panel.storage.read_bytes(key))
     hold_week(Services(load_settings(), staging, NotGranted("glue"), NotGranted("athena"),
                        NotGranted("states")), run)  # as Cleanup did

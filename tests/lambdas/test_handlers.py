@@ -43,7 +43,7 @@ def test_prepare_data_writes_training_and_scoring_sets(panel, monkeypatch):
     written = prepare_sets(panel, prepared)  # the state machine's PrepareSets
     assert written == {"training_set": CUSTOMERS * (WEEKS - 4),  # weeks whose 4-week horizon is complete
                        "scoring_set": CUSTOMERS}
-    assert panel.storage.list_keys("work/run_date=2026-03-02/scoring/attempt=0/shard=2/")
+    assert panel.storage.list_keys("work/run_date=2026-03-02/execution=exec-1/scoring/attempt=0/shard=2/")
 
 
 def test_prepare_data_refuses_too_few_weeks(panel):
@@ -62,6 +62,7 @@ def test_prepare_data_names_a_missing_week(panel):
 
 def test_publish_refuses_a_partial_inference_and_publishes_nothing(panel):
     run = cleanup({"input": {}, "execution_name": "exec-1"})["run"]
+    prepare_data({"run": run})  # its work recorded, and inference never ran
     with pytest.raises(DataQualityError, match="inference wrote 0 predictions .* expected 800"):
         publish({"run": run, "expected_rows": CUSTOMERS, "execution_id": "arn:exec-1"})
     assert panel.catalog.partitions(table("predictions")) == {}

@@ -76,3 +76,26 @@ def test_without_exactly_one_module_it_says_how_to_run_it():
     assert finished.returncode == 1
     assert "usage: python -m local_runtime.container MODULE" in finished.stderr
     assert resource_lines(finished.stderr) == []
+
+
+FULL_DISK_ENTRYPOINT = """\
+import errno, sys
+from pipeline.edge.handlers import container_main
+
+def work(run, services):
+    raise OSError(errno.ENOSPC, "No space left on device", "/data/models/model.ubj")
+
+sys.exit(container_main(work, state="Training"))
+"""
+
+
+def test_a_task_on_a_full_disk_exits_2_though_neither_its_log_nor_its_resources_line_can_be_written(tmp_path, home):
+    """stdout and stderr on /dev/full, Linux's always-full device, as a task's log file on a full disk."""
+    (tmp_path / "full_disk_entrypoint.py").write_text(FULL_DISK_ENTRYPOINT)
+    run = {"run_date": "2026-03-02", "churn_horizon_weeks": 4, "model_version": "v", "execution_name": "e1"}
+    with open("/dev/full", "w") as full:
+        finished = subprocess.run(
+            [sys.executable, "-m", "local_runtime.container", "full_disk_entrypoint"], cwd=REPO_ROOT, stdout=full,
+            stderr=full, timeout=60, env={**os.environ, "PIPELINE_HOME": str(home), "RUN": json.dumps(run),
+                                          "PYTHONPATH": os.pathsep.join([str(tmp_path), str(REPO_ROOT)])})
+    assert finished.returncode == 2  # a pipeline error, as the state machine reads it; not 1, a bug

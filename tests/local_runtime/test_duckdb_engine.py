@@ -6,11 +6,15 @@ import pyarrow as pa
 import pytest
 
 from local_runtime.athena_sql import to_duckdb
+from local_runtime.duckdb_engine import DuckDbEngine
 from local_runtime.host import install_local_host
 from pipeline.core.errors import QueryError
 from pipeline.warehouse.objects import read_parquet, write_parquet
 from pipeline.warehouse.tables import table
 from tests.conftest import land_weeks
+from tools.cli.app import main
+
+ENDLESS = "WITH RECURSIVE up(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM up) SELECT count(*) AS n FROM up"
 
 
 def test_athena_functions_are_translated_and_answered(services):
@@ -121,3 +125,21 @@ def test_a_partition_whose_files_are_gone_is_named_with_the_repair(services):
     with pytest.raises(QueryError, match="engagement.predictions partition run_date=2026-03-02 points at .* which "
                                          "holds no data files .* run that week again"):
         services.sql.query("SELECT * FROM engagement.predictions")
+
+
+def test_a_query_that_never_ends_is_stopped_after_query_timeout_seconds(home, monkeypatch, capsys):
+    monkeypatch.setenv("QUERY_TIMEOUT_SECONDS", "1")
+    assert main(["query", ENDLESS]) == 2
+    assert "query stopped after 1 s, the limit on a local query (QUERY_TIMEOUT_SECONDS=1; default 300)" in " ".join(
+        capsys.readouterr().err.split())
+
+
+@pytest.mark.parametrize("run", [lambda engine: engine.explain(ENDLESS),
+                                 lambda engine: engine.unload(ENDLESS, "work/endless/")], ids=["explain", "unload"])
+def test_explain_and_unload_are_stopped_after_the_limit_too(services, run):
+    with pytest.raises(QueryError, match="query stopped after 1 s"):
+        run(DuckDbEngine(services.catalog, services.storage, timeout_seconds=1))
+
+
+def test_a_query_within_the_limit_is_answered(services):
+    assert DuckDbEngine(services.catalog, services.storage, timeout_seconds=1).query("SELECT 1 AS one").num_rows == 1

@@ -4,16 +4,19 @@ import re
 
 import pytest
 
-from local_runtime.asl import TaskFailed
+from local_runtime.asl import TaskFailed, load_state_machine
 from local_runtime.launcher import (
     ATHENA_START_QUERY_SYNC,
     ECS_RUN_TASK_SYNC,
     STATE_MACHINE_PATH,
     LocalTaskInvoker,
     _failure_reason,
+    check_fault_states,
     local_substitutions,
+    states_running_pipeline_code,
     task_environment,
 )
+from pipeline.core.errors import ConfigError
 from pipeline.warehouse.objects import newest_attempt, read_parquet
 from pipeline.warehouse.sql import unload_set, unload_statement
 from tests.conftest import land_weeks
@@ -24,6 +27,21 @@ RUN = {"run_date": "2026-03-02", "churn_horizon_weeks": 4, "model_version": "v",
 def test_every_placeholder_of_the_definition_has_a_local_value():
     placeholders = set(re.findall(r"\$\{([^}]+)\}", STATE_MACHINE_PATH.read_text()))
     assert placeholders == set(local_substitutions())
+
+
+def test_faults_can_be_injected_in_the_states_that_run_pipeline_code_nested_ones_too():
+    machine = load_state_machine(STATE_MACHINE_PATH, local_substitutions())
+    # InferenceShard runs in the Map's ItemProcessor; UnloadTrainingSet, in a Parallel branch, is an Athena query
+    assert states_running_pipeline_code(machine.graph) == {"Cleanup", "PrepareData", "Training", "InferenceShard",
+                                                           "Publish"}
+
+
+@pytest.mark.parametrize("faults", ["Nope:once", "UnloadTrainingSet:always", "Inference:once,Publish:once"])
+def test_a_fault_in_a_state_that_runs_no_pipeline_code_is_refused_naming_it(monkeypatch, faults):
+    monkeypatch.setenv("PIPELINE_FAULTS", faults)
+    unknown = faults.split(":")[0]
+    with pytest.raises(ConfigError, match=f"PIPELINE_FAULTS names {unknown}, not a state"):
+        check_fault_states()
 
 
 def test_the_failure_reason_is_the_tasks_last_error_line(tmp_path):

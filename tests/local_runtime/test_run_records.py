@@ -32,3 +32,17 @@ def test_a_run_whose_process_died_unrecorded_is_listed_killed(services):
     alive, killed = past_runs(services.storage)
     assert alive["status"] == "RUNNING"  # this test's own process
     assert killed["status"] == "KILLED" and "ended without a word" in killed["cause"]
+
+
+
+def test_a_killed_run_that_never_noted_its_week_is_listed_under_the_week_its_failure_record_gave_back(services):
+    """Killed while Cleanup ran: its week was taken (and given back by RecordFailure), never noted in its record."""
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    record_started(services.storage, {"execution_name": "gone", "started": "2026-03-02T07:00:00", "input": {}})
+    write_json(services.storage, "runs/gone.json", {**read_json(services.storage, "runs/gone.json"),
+                                                    "pid": int(dead.stdout)})
+    write_json(services.storage, "runs/failures/gone.json", {
+        "execution_name": "gone", "status": "ABORTED", "recorded_at": "2026-03-02T07:00:05",
+        "run_date": "2026-03-02", "error": "Interrupted", "cause": ""})
+    (run,) = past_runs(services.storage)
+    assert (run["status"], run["run_date"]) == ("KILLED", "2026-03-02")

@@ -8,7 +8,11 @@ from local_runtime.asl import ExecutionFailed, StateEvent
 from local_runtime.run_records import past_runs, record_run
 from local_runtime.supervisor import new_record, resumable, supervise
 from pipeline.core.errors import PipelineError
+from pipeline.execution.identity import Run
 from pipeline.execution.week_lock import is_held
+from pipeline.execution.work import StaleWorkError, record_inputs
+from tests.conftest import land_weeks, week
+from tools.cli.app import main
 
 WEEK = "2026-03-02"
 RUN = {"run_date": WEEK, "churn_horizon_weeks": 4, "model_version": "v", "execution_name": "failed-run"}
@@ -69,10 +73,40 @@ def test_only_a_failed_run_with_a_state_to_continue_from_is_resumable(services, 
         resumable(services, "failed-run")
 
 
-def test_resuming_past_cleanup_takes_the_week_and_counts_the_redrive(services):
+def failed_in_training(services) -> None:
+    record_inputs(services, Run.model_validate(RUN), week(1))  # as its PrepareData did
     record_run(services.storage, "failed-run", {
         "execution_name": "failed-run", "started": "t", "status": "FAILED",
         "resume_from": {"state": "Training", "input": {"run": RUN}}})
+
+
+def test_resuming_past_cleanup_takes_the_week_and_counts_the_redrive(services):
+    failed_in_training(services)
     record, redrive = resumable(services, "failed-run")
     assert (redrive.state, redrive.count, record["redrive_count"]) == ("Training", 1, 1)
     assert is_held(services.storage, dt.date.fromisoformat(WEEK))
+
+
+def test_a_resume_whose_work_is_stale_is_refused_before_the_week_is_taken(services):
+    failed_in_training(services)
+    land_weeks(services, {"c1": [3], "c2": [0]})  # a week of its window, landed since its PrepareData
+    with pytest.raises(StaleWorkError, match=f"week {week(1)} was landed"):
+        resumable(services, "failed-run")
+    assert not services.storage.list_keys("locks/")
+
+
+@pytest.mark.parametrize("command", [["run"], ["backfill", "--from", str(week(1)), "--to", str(week(1))],
+                                     ["resume", "failed-run"]])
+def test_a_fault_named_for_no_state_of_the_definition_is_refused_before_anything_runs(services, monkeypatch, capsys,
+                                                                                      command):
+    land_weeks(services, {"c1": [3], "c2": [0]})
+    record_run(services.storage, "failed-run", {
+        "execution_name": "failed-run", "started": "t", "status": "FAILED",
+        "resume_from": {"state": "Training", "input": {"run": RUN}}})
+    monkeypatch.setenv("PIPELINE_FAULTS", "Training:once,Nope:once")
+    assert main(command) == 2
+    error = " ".join(capsys.readouterr().err.split())
+    assert "PIPELINE_FAULTS names Nope, not a state of statemachine/pipeline.asl.json" in error
+    assert "faults can be injected in: Cleanup, InferenceShard, PrepareData, Publish, Training" in error
+    assert [run["execution_name"] for run in past_runs(services.storage)] == ["failed-run"]  # none recorded
+    assert not services.storage.list_keys("locks/")  # no week taken

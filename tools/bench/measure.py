@@ -15,7 +15,6 @@ In a temporary PIPELINE_HOME (the data of `make run` is left alone):
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import functools
 import json
 import os
@@ -39,6 +38,7 @@ from local_runtime.duckdb_engine import DuckDbEngine
 from local_runtime.host import local_services
 from local_runtime.launcher import STATE_MACHINE_PATH, execute_locally, new_execution_name
 from pipeline.core.settings import REPO_ROOT, load_settings
+from pipeline.execution.identity import Run
 from pipeline.model.store import ModelStore
 from pipeline.warehouse.layout import work_prefix
 from pipeline.warehouse.tables import table
@@ -88,9 +88,10 @@ def idle_task_process() -> ProcessMeasure:
     return measure
 
 
-def bare_baseline(home: Path, run_date: str, rounds: int, out: Path) -> tuple[ProcessMeasure, dict]:
+def bare_baseline(home: Path, run: Run, rounds: int, out: Path) -> tuple[ProcessMeasure, dict]:
     """tools/bench/bare_baseline.py on the kept prepared Parquet: its measure, and what it says it did."""
-    command = [sys.executable, "-m", "tools.bench.bare_baseline", "--home", str(home), "--run-date", run_date,
+    command = [sys.executable, "-m", "tools.bench.bare_baseline", "--home", str(home),
+               "--run-date", run.run_date.isoformat(), "--execution", run.execution_name,
                "--rounds", str(rounds), "--out", str(out)]
     measure, lines = run_measured("bare baseline", command)
     summary = json.loads(lines[-2])  # its result, then its resources line
@@ -143,7 +144,7 @@ class PreparedDataKeeper:
     def __call__(self, event) -> None:
         if event.name == "PrepareSets" and not event.scope and event.status == "succeeded":
             started = time.monotonic()
-            prefix = work_prefix(dt.date.fromisoformat(event.output["run"]["run_date"]))
+            prefix = work_prefix(Run.model_validate(event.output["run"]))
             shutil.copytree(self.home / "warehouse" / prefix, self.kept_home / "warehouse" / prefix,
                             copy_function=os.link)
             self.seconds += time.monotonic() - started
@@ -338,8 +339,8 @@ def bench(home: Path, scratch: Path, customers: int, weeks: int, generate_second
     output, history = run.result.output, run.result.history
     run_date = output["run"]["run_date"]
     training, shards = task_processes(run, home / "logs" / run.execution_name)
-    baseline, baseline_did = bare_baseline(run.kept_home, run_date, published_rounds(output),
-                                           scratch / "baseline.parquet")
+    baseline, baseline_did = bare_baseline(run.kept_home, Run.model_validate(output["run"]),
+                                           published_rounds(output), scratch / "baseline.parquet")
     template = load_template()
     usage = usage_of_run(run, training, shards, template,
                          snapshot_bytes_read(run_date, output["prepared"]["weeks_available"]))

@@ -14,6 +14,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from local_runtime.asl import ExecutionFailed, Redrive
@@ -22,8 +23,10 @@ from local_runtime.run_records import past_runs
 from local_runtime.supervisor import INTERRUPTED, Outcome, new_record, resumable, supervise
 from pipeline.core.errors import ConfigError, PipelineError
 from pipeline.core.settings import load_settings
+from pipeline.execution.events import root_cause
 from pipeline.execution.identity import landed_weeks
 from pipeline.landing.ingest import ingest_file
+from pipeline.landing.remove_week import remove_landed_week
 from pipeline.warehouse.contract import markdown_table
 from pipeline.warehouse.ports import Services
 from pipeline.warehouse.tables import snapshots_document, table
@@ -105,15 +108,38 @@ def generate(customers: PositiveInt = 100_000, weeks: PositiveInt = 12, seed: in
     console.print(outcome)
 
 
+SnapshotDate = Annotated[dt.date, typer.Option(parser=_iso_date, metavar="YYYY-MM-DD")]
+
+
 @app.command()
-def ingest(file: Path, snapshot_date: Annotated[dt.date, typer.Option(parser=_iso_date, metavar="YYYY-MM-DD")],
-           target: TargetOption = None) -> None:
-    """Validate your own weekly CSV/Parquet against the contract and land it (re-ingesting a week replaces it)."""
+def ingest(file: Path, snapshot_date: SnapshotDate, target: TargetOption = None,
+           force: Annotated[bool, typer.Option(
+               help="land a date off the landed weeks' weekly cycle (runs whose window holds it will fail)")] = False,
+           ) -> None:
+    """Validate your own weekly CSV/Parquet against the contract and land it (re-ingesting a week replaces it; the
+    replaced files are kept for RETIRED_FILES_DAYS)."""
     use_target(target)
-    rows, location, notes = ingest_file(edge_services(), file, snapshot_date)
+    rows, location, notes = ingest_file(edge_services(), file, snapshot_date, force=force)
     for note in notes:
-        console.print(f"[yellow]note:[/] {note}")
-    console.print(f"landed {rows:,} rows for snapshot {snapshot_date} at {location}", soft_wrap=True)
+        console.print(f"[yellow]note:[/] {escape(note)}")
+    console.print(f"landed {rows:,} rows for snapshot {snapshot_date} at {escape(location)}", soft_wrap=True)
+
+
+@app.command()
+def remove_week(snapshot_date: SnapshotDate, target: TargetOption = None) -> None:
+    """Take a wrongly landed week (an off-cycle date, the wrong file) out of engagement.snapshots; its files are
+    kept in retention for RETIRED_FILES_DAYS, then removed (ingest the file again to bring the week back)."""
+    use_target(target)
+    services = edge_services()
+    retirement = remove_landed_week(services, snapshot_date)
+    console.print(f"removed snapshot {snapshot_date} from engagement.snapshots", highlight=False)
+    if retirement is None:
+        console.print("its folder was registered by hand, outside the pipeline's own: left as it was")
+        return
+    days = services.settings.retired_files_days
+    console.print(f"its files are kept at {escape(services.storage.uri(retirement.folder))} until "
+                  f"{doctor_checks.utc(retirement.kept_until(days))} (RETIRED_FILES_DAYS={days}); then the next "
+                  f"ingest or `{PROG} doctor --repair` removes them", soft_wrap=True, highlight=False)
 
 
 @app.command()
@@ -161,8 +187,8 @@ def _follow_on_aws(executions: aws_executions.Executions, arn: str, poll_seconds
     if status == "SUCCEEDED":
         console.print(f"execution {name} succeeded")
         return
-    err_console.print(f"[red]execution {name} {status}[/]: {description.get('error', '')}: "
-                      f"{_readable_cause(description.get('cause', ''))}", soft_wrap=True, highlight=False)
+    err_console.print(f"[red]execution {name} {status}[/]: {escape(description.get('error', ''))}: "
+                      f"{escape(root_cause(description.get('cause', '')))}", soft_wrap=True, highlight=False)
     err_console.print(f"published results were left as they were; once the cause is fixed, continue it with "
                       f"`{PROG} redrive {name} --target aws`")
     raise typer.Exit(1)
@@ -244,21 +270,9 @@ def _execute_and_report(services: Services, record: dict, redrive: Redrive | Non
 
 def _print_failure(record: dict, failure: ExecutionFailed) -> None:
     err_console.print(f"[red]run failed[/] in {record['failed_state']} after {record['duration_seconds']}s: "
-                      f"{failure.error}: {_readable_cause(failure.cause)}", soft_wrap=True, highlight=False)
+                      f"{failure.error}: {escape(root_cause(failure.cause))}", soft_wrap=True, highlight=False)
     err_console.print(f"published results were left as they were; details: `{PROG} runs`; once the cause is "
                       f"fixed, continue it with `{PROG} resume {record['execution_name']}`")
-
-
-def _readable_cause(cause: str) -> str:
-    """Lambda and ECS failures carry JSON causes; show the message a person needs."""
-    try:
-        details = json.loads(cause)
-    except ValueError:
-        return cause
-    if "errorMessage" in details:
-        return details["errorMessage"]
-    reasons = [container.get("Reason", "") for container in details.get("Containers", [])]
-    return "; ".join(filter(None, reasons)) + (f" (log: {details['LogFile']})" if "LogFile" in details else "")
 
 
 def _print_summary(outcome: Outcome) -> None:
@@ -268,9 +282,10 @@ def _print_summary(outcome: Outcome) -> None:
     # soft_wrap: paths and the query must stay copy-pasteable, whatever the terminal width.
     console.print(metrics_line(metrics), soft_wrap=True)
     console.print(f"Run {run_date} succeeded in {outcome.record['duration_seconds']}s. Results: engagement.predictions "
-                  f"(partition run_date={run_date}) at {output['published']['predictions_location']}", soft_wrap=True)
+                  f"(partition run_date={run_date}) at {escape(output['published']['predictions_location'])}",
+                  soft_wrap=True)
     if report := output["published"].get("report_location"):
-        console.print(f"Run report (HTML, opens offline): {report}", soft_wrap=True, highlight=False)
+        console.print(f"Run report (HTML, opens offline): {escape(report)}", soft_wrap=True, highlight=False)
     console.print(f"Next, try:\n  {_command_prefix()} query "
                   "\"SELECT risk_band, count(*) AS customers, round(avg(churn_probability), 3) AS avg_probability "
                   f"FROM engagement.predictions WHERE run_date = DATE '{run_date}' GROUP BY risk_band "
@@ -352,8 +367,8 @@ def runs(target: TargetOption = None,
     console.print(table)
     for record in records:
         if record.get("error"):
-            console.print(f"{record['execution_name']}: {record['error']}: "
-                          f"{_readable_cause(record.get('cause', ''))}", soft_wrap=True, highlight=False)
+            console.print(f"{record['execution_name']}: {escape(record['error'])}: "
+                          f"{escape(root_cause(record.get('cause', '')))}", soft_wrap=True, highlight=False)
 
 
 def _print_aws_runs(executions: aws_executions.Executions, limit: int) -> None:
@@ -370,25 +385,38 @@ def _print_aws_runs(executions: aws_executions.Executions, limit: int) -> None:
     for execution in listed:
         if execution["status"] in ("FAILED", "TIMED_OUT", "ABORTED"):
             described = executions.find(execution["name"])
-            console.print(f"{execution['name']}: {described.get('error', '')}: "
-                          f"{_readable_cause(described.get('cause', ''))}", soft_wrap=True, highlight=False)
+            console.print(f"{execution['name']}: {escape(described.get('error', ''))}: "
+                          f"{escape(root_cause(described.get('cause', '')))}", soft_wrap=True, highlight=False)
 
 
 @app.command()
 def doctor(repair: Annotated[bool, typer.Option(
                help="re-point the catalog at the publication records (rebuilding a lost one) and remove orphans")
-           ] = False, target: TargetOption = None) -> None:
+           ] = False,
+           discard_resumable: Annotated[bool, typer.Option(
+               help="with --repair: also remove the work of failed runs that could still be resumed (they then "
+                    "cannot be)")] = False,
+           target: TargetOption = None) -> None:
     """Check the catalog against storage: partitions behind their records, damaged or changed files, orphans.
     Exits 1 while a problem is left."""
     use_target(target)
+    if discard_resumable and not repair:
+        raise typer.BadParameter("--discard-resumable goes with --repair")
     services = edge_services()
     findings = doctor_checks.examine(services)
+    kept = doctor_checks.in_retention(services)
+    if discard_resumable:
+        findings += doctor_checks.discarding_resumable_work(services)
+    else:
+        kept += doctor_checks.resumable_work(services)
     left = doctor_checks.repair(findings) if repair else findings
     for finding in findings:
         done = repair and finding not in left
         mark = "[green]repaired[/]" if done else "[yellow]problem[/]"
-        console.print(f"{mark} {finding.problem}; {'done' if done else 'repair'}: {finding.repair}",
+        console.print(f"{mark} {escape(finding.problem)}; {'done' if done else 'repair'}: {escape(finding.repair)}",
                       soft_wrap=True, highlight=False)
+    for note in kept:
+        console.print(f"[cyan]kept[/] {escape(note)}", soft_wrap=True, highlight=False)
     fixable = sum(1 for finding in left if finding.fix)
     console.print(f"{len(findings)} finding(s), {len(findings) - len(left)} repaired, {len(left)} left"
                   + (f" ({fixable} repaired by `{PROG} doctor --repair`)" if fixable else ""))
@@ -410,12 +438,12 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exit_:
         return exit_.code if isinstance(exit_.code, int) else int(exit_.code is not None)
     except (PipelineError, FileNotFoundError) as error:
-        err_console.print(f"[red]error:[/] {error}", highlight=False)
+        err_console.print(f"[red]error:[/] {escape(str(error))}", highlight=False)
         return 2
     except OSError as error:  # a full disk, a read-only or vanished folder: the machine's fault, not the data's
         where = f" ({error.filename})" if error.filename else ""
-        err_console.print(f"[red]error:[/] {error.strerror or error}{where}; nothing was published, and what was "
-                          "published before is unchanged", highlight=False)
+        err_console.print(f"[red]error:[/] {escape(str(error.strerror or error) + where)}; nothing was published, and "
+                          "what was published before is unchanged", highlight=False)
         return 2
     return 0
 

@@ -1,9 +1,14 @@
 """`engagement-pipeline doctor [--repair]`: check the catalog against storage, and put right what can be.
 
+- A damaged catalog.json (truncated, empty, wrong-shaped, unreadable): set aside, kept, and rebuilt from the
+  publication records as a lost one is.
 - A catalog partition behind its publication record (a crash between two Glue updates, a lost catalog.json):
   re-pointed at the record, so a lost catalog is rebuilt whole.
 - A partition whose folder holds no data file, or a file whose Parquet footer does not read, or a landed file
   that changed since it was landed (its checksum): named, with what repairs it (ingest or run that week again).
+- A landed week off the weekly cycle of the others: named, with the `remove-week` command that takes it out.
+- Retired folders (a re-ingested week's old landing, a removed week): kept for RETIRED_FILES_DAYS, and said;
+  removed past it.
 - Orphans: managed folders (landings, execution results) and work files nothing points at, of weeks no run
   holds: removed. Do not repair while an ingest is landing a week: its folder is not published yet.
 
@@ -12,13 +17,17 @@ Every partition of every table is read, so on a large bucket this downloads ever
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Iterator
 
 import pyarrow.parquet as pq
 
+from pipeline.core.errors import CatalogDamagedError
+from pipeline.execution.identity import landed_weeks
 from pipeline.execution.week_lock import is_held
-from pipeline.warehouse.layout import RUN_DATE_FOLDER, can_retire, is_managed_folder, work_prefix
+from pipeline.execution.work import Work, now_utc, works_of_week
+from pipeline.landing.week_checks import off_cycle_weeks
+from pipeline.warehouse.layout import EXECUTION_FOLDER, RUN_DATE_FOLDER, WORK_PREFIX, can_retire, is_managed_folder
 from pipeline.warehouse.objects import data_keys
 from pipeline.warehouse.ports import Services
 from pipeline.warehouse.publication import (
@@ -31,6 +40,7 @@ from pipeline.warehouse.publication import (
     publications,
     recorded,
 )
+from pipeline.warehouse.retirement import expired, in_grace, remove_retired, retirements
 from pipeline.warehouse.tables import TableDef, table, table_definitions
 
 
@@ -42,9 +52,29 @@ class Finding:
 
 
 def examine(services: Services) -> list[Finding]:
+    if damage := _damaged_catalog(services):
+        # The rest is examined as for a lost catalog; --repair sets the file aside first, then rebuilds.
+        return [damage, *_examine(replace(services, catalog=_ReadAsEmpty(services.catalog)))]
+    return _examine(services)
+
+
+def _examine(services: Services) -> list[Finding]:
     records = {group: publications(services.storage, group) for group in GROUPS}  # read once: one GET each on S3
     return [*_catalog_behind_records(services, records), *_unlisted_run_history(services),
-            *_damaged_partitions(services), *_orphans(services, records)]
+            *_damaged_partitions(services), *_off_cycle_weeks(services), *_expired_retirements(services),
+            *_orphans(services, records)]
+
+
+def in_retention(services: Services) -> list[str]:
+    """The retired folders kept for readers that may still be on them, each as a sentence: not a problem."""
+    days = services.settings.retired_files_days
+    return [f"{services.storage.uri(retirement.folder)}: retired on {utc(retirement.retired_on)} "
+            f"({retirement.reason}); kept until {utc(retirement.kept_until(days))} (RETIRED_FILES_DAYS={days})"
+            for retirement in in_grace(services)]
+
+
+def utc(moment: dt.datetime) -> str:
+    return f"{moment.astimezone(dt.timezone.utc):%Y-%m-%d %H:%M} UTC"
 
 
 def repair(findings: list[Finding]) -> list[Finding]:
@@ -53,6 +83,32 @@ def repair(findings: list[Finding]) -> list[Finding]:
         if finding.fix:
             finding.fix()
     return [finding for finding in findings if not finding.fix]
+
+
+def _damaged_catalog(services: Services) -> Finding | None:
+    try:
+        services.catalog.partitions(table("snapshots"))
+    except CatalogDamagedError as damage:
+        aside = f"{damage.path}.damaged-{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%SZ}"
+        # Only the local catalog's file can be damaged: set_aside is the LocalCatalog's
+        return Finding(f"the catalog {damage.path} is damaged: {damage.problem}",
+                       f"set it aside as {aside} (kept), and rebuild it from the publication records (below)",
+                       lambda: services.catalog.set_aside(aside))
+    return None
+
+
+class _ReadAsEmpty:
+    """A damaged catalog as the rebuild sees it: listing nothing, as a lost one; its edits go to the catalog, which
+    takes them once the damaged file is set aside (the first fix)."""
+
+    def __init__(self, catalog):
+        self._catalog = catalog
+
+    def partitions(self, definition: TableDef) -> dict[str, str]:
+        return {}
+
+    def __getattr__(self, name: str):
+        return getattr(self._catalog, name)
 
 
 def _catalog_behind_records(services: Services, records: dict[str, list[Publication]]) -> Iterator[Finding]:
@@ -111,6 +167,21 @@ def _damaged_partition(services: Services, definition: TableDef, value: str, loc
             yield Finding(f"{where}: {problem}", again)
 
 
+def _off_cycle_weeks(services: Services) -> Iterator[Finding]:
+    for week, problem in off_cycle_weeks(landed_weeks(services)).items():
+        yield Finding(f"{_partition(table('snapshots'), week.isoformat())}: {problem}; every run whose window holds "
+                      "it fails", f"remove it with `engagement-pipeline remove-week --snapshot-date {week}` (its files "
+                      "stay in retention), then ingest its file under the right date if it belongs to one")
+
+
+def _expired_retirements(services: Services) -> Iterator[Finding]:
+    days = services.settings.retired_files_days
+    for retirement in expired(services):
+        yield Finding(f"{services.storage.uri(retirement.folder)}: retired on {utc(retirement.retired_on)} "
+                      f"({retirement.reason}), past the {days}-day grace (RETIRED_FILES_DAYS)", "remove it",
+                      lambda retirement=retirement: remove_retired(services, retirement))
+
+
 def _unreadable(services: Services, key: str) -> str | None:
     try:
         with services.storage.local_copy(key) as path:
@@ -121,23 +192,71 @@ def _unreadable(services: Services, key: str) -> str | None:
 
 
 def _orphans(services: Services, records: dict[str, list[Publication]]) -> Iterator[Finding]:
+    works = _work_of_free_weeks(services)
+    resumable = {work.execution_name for work in works if work.resumable(now_utc())}
     for definition in table_definitions().values():
         kept = _kept_folders(services, definition, records)
         for value, folder in _managed_folders(services, definition):
+            if _of_execution(folder) in resumable:
+                continue  # a resume of it publishes this folder
             if _week_is_free(services, definition, value) and all(can_retire(folder, key) for key in kept):
                 yield Finding(f"{services.storage.uri(folder)}: no partition or publication record points at it",
                               "remove it", lambda folder=folder: services.storage.delete_prefix(folder))
-    work_weeks = {parse_week(match.group(1)) for key in services.storage.list_keys("work/")
-                  if (match := RUN_DATE_FOLDER.match(key.removeprefix("work/")))}
-    for week in sorted(filter(None, work_weeks)):
-        if not is_held(services.storage, week):
-            folder = work_prefix(week)
-            yield Finding(f"{services.storage.uri(folder)}: work files of a run that has ended", "remove them",
-                          lambda folder=folder: services.storage.delete_prefix(folder))
+    for work in works:
+        if work.execution_name not in resumable:
+            yield Finding(f"{services.storage.uri(work.folder)}: work files of a run that has ended and can no "
+                          "longer be resumed", "remove them",
+                          lambda folder=work.folder: services.storage.delete_prefix(folder))
+
+
+def _work_of_free_weeks(services: Services) -> list[Work]:
+    """Every execution's work folder in weeks no run holds (a running one's work is in use)."""
+    weeks = {parse_week(match.group(1)) for key in services.storage.list_keys(WORK_PREFIX)
+             if (match := RUN_DATE_FOLDER.match(key.removeprefix(WORK_PREFIX)))}
+    return [work for week in sorted(filter(None, weeks)) if not is_held(services.storage, week)
+            for work in works_of_week(services.storage, week)]
+
+
+def _of_execution(folder: str) -> str | None:
+    name = folder.rstrip("/").rsplit("/", 1)[-1]
+    return name.removeprefix(EXECUTION_FOLDER) if name.startswith(EXECUTION_FOLDER) else None
+
+
+def resumable_work(services: Services) -> list[str]:
+    """The work kept for failed executions that can still be resumed or redriven, each as a sentence."""
+    return [f"the work of failed execution {work.execution_name} at {services.storage.uri(work.folder)}: "
+            f"`engagement-pipeline resume {work.execution_name}` (on AWS: `redrive`) needs it, until "
+            f"{work.resumable_until:%Y-%m-%d %H:%M} UTC; `doctor --repair --discard-resumable` removes it"
+            for work in _work_of_free_weeks(services) if work.resumable(now_utc())]
+
+
+def discarding_resumable_work(services: Services) -> list[Finding]:
+    """What `--discard-resumable` removes: the work and unpublished results of each resumable failed execution."""
+    records = {group: publications(services.storage, group) for group in GROUPS}
+    findings = []
+    for work in _work_of_free_weeks(services):
+        if work.resumable(now_utc()):
+            folders = [work.folder, *_unpublished_results_of(services, records, work.execution_name)]
+            findings.append(Finding(
+                f"the work of failed execution {work.execution_name} at {services.storage.uri(work.folder)}",
+                f"discard it: execution {work.execution_name} can no longer be resumed (start a new run of its week)",
+                lambda folders=folders: [services.storage.delete_prefix(folder) for folder in folders]))
+    return findings
+
+
+def _unpublished_results_of(services: Services, records: dict[str, list[Publication]], execution_name: str
+                            ) -> list[str]:
+    found = []
+    for definition in table_definitions().values():
+        kept = _kept_folders(services, definition, records)
+        found += [folder for _, folder in _managed_folders(services, definition)
+                  if _of_execution(folder) == execution_name and all(can_retire(folder, key) for key in kept)]
+    return found
 
 
 def _kept_folders(services: Services, definition: TableDef, records: dict[str, list[Publication]]) -> list[str]:
-    """Both what the catalog points at and what the records name: while the catalog lags, queries read the one."""
+    """What the catalog points at and what the records name (while the catalog lags, queries read the one), and
+    what is retired."""
     keys = []
     for location in services.catalog.partitions(definition).values():
         try:
@@ -147,7 +266,9 @@ def _kept_folders(services: Services, definition: TableDef, records: dict[str, l
     if group := group_of(definition):
         keys += [publication.locations[definition.name] for publication in records[group]
                  if definition.name in publication.locations]  # records from before the table existed lack it
-    return keys
+    # Retired folders go past their grace (_expired_retirements), never as orphans: readers may be on them
+    return keys + [retirement.folder for retirement in retirements(services.storage)
+                   if retirement.folder.startswith(definition.location)]
 
 
 def _managed_folders(services: Services, definition: TableDef) -> set[tuple[str, str]]:

@@ -16,6 +16,7 @@ from pipeline.warehouse.layout import is_managed_folder, reference_scores_key
 from pipeline.warehouse.objects import read_json, write_json, write_parquet
 from pipeline.warehouse.ports import Services
 from pipeline.warehouse.publication import withdraw
+from pipeline.warehouse.retirement import retire
 from pipeline.warehouse.tables import table
 from tools.synthetic.generator import SyntheticSnapshot, generate_panel
 
@@ -72,7 +73,8 @@ def _drop_all_snapshots(services: Services, existing: dict[str, str]) -> None:
     for value, location in existing.items():
         services.catalog.drop_partition(snapshots, value)
         withdraw(services.storage, "snapshots", value)
-        if is_managed_folder(services.storage.key_of(location)):
-            services.storage.delete_prefix(services.storage.key_of(location))
+        if is_managed_folder(services.storage.key_of(location)):  # retired, not deleted: a reader may be on it
+            retire(services.storage, services.storage.key_of(location), "snapshots", value,
+                   "replaced by a new synthetic panel")
     for prefix in (REFERENCE_PREFIX, *LEGACY_PANEL_KEYS):
         services.storage.delete_prefix(prefix)

@@ -1,7 +1,10 @@
 """JSON log lines that carry the run's bound fields."""
+import errno
 import io
 import json
 import logging
+
+import pytest
 
 from pipeline.core import logs
 
@@ -63,3 +66,27 @@ def test_configure_sends_every_record_to_one_json_stream():
     finally:
         root.handlers[:], root.level = saved
     assert lines(stream)[0]["logger"] == "botocore.any"
+
+
+class FullDisk(io.StringIO):
+    """A stream on a disk with no room left: every write is refused, as by a file on a full disk."""
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+
+@pytest.mark.parametrize("handler", [logs.QuietStreamHandler(FullDisk()),
+                                     logs.QuietFileHandler("/dev/full")])  # Linux's always-full device
+def test_a_line_that_cannot_be_written_is_dropped_without_a_traceback(handler, capsys):
+    logger = logging.getLogger("tests.full_disk")
+    logger.handlers[:], logger.propagate = [handler], False
+    logger.error("the disk is full")  # no OSError, and no `--- Logging error ---` on stderr
+    handler.close()
+    assert capsys.readouterr().err == ""
+
+
+def test_a_log_call_with_a_bug_is_still_reported(capsys):
+    logger = logging.getLogger("tests.bad_call")
+    logger.handlers[:], logger.propagate = [logs.QuietStreamHandler(io.StringIO())], False
+    logger.error("%d rows", "many")
+    assert "--- Logging error ---" in capsys.readouterr().err  # a bug to fix, not a full disk

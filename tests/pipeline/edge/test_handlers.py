@@ -1,11 +1,13 @@
 """The door every handler and entrypoint goes through: parse, bind the run to the logs, call, report."""
+import errno
+import io
 import json
 import logging
 
 import pytest
 
 from pipeline.core.errors import DataQualityError, EventError
-from pipeline.edge.handlers import EXIT_BUG, EXIT_PIPELINE_ERROR, container_main, lambda_handler
+from pipeline.edge.handlers import EXIT_BUG, EXIT_PIPELINE_ERROR, DiskFullError, container_main, lambda_handler
 from pipeline.execution.events import RunEvent
 
 RUN = {"run_date": "2026-03-02", "churn_horizon_weeks": 4, "model_version": "v", "execution_name": "e1"}
@@ -79,3 +81,39 @@ def test_a_container_reports_through_its_exit_code_and_last_log_line(services, m
         assert ("traceback" in last) is (code == EXIT_BUG)  # only a bug needs its traceback
     else:
         assert last["result"] == {"rows": 3}
+
+
+@pytest.mark.parametrize("number, said", [(errno.ENOSPC, "the disk is full"),
+                                          (errno.EDQUOT, "the disk quota is used up"),
+                                          (errno.EROFS, "the disk is read-only")])
+def test_a_write_the_disk_refuses_fails_a_handler_as_a_pipeline_error(services, number, said):
+    @lambda_handler(RunEvent, state="Publish")
+    def handler(event, given_services):
+        raise OSError(number, "refused", "/data/results/part-0.parquet")
+
+    with pytest.raises(DiskFullError, match=f"{said} \\(refused writing /data/results/part-0.parquet\\)"):
+        handler({"run": RUN}, Context())
+
+
+class FullDisk(io.StringIO):
+    def write(self, text: str) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+
+@pytest.mark.parametrize("number, code", [(errno.ENOSPC, EXIT_PIPELINE_ERROR), (errno.ECONNRESET, EXIT_BUG)])
+def test_a_container_on_a_full_disk_exits_2_without_logging_errors(services, monkeypatch, capsys, number, code):
+    """Its log lines go to the same full disk: they are lost quietly, and the exit code says a pipeline error (a
+    reset connection is no disk's refusal: still a bug)."""
+    monkeypatch.setenv("RUN", json.dumps(RUN))
+    monkeypatch.setattr("sys.stdout", FullDisk())
+    root = logging.getLogger()
+    saved = (list(root.handlers), root.level)
+
+    def work(run, given_services):
+        raise OSError(number, "refused", "/data/models/model.ubj")
+
+    try:
+        assert container_main(work, state="Training") == code
+    finally:
+        root.handlers[:], root.level = saved
+    assert "--- Logging error ---" not in capsys.readouterr().err

@@ -5,6 +5,7 @@ import pytest
 
 from pipeline.core.errors import ContractError
 from pipeline.landing.ingest import ingest_file
+from pipeline.warehouse.retirement import retirements
 from pipeline.warehouse.tables import table
 
 WEEK = dt.date(2026, 3, 2)
@@ -23,12 +24,25 @@ def test_ingest_lands_the_file_as_the_weeks_partition(services, tmp_path):
     assert services.sql.query("SELECT count(*) FROM engagement.snapshots").column(0)[0].as_py() == 2
 
 
-def test_a_reingest_replaces_the_week_and_removes_the_old_landing(services, tmp_path):
+def test_a_reingest_replaces_the_week_and_retires_the_old_landing(services, tmp_path):
     _, first, _ = ingest_file(services, write_csv(tmp_path, "a.csv", "a,1\nb,0\n"), WEEK)
     _, second, _ = ingest_file(services, write_csv(tmp_path, "b.csv", "c,1\n"), WEEK)
     assert first != second and services.catalog.partitions(table("snapshots"))[WEEK.isoformat()] == second
-    assert not services.storage.list_keys(services.storage.key_of(first))
+    assert services.storage.list_keys(services.storage.key_of(first))  # kept for a reader still on it
+    [retirement] = retirements(services.storage)
+    assert (retirement.folder, retirement.value) == (services.storage.key_of(first), WEEK.isoformat())
+    assert "replaced by a re-ingest" in retirement.reason
     assert services.sql.query("SELECT customer_id FROM engagement.snapshots").column(0).to_pylist() == ["c"]
+
+
+def test_an_off_cycle_date_is_refused_before_the_file_is_read_unless_forced(services, tmp_path):
+    ingest_file(services, write_csv(tmp_path, "a.csv", "a,1\n"), WEEK)
+    wednesday = WEEK + dt.timedelta(days=9)
+    with pytest.raises(ContractError, match="2026-03-11 is a Wednesday.*Mondays.*2026-03-09 and 2026-03-16"):
+        ingest_file(services, tmp_path / "never-read.csv", wednesday)
+    _, _, notes = ingest_file(services, write_csv(tmp_path, "b.csv", "a,1\n"), wednesday, force=True)
+    assert "landed anyway (--force)" in notes[0] and "remove-week --snapshot-date 2026-03-11" in notes[0]
+    assert list(services.catalog.partitions(table("snapshots"))) == [WEEK.isoformat(), wednesday.isoformat()]
 
 
 def test_a_bad_file_lands_nothing_and_keeps_the_week_before(services, tmp_path):

@@ -4,7 +4,7 @@ import json
 import numpy as np
 import pytest
 
-from pipeline.model.calibration import EPSILON, Calibration, log_odds
+from pipeline.model.calibration import EPSILON, ISOTONIC_PLATT_SHARE, Calibration, log_odds
 
 PROBABILITIES = np.array([0.01, 0.2, 0.5, 0.8, 0.99])
 
@@ -33,9 +33,27 @@ def test_platt_of_a_certain_score_stays_finite():
     assert np.all(np.isfinite(calibrated)) and calibrated[0] == pytest.approx(EPSILON)
 
 
-def test_isotonic_interpolates_between_its_knots_and_holds_the_ends():
-    isotonic = Calibration("isotonic", knots_x=[0.2, 0.6], knots_y=[0.1, 0.5])
-    assert isotonic.apply(np.array([0.0, 0.2, 0.4, 0.6, 1.0])) == pytest.approx([0.1, 0.1, 0.3, 0.5, 0.5])
+def test_isotonic_blends_its_interpolated_steps_with_a_share_of_the_platt_map():
+    isotonic = Calibration("isotonic", platt=(2.0, -1.0), knots_x=[0.2, 0.6], knots_y=[0.1, 0.5])
+    probability = np.array([0.0, 0.2, 0.4, 0.6, 1.0])
+    steps = np.array([0.1, 0.1, 0.3, 0.5, 0.5])  # interpolated between the knots, held beyond them
+    platt = Calibration("platt", platt=(2.0, -1.0)).apply(probability)
+    assert isotonic.apply(probability) == pytest.approx((1 - ISOTONIC_PLATT_SHARE) * steps
+                                                        + ISOTONIC_PLATT_SHARE * platt)
+
+
+def test_isotonic_keeps_distinct_scores_distinct_and_off_zero_and_one():
+    """Pure end steps (no churner below 0.3, only churners above 0.7) once published exact 0s and 1s, tied."""
+    isotonic = Calibration("isotonic", platt=(1.0, 0.0), knots_x=[0.0, 0.3, 0.7, 1.0], knots_y=[0.0, 0.0, 1.0, 1.0])
+    calibrated = isotonic.apply(np.linspace(0, 1, 101))
+    assert np.all(np.diff(calibrated) > 0) and np.all((calibrated > 0) & (calibrated < 1))
+
+
+@pytest.mark.parametrize("calibration", [Calibration(), Calibration("platt", platt=(5.0, 0.0))])
+def test_no_map_returns_a_certainty(calibration):
+    """A saturated booster (float32 rounds a large margin to 1.0) or a steep Platt map once reached 0 and 1."""
+    calibrated = calibration.apply(np.array([0.0, 1e-9, 1 - 1e-9, 1.0]))
+    assert np.all((calibrated > 0) & (calibrated < 1))
 
 
 def test_log_odds_are_clipped_away_from_zero_and_one():
@@ -47,7 +65,7 @@ def test_log_odds_are_clipped_away_from_zero_and_one():
 @pytest.mark.parametrize("calibration", [
     Calibration(),
     Calibration("platt", platt=(1.5, -0.25)),
-    Calibration("isotonic", knots_x=[0.0, 0.3, 1.0], knots_y=[0.05, 0.2, 0.9]),
+    Calibration("isotonic", platt=(1.2, 0.1), knots_x=[0.0, 0.3, 1.0], knots_y=[0.05, 0.2, 0.9]),
 ])
 def test_a_calibration_round_trips_through_its_stored_json(calibration):
     stored = json.loads(json.dumps(calibration.to_dict()))  # as the model store writes and reads it

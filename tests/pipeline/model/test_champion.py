@@ -27,7 +27,7 @@ def shuffle_labels(services, run: Run) -> None:
     """The challenger learns from noise: the churned column of every fitted week permuted (not the validation
     week's: it is what both models are judged on)."""
     rng = np.random.default_rng(0)
-    weeks = data_keys_by_partition(services.storage, newest_attempt(services.storage, training_prefix(run.run_date)),
+    weeks = data_keys_by_partition(services.storage, newest_attempt(services.storage, training_prefix(run)),
                                    "training_week")
     validation_week = max(weeks)
     for key in (key for week, keys in weeks.items() if week != validation_week for key in keys):

@@ -5,6 +5,7 @@ import pytest
 from pipeline.model.calibration import Calibration
 from pipeline.model.quality import (
     FITS,
+    MIN_ISOTONIC_ROWS,
     choose_calibration,
     expected_calibration_error,
     in_calibration_half,
@@ -30,8 +31,8 @@ def test_the_expected_calibration_error_weighs_each_bins_gap_by_its_rows():
     assert expected_calibration_error(labels, probability) == pytest.approx(0.5 * 0.2 + 0.5 * 0.05)
 
 
-def panel(rng, distort):
-    truth = rng.uniform(0.01, 0.99, 20_000)
+def panel(rng, distort, rows=20_000, low=0.01, high=0.99):
+    truth = rng.uniform(low, high, rows)
     labels = (rng.uniform(size=truth.size) < truth).astype(int)
     customers = [f"c{index}" for index in range(truth.size)]
     return labels, distort(truth), in_calibration_half(customers)
@@ -60,3 +61,16 @@ def test_a_stored_calibration_maps_the_same_after_a_round_trip(method):
     assert calibration.method == method
     restored = Calibration.from_dict(calibration.to_dict())
     assert np.allclose(restored.apply(squashed[:100]), calibration.apply(squashed[:100]))
+
+
+@pytest.mark.parametrize("rows, low, high", [(MIN_ISOTONIC_ROWS, 0.01, 0.99),  # halves of about 500 rows
+                                              (20_000, 0.001, 0.009)])  # about 50 churners in each half
+def test_isotonic_is_not_tried_on_halves_too_small_for_it(rows, low, high):
+    labels, squashed, halves = panel(np.random.default_rng(4), lambda truth: truth ** 3, rows, low, high)
+    calibration, _, briers = choose_calibration(labels, squashed, halves)
+    assert "isotonic" not in briers and calibration.method in ("platt", "none")
+
+
+def test_isotonic_is_tried_on_halves_large_enough_for_it():
+    labels, squashed, halves = panel(np.random.default_rng(5), lambda truth: truth ** 3)
+    assert set(choose_calibration(labels, squashed, halves)[2]) == {"none", "platt", "isotonic"}

@@ -57,9 +57,9 @@ def test_each_stage_writes_its_own_file_beside_the_others(services):
 
 
 def shard_counts(services, counts_by_shard: dict[int, dict[str, list[int]]]) -> None:
-    write_json(services.storage, shard_list_key(RUN.run_date), sorted(counts_by_shard))
+    write_json(services.storage, shard_list_key(RUN), sorted(counts_by_shard))
     for shard, counts in counts_by_shard.items():
-        write_json(services.storage, drift_counts_key(RUN.run_date, shard), counts)
+        write_json(services.storage, drift_counts_key(RUN, shard), counts)
 
 
 def test_a_model_trained_before_drift_was_measured_has_no_drift_checks(services):

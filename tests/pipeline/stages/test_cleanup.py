@@ -7,8 +7,9 @@ from local_runtime.host import local_services  # settings read again, after RETE
 from pipeline.core.errors import CatalogLostError
 from pipeline.execution.identity import Run, model_version_for
 from pipeline.execution.week_lock import acquire_week
+from pipeline.execution.work import REDRIVE_WINDOW, record_inputs
 from pipeline.stages.cleanup import clean_week, cleanup
-from pipeline.warehouse.layout import attempt_prefix, work_prefix
+from pipeline.warehouse.layout import attempt_prefix, week_work_prefix, work_prefix
 from pipeline.warehouse.objects import write_json
 from pipeline.warehouse.publication import Publication, publish
 from pipeline.warehouse.tables import table
@@ -17,22 +18,45 @@ from tests.conftest import land_weeks
 WEEK = dt.date(2026, 3, 2)
 
 
+def execution_of(week: dt.date, name: str) -> Run:
+    return Run(run_date=week, churn_horizon_weeks=4, model_version=model_version_for(week, name), execution_name=name)
+
+
 def test_cleanup_removes_work_files_and_unpublished_attempts_only(services):
     predictions = table("predictions")
-    write_json(services.storage, f"{work_prefix(WEEK)}training/part-0.json", {})
+    write_json(services.storage, f"{work_prefix(execution_of(WEEK, 'failed'))}training/part-0.json", {})
     for execution in ("published", "failed"):
         write_json(services.storage, f"{attempt_prefix('predictions', WEEK, execution)}shard-00000.json", {})
     services.catalog.put_partition(predictions, WEEK.isoformat(),
                                    services.storage.uri(attempt_prefix("predictions", WEEK, "published")))
     by_hand = f"{predictions.partition_prefix(WEEK.isoformat())}mine.json"  # not a folder the pipeline made
     write_json(services.storage, by_hand, {})
-    other_week = f"{work_prefix(WEEK - dt.timedelta(weeks=1))}training/part-0.json"
+    other_week = f"{work_prefix(execution_of(WEEK - dt.timedelta(weeks=1), 'other'))}training/part-0.json"
     write_json(services.storage, other_week, {})
 
     assert clean_week(services, WEEK) == 2
     assert services.storage.list_keys("results/") == [
         f"{attempt_prefix('predictions', WEEK, 'published')}shard-00000.json", by_hand]
     assert services.storage.list_keys("work/") == [other_week]
+
+
+def test_the_work_and_results_of_a_failed_execution_are_kept_while_it_can_be_resumed(services, monkeypatch):
+    failed, legacy = execution_of(WEEK, "failed"), f"{week_work_prefix(WEEK)}training/part-0.json"
+    record_inputs(services, failed, WEEK)  # made now: resumable for REDRIVE_WINDOW
+    write_json(services.storage, f"{work_prefix(failed)}training/part-0.json", {})
+    write_json(services.storage, f"{attempt_prefix('predictions', WEEK, 'failed')}shard-00000.json", {})
+    write_json(services.storage, legacy, {})  # the older layout's work folder: no execution can resume it
+
+    assert clean_week(services, WEEK) == 1
+    assert not services.storage.exists(legacy)
+    kept = services.storage.list_keys("")
+    assert f"{work_prefix(failed)}training/part-0.json" in kept
+    assert f"{attempt_prefix('predictions', WEEK, 'failed')}shard-00000.json" in kept
+
+    later = dt.datetime.now(dt.timezone.utc) + REDRIVE_WINDOW + dt.timedelta(minutes=1)
+    monkeypatch.setattr("pipeline.stages.cleanup.now_utc", lambda: later)
+    assert clean_week(services, WEEK) == 3  # its inputs record, its training file, its predictions
+    assert services.storage.list_keys("") == []
 
 
 def test_cleanup_of_a_clean_week_removes_nothing(services):
@@ -43,7 +67,7 @@ def test_retention_removes_old_leftovers_and_unused_models_never_published_or_he
     monkeypatch.setenv("RETENTION_WEEKS", "4")
     old, held, recent = WEEK - dt.timedelta(weeks=10), WEEK - dt.timedelta(weeks=9), WEEK - dt.timedelta(weeks=2)
     for week in (old, held, recent):
-        write_json(services.storage, f"{work_prefix(week)}training/part-0.json", {})
+        write_json(services.storage, f"{work_prefix(execution_of(week, 'replaced'))}training/part-0.json", {})
         for execution in ("published", "replaced"):
             write_json(services.storage, f"{attempt_prefix('predictions', week, execution)}shard-00000.json", {})
             write_json(services.storage, f"models/model_version={model_version_for(week, execution)}/metrics.json", {})

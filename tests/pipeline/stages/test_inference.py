@@ -8,6 +8,7 @@ import xgboost as xgb
 
 from pipeline.core.errors import ModelStoreError
 from pipeline.execution.identity import Run
+from pipeline.execution.work import record_inputs
 from pipeline.model.explanations import in_qa_sample, top_reasons
 from pipeline.model.features import feature_matrix, fit_feature_spec
 from pipeline.model.store import ModelStore, StoredModel
@@ -19,8 +20,14 @@ from pipeline.warehouse.objects import read_json, read_parquet, write_parquet
 from pipeline.warehouse.tables import table
 
 WEEK = dt.date(2026, 3, 2)
-SCORING_SET = f"{scoring_prefix(WEEK)}attempt=0/"  # as PrepareSets writes it
 RUN = Run(run_date=WEEK, churn_horizon_weeks=4, model_version="v1", execution_name="e1")
+SCORING_SET = f"{scoring_prefix(RUN)}attempt=0/"  # as PrepareSets writes it
+
+
+@pytest.fixture(autouse=True)
+def prepared(services):
+    """What PrepareData records before the sets are written: Inference checks it."""
+    record_inputs(services, RUN, WEEK)
 
 
 def store_tiny_model(services) -> None:
@@ -96,7 +103,7 @@ def test_the_spot_check_sample_gets_its_top_reasons_and_the_shard_its_segment_to
         ranked = [row[f"reason_{rank}_contribution"] for rank in (1, 2, 3) if row[f"reason_{rank}"]]
         assert ranked == sorted(ranked, reverse=True) and all(value > 0 for value in ranked)
 
-    totals = SegmentTotals.from_document(read_json(services.storage, segment_totals_key(WEEK, 0)))
+    totals = SegmentTotals.from_document(read_json(services.storage, segment_totals_key(RUN, 0)))
     assert totals.customers == 1000
     assert totals.totals[("plan", "free")][0] == 500 and totals.totals[("country", "unknown")][0] == 1000
     scores = read_parquet(services.storage, f"{attempt_prefix('predictions', WEEK, 'e1')}shard-00000.parquet")

@@ -177,7 +177,8 @@ def test_publish_records_its_check_beside_prepare_datas_in_data_quality(services
 def test_segment_totals_that_disagree_with_the_predictions_publish_nothing(services):
     store_model(services)
     scored(services, "first", rows=3)
-    write_json(services.storage, segment_totals_key(WEEK, 0), SegmentTotals({("all", "all"): [2, 0.2, 0]}).to_document())
+    write_json(services.storage, segment_totals_key(run("first"), 0),
+               SegmentTotals({("all", "all"): [2, 0.2, 0]}).to_document())
     with pytest.raises(DataQualityError, match="segment totals count 2 customers .* the predictions 3"):
         publish(services, run("first"), expected_rows=3)
     assert published(services) == {"predictions": {}, "model_metrics": {}}

@@ -6,6 +6,7 @@ from pipeline.execution.identity import Run, parse
 from pipeline.execution.week_lock import acquire_week
 from pipeline.stages.record_failure import record_failure
 from pipeline.warehouse.objects import read_json
+from pipeline.warehouse.publication import Publication, publish
 from tests.pipeline.execution.test_events import ended
 
 
@@ -39,3 +40,13 @@ def test_a_late_failure_of_an_attempt_leaves_the_week_to_its_redrive(services):
     record = record_failure(services, first_failure)
     assert record["weeks_released"] == [] and record["attempt"] == 0
     assert services.storage.exists("locks/run_date=2026-03-02.json")
+
+
+def test_a_damaged_catalog_leaves_the_failure_recorded_with_its_week(services, home):
+    publish(services, Publication("results", "2026-02-23", {"predictions": "results/predictions/x/"}, "x"))
+    (home / "catalog.json").write_text('{"engagement.runs": ')  # finishing that publication reads the catalog
+    event = parse(RecordFailureEvent, ended(name="e2", status="FAILED", input='{"run_date": "2026-02-23"}',
+                                            error="CatalogDamagedError"), "RecordFailureEvent")
+    record = record_failure(services, event)
+    assert read_json(services.storage, "runs/failures/e2.json")["run_date"] == "2026-02-23"
+    assert record["error"] == "CatalogDamagedError" and record["publication_finished"] == []

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from types import SimpleNamespace
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -145,6 +146,7 @@ def test_a_task_process_reports_its_own_peak_memory_even_when_it_exits_with_an_e
 # ------------------------------------------------------------------------------------------ bare baseline
 
 RUN_DATE = dt.date(2026, 3, 2)
+EXECUTION = SimpleNamespace(run_date=RUN_DATE, execution_name="bench-1")  # whose prepared sets the baseline reads
 
 
 def prepared_rows(customers: int, week: dt.date, labelled: bool) -> pa.Table:
@@ -162,11 +164,11 @@ def prepared_rows(customers: int, week: dt.date, labelled: bool) -> pa.Table:
 def land_prepared_set(warehouse) -> None:
     for weeks_back in (4, 5):
         week = RUN_DATE - dt.timedelta(weeks=weeks_back)
-        folder = warehouse / training_prefix(RUN_DATE) / "attempt=0" / f"training_week={week}"
+        folder = warehouse / training_prefix(EXECUTION) / "attempt=0" / f"training_week={week}"
         folder.mkdir(parents=True)
         pq.write_table(prepared_rows(60, week, labelled=True), folder / "part-0")  # UNLOAD: no extension
     for shard in (0, 1):
-        folder = warehouse / scoring_prefix(RUN_DATE) / "attempt=0" / f"shard={shard}"
+        folder = warehouse / scoring_prefix(EXECUTION) / "attempt=0" / f"shard={shard}"
         folder.mkdir(parents=True)
         rows = prepared_rows(40, RUN_DATE, labelled=False).slice(shard * 20, 20)
         pq.write_table(rows, folder / "data_0.parquet")
@@ -175,7 +177,8 @@ def land_prepared_set(warehouse) -> None:
 def test_the_bare_baseline_trains_and_scores_every_customer(tmp_path, capsys):
     land_prepared_set(tmp_path / "warehouse")
     out = tmp_path / "predictions.parquet"
-    bare_baseline.main(["--home", str(tmp_path), "--run-date", RUN_DATE.isoformat(), "--rounds", "5",
+    bare_baseline.main(["--home", str(tmp_path), "--run-date", RUN_DATE.isoformat(),
+                        "--execution", EXECUTION.execution_name, "--rounds", "5",
                         "--out", str(out)])
     summary, resources = (json.loads(line) for line in capsys.readouterr().out.splitlines())
     assert summary["rows_trained"] == 120 and summary["rows_scored"] == 40 and summary["rounds"] == 5
