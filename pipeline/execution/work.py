@@ -2,9 +2,11 @@
 (pipeline.warehouse.layout.work_prefix), with a record of what they were made from.
 
 PrepareData records the inputs: the landing folder of each week of the run's window (a re-ingest lands a new one,
-a removed week has none) and the parameters that shape the sets. Training, every Inference shard and Publish check
-them against the catalog as it is now before they read the work, so a resume or a redrive after a re-ingest, a
-removed or added week or a changed setting refuses, naming what changed, and never publishes from stale work.
+a removed week has none) and the parameters that shape the sets. Training, every Inference shard and Publish
+check them against the publication records as they are now before they read the work, so a resume or a redrive
+after a re-ingest, a removed or added week refuses, naming what changed, and never publishes from stale work. The
+parameters are recorded to be read, not compared: they are baked into the sets' SQL, and on AWS the tasks do not
+see the Lambdas' settings.
 
 A failed execution's work is kept while it can be resumed or redriven: Step Functions redrives an execution for
 14 days after it stopped (the time of its failure record), and `resume` keeps the same window locally.
@@ -59,8 +61,7 @@ def check_inputs(services: Services, run: Run) -> None:
             f"({REDRIVE_WINDOW.days} days), or by `doctor --repair --discard-resumable`. Nothing was published; "
             "start a new run of the week") from None
     first_week = dt.date.fromisoformat(made_from["first_week"])
-    changes = [*_landing_changes(made_from["landed"], _landed(services.storage, first_week, run.run_date)),
-               *_parameter_changes(made_from["parameters"], _parameters(run, services.settings))]
+    changes = _landing_changes(made_from["landed"], _landed(services.storage, first_week, run.run_date))
     if changes:
         raise StaleWorkError(
             f"execution {run.execution_name} cannot go on: its prepared sets were made at {made_from['made_at']} "
@@ -89,11 +90,6 @@ def _landing_changes(before: dict[str, str], now: dict[str, str]) -> list[str]:
         elif before[week] != now[week]:
             changes.append(f"week {week} was landed again: {before[week]} then, {now[week]} now")
     return changes
-
-
-def _parameter_changes(before: dict, now: dict) -> list[str]:
-    return [f"{name.upper()} was {before.get(name)!r}, is {value!r} now"
-            for name, value in now.items() if before.get(name) != value]
 
 
 @dataclass(frozen=True)
