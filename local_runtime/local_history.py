@@ -6,10 +6,12 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from local_runtime.asl import StateEvent
-from local_runtime.asl.events import FAILED, RETRIED, STARTED
 from pipeline.warehouse.ports import StateTime
+
+if TYPE_CHECKING:
+    from local_runtime.asl import StateEvent
 
 HISTORY_FILE = "history.jsonl"
 
@@ -32,6 +34,8 @@ class LocalExecutionHistory:
 
     def state_times(self, execution_id: str) -> dict[str, StateTime]:
         """The top-level states' times (a Map iteration's or a branch's states have a scope)."""
+        from local_runtime.asl.events import FAILED, RETRIED, STARTED  # start-up: asl/__init__ loads the executor
+
         times: dict[str, StateTime] = {}
         path = history_path(self.logs, execution_id.rsplit(":", 1)[-1])  # the name ends the execution ARN
         for line in path.read_text().splitlines():

@@ -7,7 +7,6 @@ import sys
 from pipeline.core.errors import EventError
 from pipeline.edge.handlers import container_main, required_env
 from pipeline.execution.identity import Run
-from pipeline.stages.inference import score_shard
 from pipeline.warehouse.ports import Services
 
 
@@ -15,6 +14,8 @@ def main(run: Run, services: Services) -> dict:
     shard = required_env("SHARD")
     if not shard.isdigit():
         raise EventError(f"SHARD environment variable: must be a shard number, got {shard!r}")
+    from pipeline.stages.inference import score_shard  # here: XGBoost (and the scikit-learn it loads) take ~1 s of CPU
+
     return {"shard": int(shard), "rows_scored": score_shard(services, run, int(shard))}
 
 

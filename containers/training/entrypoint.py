@@ -6,11 +6,12 @@ import sys
 
 from pipeline.edge.handlers import container_main
 from pipeline.execution.identity import Run
-from pipeline.stages.training import train
 from pipeline.warehouse.ports import Services
 
 
 def main(run: Run, services: Services) -> dict:
+    from pipeline.stages.training import train  # here: XGBoost and scikit-learn take ~1 s of CPU to load
+
     return train(services, run)
 
 

@@ -2,7 +2,6 @@
 them, PrepareSets.)"""
 from __future__ import annotations
 
-import awswrangler as wr
 import pyarrow as pa
 
 from pipeline.core.settings import DATABASE
@@ -16,6 +15,8 @@ class AthenaEngine:
         self.session = boto3_session
 
     def query(self, sql: str, params: dict[str, str | int | float] | None = None) -> pa.Table:
+        import awswrangler as wr  # here: only PrepareData queries (awswrangler and pandas: ~0.35 s, ~60 MiB)
+
         # `:name` parameters: awswrangler renders each value as an escaped SQL literal (its "named" style)
         frame = wr.athena.read_sql_query(sql, database=DATABASE, workgroup=self.workgroup, ctas_approach=False,
                                          params=params or None, paramstyle="named", boto3_session=self.session)

@@ -8,7 +8,6 @@ from typing import Iterable
 import numpy as np
 import pyarrow as pa
 import xgboost as xgb
-from sklearn.metrics import roc_auc_score
 
 from pipeline.core.errors import ModelStoreError
 from pipeline.model.features import FeatureSpec, feature_matrix
@@ -54,6 +53,8 @@ def stored_model_auc(store: ModelStore, version: str, rows: Iterable[pa.RecordBa
                      labels: np.ndarray) -> float | None:
     """A stored model's AUC on some rows, scored as inference would score them (None if its model cannot be read:
     the reason is logged)."""
+    from sklearn.metrics import roc_auc_score  # here: Inference needs no scikit-learn (start-up time)
+
     try:
         scorer = Scorer(*load_booster(store, version), version)
     except ModelStoreError as error:

@@ -32,9 +32,11 @@ IMAGES = {
     "task": (REPO_ROOT / "containers" / "Dockerfile",
              [f"containers.{family}.entrypoint" for family in TASK_FAMILIES.values()]),
 }
-# Imported in the image's Python: every module given, then the services a Lambda or task builds on AWS.
+# Imported in the image's Python: every module given, then the services a Lambda or task builds on AWS, then what
+# the production modules so loaded import inside their functions (an entrypoint imports its stage when it has its
+# run, the Athena adapter awswrangler at its first query), until nothing new is loaded.
 SANDBOX_SCRIPT = """
-import importlib, importlib.abc, json, os, sys
+import ast, importlib, importlib.abc, json, os, sys
 image_root, blocked, modules = sys.argv[1], set(json.loads(sys.argv[2])), json.loads(sys.argv[3])
 
 class NotInTheImage(importlib.abc.MetaPathFinder):
@@ -50,6 +52,24 @@ for module in modules:
     importlib.import_module(module)
 from pipeline.edge.host import current_services
 current_services()
+
+def imported_in_functions(path):
+    functions = [node for node in ast.walk(ast.parse(open(path).read()))
+                 if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    for node in (inner for function in functions for inner in ast.walk(function)):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0:
+            yield node.module
+
+done = set()
+while pending := {name for name, module in list(sys.modules.items()) if name not in done
+                  and name.partition(".")[0] in ("pipeline", "lambdas", "containers")
+                  and (getattr(module, "__file__", None) or "").startswith(image_root)}:
+    for name in sorted(pending):
+        done.add(name)
+        for imported in imported_in_functions(sys.modules[name].__file__):
+            importlib.import_module(imported)
 loaded = {name: getattr(module, "__file__", None) for name, module in list(sys.modules.items())}
 print(json.dumps(loaded))
 """
@@ -172,6 +192,15 @@ def test_every_handler_and_entrypoint_imports_from_the_image_alone(image):
     outside = {name: file for name, file in ours.items() if not file.startswith(str(image["root"]))}
     assert not outside, f"loaded from outside the image: {outside}"
     assert not {name for name in loaded if name.partition(".")[0] in NEVER_SHIPPED}
+
+
+@pytest.mark.slow
+def test_an_import_deferred_into_a_function_is_checked_too(tmp_path):
+    """A handler that imports what its image lacks only when it works is caught as if it imported it at the top."""
+    image = build_image("lambda", tmp_path)
+    (image["root"] / "lambdas" / "deferring.py").write_text("def handler():\n    import xgboost\n")
+    with pytest.raises(AssertionError, match="No module named 'xgboost' in this image"):
+        import_in_image(image, ["lambdas.deferring"])
 
 
 def test_only_the_lambda_runtime_client_is_pinned_outside_the_project(lambda_image, task_image):
