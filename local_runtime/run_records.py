@@ -9,6 +9,7 @@ from pipeline.warehouse.layout import FAILURES_PREFIX, RUNS_PREFIX, run_record_k
 from pipeline.warehouse.objects import read_json, write_json
 from pipeline.warehouse.ports import Storage
 
+FAILED = "FAILED"  # the one status `resume` continues
 KILLED = {"status": "KILLED", "error": "Killed",
           "cause": "the process running it ended without a word (kill -9, a crash, the machine stopped)"}
 
@@ -52,3 +53,18 @@ def past_runs(storage: Storage) -> list[dict]:
             record["run_date"] = _run_date(record, records.get(record["execution_name"], {}))
             records[record["execution_name"]] = record
     return sorted(records.values(), key=lambda run: run.get("started", ""))
+
+
+def can_resume(record: dict) -> bool:
+    """Does `resume` continue this launcher's record of a run, as RedriveExecution would: it failed, in a state to
+    continue from? (Not an interrupted or killed run: the next `run` starts those again.)"""
+    return record.get("status") == FAILED and "resume_from" in record
+
+
+def resume_allowed(storage: Storage, execution_name: str) -> bool:
+    """True unless the launcher's record of the run says `resume` will not continue it; an execution without one
+    (on AWS) is redriven by Step Functions whatever stopped it."""
+    try:
+        return can_resume(read_json(storage, run_record_key(execution_name)))
+    except FileNotFoundError:
+        return True

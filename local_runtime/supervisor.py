@@ -14,7 +14,7 @@ from typing import Callable, Iterator
 
 from local_runtime.asl import ExecutionFailed, Redrive, StateEvent
 from local_runtime.launcher import check_fault_states, execute_locally, new_execution_name, stop_running_tasks
-from local_runtime.run_records import past_runs, record_run, record_started
+from local_runtime.run_records import FAILED, can_resume, past_runs, record_run, record_started
 from pipeline.core.errors import PipelineError
 from pipeline.execution.attempt import execution_attempt
 from pipeline.execution.identity import Run
@@ -23,7 +23,7 @@ from pipeline.execution.work import check_inputs
 from pipeline.model.store import ModelStore
 from pipeline.warehouse.ports import Services
 
-SUCCEEDED, FAILED, INTERRUPTED = "SUCCEEDED", "FAILED", "INTERRUPTED"
+SUCCEEDED, INTERRUPTED = "SUCCEEDED", "INTERRUPTED"  # and FAILED, the one `resume` continues (run_records)
 STATES_THAT_MAKE_THE_WORK = ("Cleanup", "PrepareData")  # a resume from them prepares its work afresh
 
 
@@ -73,7 +73,7 @@ def resumable(services: Services, execution_name: str) -> tuple[dict, Redrive]:
     as long as this process runs it."""
     check_fault_states()  # before the week is taken
     record = next((run for run in past_runs(services.storage) if run["execution_name"] == execution_name), None)
-    if record is None or record.get("status") != FAILED or "resume_from" not in record:
+    if record is None or not can_resume(record):
         status = record.get("status") if record else "not found"
         raise PipelineError(f"execution {execution_name} cannot be resumed ({status}): only a failed local run can; "
                             "`runs` lists them")
@@ -158,7 +158,8 @@ def _succeeded(services: Services, record: dict, states: _StateLog, output: dict
     metrics = ModelStore(services.storage).metrics(output["run"]["model_version"])
     record |= {"status": SUCCEEDED, "run_date": output["run"]["run_date"],
                "states": _state_durations(states.finished), "auc": metrics["auc"], "bayes_auc": metrics["bayes_auc"],
-               "error": None, "cause": None, "failed_state": ""}
+               "realized_auc": output["published"].get("realized_auc"), "error": None, "cause": None,
+               "failed_state": ""}
     record.pop("resume_from", None)
     return Outcome(record, states.finished, output=output, metrics=metrics)
 

@@ -1,4 +1,5 @@
 import datetime as dt
+import hashlib
 
 import boto3
 import numpy as np
@@ -15,9 +16,15 @@ from pipeline.execution.identity import Run
 from pipeline.execution.work import record_inputs
 from pipeline.landing.contract_checks import validate_snapshot
 from pipeline.landing.ingest import land_snapshot
+from pipeline.model.holdout import HOLDOUT_SHARE
 from pipeline.results.weekly_summary import SegmentTotals
-from pipeline.warehouse.layout import attempt_prefix, drift_counts_key, segment_totals_key, shard_list_key
-from pipeline.warehouse.objects import write_json, write_parquet
+from pipeline.warehouse.layout import (
+    attempt_prefix,
+    drift_counts_key,
+    segment_totals_key,
+    shard_list_key,
+)
+from pipeline.warehouse.objects import write_execution_rows, write_json, write_parquet
 from pipeline.warehouse.ports import Services
 from pipeline.warehouse.sql import unload_statement
 from pipeline.warehouse.tables import table
@@ -93,6 +100,11 @@ def prepare_sets(services: Services, prepared: dict, attempt: int = 0) -> dict[s
             for name in ("training_set", "scoring_set")}
 
 
+def in_holdout(customer_id: str) -> bool:
+    """athena_sql/training_set.sql's holdout draw, computed apart from it."""
+    return int(hashlib.md5(f"holdout/{customer_id}".encode()).hexdigest()[:8], 16) < HOLDOUT_SHARE * 2 ** 32
+
+
 def week(index: int) -> dt.date:
     """The date of weekly snapshot number `index` (1-based)."""
     return FIRST_WEEK + dt.timedelta(weeks=index - 1)
@@ -110,8 +122,10 @@ def land_weeks(services: Services, sessions_by_customer: dict[str, list[int | No
 
 
 def write_inference_output(services, week: dt.date, execution: str, rows: int, model_version: str = "v1",
-                           probability: list[float] | None = None, plans: list[str] | None = None) -> None:
-    """What Inference leaves for Publish, as one shard: the predictions, the shard list and its segment totals."""
+                           probability: list[float] | None = None, plans: list[str] | None = None,
+                           realized: dict | None = None) -> None:
+    """What Inference leaves for Publish, as one shard: the predictions, the shard list and its segment totals;
+    and what PrepareData measured of the scores published a horizon before (`realized`, None: nothing)."""
     probability = probability or [0.1] * rows
     predictions = pa.table({"customer_id": [f"c{i}" for i in range(rows)], "churn_probability": probability,
                             "risk_band": ["high" if p >= 0.5 else "low" for p in probability],
@@ -129,3 +143,4 @@ def write_inference_output(services, week: dt.date, execution: str, rows: int, m
     totals.add(segments, np.array(probability), np.array(probability) >= 0.5)
     write_json(services.storage, segment_totals_key(run, 0), totals.to_document())
     write_json(services.storage, drift_counts_key(run, 0), {})
+    write_execution_rows(services.storage, "realized_performance", week, execution, [realized] if realized else [])

@@ -46,12 +46,41 @@ def root_cause(cause: str) -> str:
         return cause
     if not isinstance(details, dict):
         return cause
-    if "errorMessage" in details:
-        return details["errorMessage"]
-    if reason := details.get("QueryExecution", {}).get("Status", {}).get("StateChangeReason"):
+    if message := _text(details.get("errorMessage")):
+        return message
+    if reason := _text(_field(details, "QueryExecution", "Status", "StateChangeReason")):
         return f"the Athena query failed: {reason}"
-    reasons = "; ".join(filter(None, (container.get("Reason") for container in details.get("Containers", []))))
-    return (reasons + (f" (log: {details['LogFile']})" if "LogFile" in details else "")) if reasons else cause
+    return _task_stopped(details) or cause
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _field(document: object, *path: str) -> object:
+    """document[path[0]][path[1]]…, or None where a step is missing or not an object."""
+    for name in path:
+        document = document.get(name) if isinstance(document, dict) else None
+    return document
+
+
+def _task_stopped(task: dict) -> str:
+    """Why an ECS task stopped: its containers' reasons, else (a real task-state change often has none) what each
+    container exited with and the task's StoppedReason; then the local log file, if named. Empty if none is said."""
+    listed = task.get("Containers")
+    containers = [container for container in listed if isinstance(container, dict)] if isinstance(listed, list) else []
+    reasons = "; ".join(filter(None, (_text(container.get("Reason")) for container in containers)))
+    if not reasons:
+        exits = "; ".join(filter(None, map(_container_exit, containers)))
+        reasons = ": ".join(filter(None, (exits, _text(task.get("StoppedReason")))))
+    return f"{reasons} (log: {task['LogFile']})" if reasons and "LogFile" in task else reasons
+
+
+def _container_exit(container: dict) -> str:
+    """'container NAME exited CODE', of whichever of the two ECS gave."""
+    name = f"container {container['Name']}" if container.get("Name") else ""
+    code = f"exited {container['ExitCode']}" if container.get("ExitCode") is not None else ""
+    return " ".join(filter(None, (name, code)))
 
 
 class RecordFailureEvent(BaseModel):

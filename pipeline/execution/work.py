@@ -4,9 +4,9 @@
 PrepareData records the inputs: the landing folder of each week of the run's window (a re-ingest lands a new one,
 a removed week has none) and the parameters that shape the sets. Training, every Inference shard and Publish
 check them against the publication records as they are now before they read the work, so a resume or a redrive
-after a re-ingest, a removed or added week refuses, naming what changed, and never publishes from stale work. The
-parameters are recorded to be read, not compared: they are baked into the sets' SQL, and on AWS the tasks do not
-see the Lambdas' settings.
+after a re-ingest, a removed or added week refuses, naming what changed, and never publishes from stale work; one
+after its own Publish removed the work says the week is published. The parameters are recorded to be read, not
+compared: they are baked into the sets' SQL, and on AWS the tasks do not see the Lambdas' settings.
 
 A failed execution's work is kept while it can be resumed or redriven: Step Functions redrives an execution for
 14 days after it stopped (the time of its failure record), and `resume` keeps the same window locally.
@@ -16,11 +16,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from pipeline.core.errors import DataQualityError
+from pipeline.core.errors import DataQualityError, PipelineError
 from pipeline.core.settings import Settings
 from pipeline.execution.identity import Run
 from pipeline.warehouse.layout import (
-    EXECUTION_FOLDER,
+    execution_of_folder,
     failure_record_key,
     week_work_prefix,
     work_inputs_key,
@@ -28,7 +28,7 @@ from pipeline.warehouse.layout import (
 )
 from pipeline.warehouse.objects import read_json, write_json
 from pipeline.warehouse.ports import Services, Storage
-from pipeline.warehouse.publication import recorded_between
+from pipeline.warehouse.publication import recorded, recorded_between
 
 REDRIVE_WINDOW = dt.timedelta(days=14)
 SET_SETTINGS = ("training_weeks", "older_weeks_sample_rate", "retained_sample_rate", "rows_per_shard")
@@ -36,6 +36,11 @@ SET_SETTINGS = ("training_weeks", "older_weeks_sample_rate", "retained_sample_ra
 
 class StaleWorkError(DataQualityError):
     """An execution's work was made from inputs that have changed since: continuing would publish stale results."""
+
+
+class AlreadyPublishedError(PipelineError):
+    """An execution continued (a redrive, a resume, a retry of Publish) after it had published its week and removed
+    its work: there is nothing left for it to do."""
 
 
 def now_utc() -> dt.datetime:
@@ -55,11 +60,7 @@ def check_inputs(services: Services, run: Run) -> None:
     try:
         made_from = read_json(services.storage, work_inputs_key(run))
     except FileNotFoundError:
-        raise StaleWorkError(
-            f"the work of execution {run.execution_name} (run_date {run.run_date}) is gone from "
-            f"{services.storage.uri(work_prefix(run))}: it is removed once the execution can no longer be resumed "
-            f"({REDRIVE_WINDOW.days} days), or by `doctor --repair --discard-resumable`. Nothing was published; "
-            "start a new run of the week") from None
+        raise _work_gone(services, run) from None
     first_week = dt.date.fromisoformat(made_from["first_week"])
     changes = _landing_changes(made_from["landed"], _landed(services.storage, first_week, run.run_date))
     if changes:
@@ -67,6 +68,22 @@ def check_inputs(services: Services, run: Run) -> None:
             f"execution {run.execution_name} cannot go on: its prepared sets were made at {made_from['made_at']} "
             "from inputs that have changed since:\n  " + "\n  ".join(changes) + "\nNothing was published. Start "
             f"a new run of the week (run_date {run.run_date}), which prepares its sets from the data as it is now")
+
+
+def _work_gone(services: Services, run: Run) -> PipelineError:
+    """Why the work is gone: Publish removes it once it published the week (the week's record names it), Cleanup
+    and `doctor --repair` once the execution can no longer be resumed."""
+    publication = recorded(services.storage, "results", run.run_date.isoformat())
+    if publication and publication.published_by == run.execution_name:
+        return AlreadyPublishedError(
+            f"execution {run.execution_name} already published run_date {run.run_date} (at "
+            f"{publication.published_at}), then removed its work: nothing is left to do, its results are the "
+            "week's published ones")
+    return StaleWorkError(
+        f"the work of execution {run.execution_name} (run_date {run.run_date}) is gone from "
+        f"{services.storage.uri(work_prefix(run))}: it is removed once the execution can no longer be resumed "
+        f"({REDRIVE_WINDOW.days} days), or by `doctor --repair --discard-resumable`. Nothing was published; "
+        "start a new run of the week")
 
 
 def _landed(storage: Storage, first_week: dt.date, run_date: dt.date) -> dict[str, str]:
@@ -118,10 +135,9 @@ def works_of_week(storage: Storage, run_date: dt.date) -> list[Work]:
 
 
 def _work(storage: Storage, folder: str, run_date: dt.date) -> Work:
-    name = folder.rstrip("/").rsplit("/", 1)[-1]
-    if not (folder.endswith("/") and name.startswith(EXECUTION_FOLDER)):
+    if not (folder.endswith("/") and (execution_name := execution_of_folder(folder))):
         return Work(folder, None, None)
-    execution = _Execution(run_date, name.removeprefix(EXECUTION_FOLDER))
+    execution = _Execution(run_date, execution_name)
     return Work(folder, execution.execution_name, _resumable_until(storage, execution))
 
 

@@ -19,9 +19,8 @@ from pipeline.landing.week_checks import compare_with_previous_week, off_cycle
 from pipeline.warehouse.layout import can_retire, landing_prefix
 from pipeline.warehouse.objects import write_parquet
 from pipeline.warehouse.ports import Services
-from pipeline.warehouse.publication import Publication, publish
+from pipeline.warehouse.publication import Publication, publish, recorded
 from pipeline.warehouse.retirement import remove_expired, retire
-from pipeline.warehouse.tables import table
 
 logger = logging.getLogger(__name__)
 
@@ -32,12 +31,14 @@ def land_snapshot(services: Services, snapshot: pa.Table, snapshot_date: dt.date
     folder = landing_prefix(snapshot_date, landing_id)
     data_key = f"{folder}part-0.parquet"
     write_parquet(services.storage, data_key, snapshot)
-    previous = services.catalog.partitions(table("snapshots")).get(value)
+    # Retired before the switch: a crash between the two leaves the old landing in its grace, never unrecorded (a
+    # retired folder its partition still points at keeps its files)
+    previous = recorded(services.storage, "snapshots", value)
+    replaced = previous.locations["snapshots"] if previous else None
+    if replaced and can_retire(replaced, folder):
+        retire(services.storage, replaced, "snapshots", value, f"replaced by a re-ingest, landing {landing_id}")
     publish(services, Publication("snapshots", value, {"snapshots": folder}, published_by=f"landing {landing_id}",
                                   checksums={data_key: services.storage.checksum(data_key)}))
-    if previous and can_retire(services.storage.key_of(previous), folder):
-        retire(services.storage, services.storage.key_of(previous), "snapshots", value,
-               f"replaced by a re-ingest, landing {landing_id}")
     # Landing's own role removes what landing retired: Cleanup's (on AWS, a scheduled Lambda) never deletes snapshots
     remove_expired(services)
     return services.storage.uri(folder)

@@ -1,6 +1,6 @@
 """Population stability index of each numeric feature, between the training window and the week scored.
 
-Training stores, per feature, the decile edges of the validation week's values and the share of the window's
+Training stores, per feature, the decile edges of the newest labelled week's values and the share of the window's
 rows between each pair of edges; each inference shard counts its rows the same way; Publish adds the shards' counts
 up and records each feature's PSI = sum over bins of (scored share - window share) * ln(scored / window) as a
 data-quality warning (`psi:<feature>`, above PSI_WARNING) and in the run report.
@@ -17,6 +17,8 @@ SMALLEST_SHARE = 1e-4  # an empty bin would make the logarithm infinite
 # Shares are estimated from every 4th row (still 25,000 of every 100,000): counting them all cost Training 1 s of
 # its 10 at 100,000 customers, for a PSI that moves in the third decimal.
 SAMPLE_STEP = 4
+# The edges are deciles of the newest labelled week's fitted rows: all of them, up to this many.
+EDGE_ROWS = 100_000
 
 
 def bin_edges(matrix: np.ndarray, spec: FeatureSpec) -> dict[str, list[float]]:
@@ -45,21 +47,24 @@ def psi(expected: list[float], actual: list[float]) -> float:
 
 
 class DriftReference:
-    """Each numeric feature's decile edges (of the validation week) and the window's rows per bin, for the PSI,
-    taken from the matrices the binned matrices are built from (no pass of their own over the rows)."""
+    """Each numeric feature's decile edges (of the newest labelled week) and the window's fitted rows per bin, for
+    the PSI: the counts taken from the matrices the binned matrix is built from (no pass of their own over the
+    rows)."""
 
     def __init__(self, spec: FeatureSpec):
         self.spec = spec
-        self.validation: list[np.ndarray] = []
+        self.newest_week: list[np.ndarray] = []
         self.edges: dict[str, list[float]] = {}
         self.counts: dict[str, list[int]] = {}
 
     def keep(self, matrix: np.ndarray) -> None:
-        self.validation.append(matrix[::SAMPLE_STEP, :len(self.spec.numeric)].copy())
+        room = EDGE_ROWS - sum(len(kept) for kept in self.newest_week)
+        if room > 0:
+            self.newest_week.append(matrix[:room, :len(self.spec.numeric)].copy())
 
     def fix_edges(self) -> None:
-        self.edges = bin_edges(np.concatenate(self.validation), self.spec)
-        self.validation = []
+        self.edges = bin_edges(np.concatenate(self.newest_week), self.spec)
+        self.newest_week = []
 
     def count(self, matrix: np.ndarray) -> None:
         self.counts = add_counts(self.counts, bin_counts(matrix, self.spec, self.edges))

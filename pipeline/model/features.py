@@ -37,10 +37,12 @@ HISTORY_FEATURES = {
 }
 LABEL_COLUMN = "churned"
 WEIGHT_COLUMN = "sample_weight"
-TRAINING_WEEK_COLUMN = "training_week"  # athena_sql/training_set.sql partitions the training set by it
+# athena_sql/training_set.sql partitions the training set by it: the fitted rows' week, or the holdout
+TRAINING_PART_COLUMN = "training_part"
+HOLDOUT_COLUMN = "in_holdout"
 # Identifiers, dates and bookkeeping: never features (signup_date reaches the model as tenure_days).
-NOT_FEATURES = {KEY_COLUMN, "snapshot_date", "signup_date", LABEL_COLUMN, WEIGHT_COLUMN, TRAINING_WEEK_COLUMN,
-                "shard"}
+NOT_FEATURES = {KEY_COLUMN, "snapshot_date", "signup_date", LABEL_COLUMN, WEIGHT_COLUMN, TRAINING_PART_COLUMN,
+                HOLDOUT_COLUMN, "shard"}
 CATEGORICAL_COLUMNS = tuple(c.name for c in COLUMNS if c.type == "string" and c.name != KEY_COLUMN)
 MAX_CATEGORIES = 100  # rarer values share the "other" category rather than growing the model
 MISSING_NUMBER = np.finfo(np.float32).min

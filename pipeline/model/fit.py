@@ -1,6 +1,6 @@
 """How the weekly booster is fitted: its parameters, the training rows fed to XGBoost batch by batch as binned
-matrices, the evaluation fit (early stopping on the validation week picks the rounds) and the published fit on the
-whole window with that many rounds."""
+matrices, and the one fit of the week: on every fitted row of the window, early stopping on the holdout (see
+pipeline.model.holdout) picking the rounds."""
 from __future__ import annotations
 
 import datetime as dt
@@ -37,28 +37,36 @@ EARLY_STOPPING_ROUNDS = 20
 MIN_AUC_GAIN = 2e-4
 
 
-WeekFiles = dict[dt.date, list[str]]  # the training set's files on this disk, by labelled week
+WeekFiles = dict[dt.date, list[str]]  # the fitted rows' files on this disk, by labelled week
 
 
-def rows_of_weeks(files: WeekFiles, weeks: list[dt.date], columns: list[str] | None = None) -> Iterator[pa.RecordBatch]:
-    """The training rows of some weeks, batch by batch, in file order (the same order on every pass)."""
-    for week in weeks:
-        yield from parquet_batches(files[week], columns=columns)
+@dataclass(frozen=True)
+class TrainingFiles:
+    """The training set on this disk: the fitted rows by week, and the holdout's rows."""
+    weeks: WeekFiles
+    holdout: list[str]
+
+    @property
+    def fitted(self) -> list[str]:
+        return [path for week in sorted(self.weeks) for path in self.weeks[week]]
+
+    @property
+    def validation_week(self) -> dt.date:
+        return max(self.weeks)  # the newest labelled week: the holdout's
 
 
 class BatchFeed(xgb.DataIter):
     """XGBoost's view of some weeks' training rows: it pulls them batch by batch (twice: to find the bins,
     then to fill them), so no copy of the whole set is ever in memory, only its binned matrix."""
 
-    def __init__(self, files: WeekFiles, weeks: list[dt.date], spec: FeatureSpec,
-                 first_pass: Callable[[np.ndarray], None] | None = None):
-        self._files, self._weeks, self._spec = files, weeks, spec
+    def __init__(self, paths: list[str], spec: FeatureSpec, first_pass: Callable[[np.ndarray], None] | None = None):
+        self._paths, self._spec = paths, spec
         self._batches: Iterator[pa.RecordBatch] = iter(())
         self._first_pass, self._passes = first_pass, 0  # sees each batch's matrix once (for the drift bins)
         super().__init__(release_data=True)
 
     def reset(self) -> None:
-        self._batches = rows_of_weeks(self._files, self._weeks)
+        self._batches = parquet_batches(self._paths)
         self._passes += 1
 
     def next(self, input_data: Callable) -> bool:
@@ -74,45 +82,40 @@ class BatchFeed(xgb.DataIter):
         return True
 
 
-def binned_matrix(files: WeekFiles, weeks: list[dt.date], spec: FeatureSpec,
-                  bins_of: xgb.QuantileDMatrix | None = None,
+def binned_matrix(paths: list[str], spec: FeatureSpec, bins_of: xgb.QuantileDMatrix | None = None,
                   first_pass: Callable[[np.ndarray], None] | None = None) -> xgb.QuantileDMatrix:
     """QuantileDMatrix keeps each feature as its bin number (a byte), not as floats; with `bins_of` it takes
     that matrix's bin edges, so the data is sketched once and only binned again."""
-    return xgb.QuantileDMatrix(BatchFeed(files, weeks, spec, first_pass), ref=bins_of, enable_categorical=True)
+    return xgb.QuantileDMatrix(BatchFeed(paths, spec, first_pass), ref=bins_of, enable_categorical=True)
 
 
 @dataclass
 class Fitted:
-    booster: xgb.Booster  # fitted on the whole window
+    booster: xgb.Booster  # its trees up to the rounds early stopping kept
     params: dict
     rounds: int
-    validation_predicted: np.ndarray  # the evaluation fit's raw scores of the validation week, in file order
+    holdout_predicted: np.ndarray  # the booster's probabilities of the holdout rows, in file order
     rows_trained: int
 
 
-def fit(files: WeekFiles, fit_weeks: list[dt.date], validation_week: dt.date, spec: FeatureSpec,
-        drift_reference: DriftReference) -> Fitted:
-    """Measure on the validation week with a model fitted on older weeks (early stopping picks the rounds), then
-    fit the published model on every week of the window with that many rounds; the drift reference is filled from
-    the matrices on the way."""
+def fit(files: TrainingFiles, spec: FeatureSpec, drift_reference: DriftReference) -> Fitted:
+    """One fit on every fitted row of the window; the holdout stops it when more rounds add less than
+    MIN_AUC_GAIN of AUC. The drift reference takes its edges from the newest labelled week's fitted rows and
+    its counts from all fitted rows, on their way into the matrix."""
     params = {**BOOSTER_PARAMS, "nthread": os.cpu_count() or 1}
-    fit_matrix = binned_matrix(files, fit_weeks, spec)
-    validation_matrix = binned_matrix(files, [validation_week], spec, bins_of=fit_matrix,
-                                      first_pass=drift_reference.keep)
+    for rows in parquet_batches(files.weeks[files.validation_week]):
+        drift_reference.keep(feature_matrix(rows, spec))
+    drift_reference.fix_edges()
+    fit_matrix = binned_matrix(files.fitted, spec, first_pass=drift_reference.count)
+    holdout_matrix = binned_matrix(files.holdout, spec, bins_of=fit_matrix)
     stopping = xgb.callback.EarlyStopping(rounds=EARLY_STOPPING_ROUNDS, min_delta=MIN_AUC_GAIN, maximize=True,
                                           save_best=False)
-    evaluated = xgb.train(params, fit_matrix, num_boost_round=MAX_ROUNDS, evals=[(validation_matrix, "validation")],
-                          callbacks=[stopping], verbose_eval=False)
-    rounds = evaluated.best_iteration + 1
-    predicted = evaluated.predict(validation_matrix, iteration_range=(0, rounds)).astype("float64")
-    del fit_matrix  # the validation matrix has the same bin edges: the window takes them from it
-    drift_reference.fix_edges()
-    window_matrix = binned_matrix(files, sorted(files), spec, bins_of=validation_matrix,
-                                  first_pass=drift_reference.count)
-    del validation_matrix
-    booster = xgb.train(params, window_matrix, num_boost_round=rounds)
-    return Fitted(booster, params, rounds, predicted, int(window_matrix.num_row()))
+    booster = xgb.train(params, fit_matrix, num_boost_round=MAX_ROUNDS, evals=[(holdout_matrix, "holdout")],
+                        callbacks=[stopping], verbose_eval=False)
+    rounds = booster.best_iteration + 1
+    kept = booster[:rounds]  # the trees past the best round only waited for early stopping
+    predicted = kept.predict(holdout_matrix).astype("float64")
+    return Fitted(kept, params, rounds, predicted, int(fit_matrix.num_row()))
 
 
 IMPORTANCE_KEPT = 30

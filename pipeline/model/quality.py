@@ -47,8 +47,9 @@ def quality_metrics(labels: np.ndarray, probability: np.ndarray) -> dict[str, fl
 
 
 def _top_decile(probability: np.ndarray) -> np.ndarray:
-    """The highest-scored TOP_SHARE of rows (ties broken by row order, so the count is exact)."""
-    count = max(1, int(round(len(probability) * TOP_SHARE)))
+    """The highest-scored TOP_SHARE of rows (ties broken by row order, so the count is exact; half a row rounds up,
+    as athena_sql/realized_performance.sql rounds it)."""
+    count = max(1, int(np.floor(len(probability) * TOP_SHARE + 0.5)))
     return np.argsort(-probability, kind="stable")[:count]
 
 

@@ -1,5 +1,5 @@
 """The weeks published before: the newest one's rows of a results table (for week-on-week comparisons) and every
-published week's metrics row (the report's history)."""
+published week's metrics rows (the report's history)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -26,8 +26,8 @@ def previous_week(services: Services, table_name: str, run_date: dt.date) -> tup
     return dt.date.fromisoformat(earlier[-1]), rows
 
 
-def published_metrics(services: Services) -> list[dict]:
-    """The metrics row of every published week (one small file each)."""
-    partitions = services.catalog.partitions(table("model_metrics"))
+def published_metrics(services: Services, table_name: str = "model_metrics") -> list[dict]:
+    """The metrics row of every published week (one small file each), of model_metrics or realized_performance."""
+    partitions = services.catalog.partitions(table(table_name))
     return [row | {"run_date": value} for value, location in partitions.items()
             for row in read_parquet(services.storage, services.storage.key_of(location)).to_pylist()]

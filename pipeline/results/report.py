@@ -102,22 +102,24 @@ def _cell(value: object) -> str:
 
 def render(*, run_date: dt.date, execution_name: str, metrics: dict, labels: np.ndarray, scores: np.ndarray,
            score_bins: list[dict], importance: list[dict], history: list[dict], drift: list[dict],
-           psi_warning: float, checks: list[dict], failed_attempts: list[dict] | None = None) -> str:
+           psi_warning: float, checks: list[dict], failed_attempts: list[dict] | None = None,
+           realized: dict | None = None, realized_history: list[dict] = ()) -> str:
     """The report's HTML text. `drift`: {feature, psi, stable} per feature; `failed_attempts`: the runs rows of
-    this execution's attempts that failed before it was resumed or redriven."""
+    this execution's attempts that failed before it was resumed or redriven; `realized`: this run's
+    realized_performance row (None: nothing to realize), `realized_history` every published one."""
     false_positive, true_positive = roc_points(labels, scores)
     recall, precision = precision_recall_points(labels, scores)
     predicted, observed = calibration_points(labels, scores)
     curves = [
         _plot(lambda axes: (axes.plot(false_positive, true_positive, label=f"AUC {metrics['auc']:.4f}"),
                             axes.plot([0, 1], [0, 1], "--", color="grey"), axes.legend()),
-              "ROC, validation week", "false positive rate", "true positive rate"),
+              "ROC, holdout", "false positive rate", "true positive rate"),
         _plot(lambda axes: (axes.plot(recall, precision, label=f"PR-AUC {metrics['pr_auc']:.4f}"),
                             axes.axhline(labels.mean(), ls="--", color="grey"), axes.legend()),
-              "Precision-recall, validation week", "recall", "precision"),
+              "Precision-recall, holdout", "recall", "precision"),
         _plot(lambda axes: (axes.plot(predicted, observed, "o-", label=f"ECE {metrics['ece']:.4f}"),
                             axes.plot([0, 1], [0, 1], "--", color="grey"), axes.legend()),
-              "Calibration, validation week", "mean predicted probability", "observed churn rate"),
+              "Calibration, holdout", "mean predicted probability", "observed churn rate"),
         _plot(lambda axes: (axes.bar([row["segment"] for row in score_bins], [row["customers"] for row in score_bins]),
                             axes.tick_params(axis="x", rotation=45)),
               f"Scores of week {run_date}", "churn probability", "customers"),
@@ -125,14 +127,7 @@ def render(*, run_date: dt.date, execution_name: str, metrics: dict, labels: np.
     top = importance[:15][::-1]
     importance_plot = _plot(lambda axes: axes.barh([row["feature"] for row in top], [row["share"] for row in top]),
                             "Feature importance (share of total gain)", "share", "")
-    trend = sorted(history, key=lambda row: row["run_date"])
-    trend_plot = _plot(lambda axes: (axes.plot([str(row["run_date"]) for row in trend], [row["auc"] for row in trend],
-                                               "o-", label="AUC"),
-                                     axes.plot([str(row["run_date"]) for row in trend],
-                                               [row.get("bayes_auc") for row in trend], "x--",
-                                               label="true-state AUC (bayes_auc)"),
-                                     axes.legend(), axes.tick_params(axis="x", rotation=45)),
-                       "Validation AUC of every published week", "run_date", "AUC")
+    trend_plot = _trend_plot(history, realized_history)
     decision = _decision(metrics)
     summary = [{"metric": name, "value": metrics.get(name)} for name in (
         "auc", "bayes_auc", "pr_auc", "log_loss", "brier", "ece", "lift_top_decile", "recall_top_decile",
@@ -142,7 +137,9 @@ def render(*, run_date: dt.date, execution_name: str, metrics: dict, labels: np.
 <style>{STYLE}</style></head><body>
 <h1>Weekly churn run {run_date}</h1>
 <p>Execution {html.escape(execution_name)}; model {html.escape(str(metrics['model_version']))}. {decision}</p>
-<h2>Metrics (validation week {html.escape(str(metrics['validation_week']))})</h2>{_table(summary, left=("metric",))}
+<h2>Metrics (the holdout customers of {html.escape(str(metrics['validation_week']))})</h2>
+{_table(summary, left=("metric",))}
+<h2>Realized: the published scores whose labels are complete this week</h2>{_realized_section(realized)}
 <h2>Curves and scores</h2><div class="grid">{"".join(curves)}</div>
 <h2>Feature importance and trend</h2><div class="grid">{importance_plot}{trend_plot}</div>
 <h2>Drift: population stability index, training window against this week</h2>
@@ -150,6 +147,31 @@ def render(*, run_date: dt.date, execution_name: str, metrics: dict, labels: np.
 {DRIFT_SHOWN} largest:</p>{_table(shifted[:DRIFT_SHOWN], left=("feature",))}
 <h2>Data quality</h2>{_table(checks, left=("check_name", "threshold", "severity", "stage"))}
 {_failed_attempts_section(failed_attempts or [])}</body></html>"""
+
+
+def _trend_plot(history: list[dict], realized_history: list[dict]) -> str:
+    """Each published week's model by its holdout AUC (when trained) and its scores by their realized AUC (a
+    horizon later), both at the week scored; and the true-state AUC where known."""
+    trend = sorted(history, key=lambda row: row["run_date"])
+    realized = sorted(realized_history, key=lambda row: row["scored_week"])
+    return _plot(lambda axes: (
+        axes.plot([str(row["run_date"]) for row in trend], [row["auc"] for row in trend], "o-", label="holdout AUC"),
+        axes.plot([str(row["scored_week"]) for row in realized], [row["auc"] for row in realized], "s-",
+                  label="realized AUC (published scores, labels complete)"),
+        axes.plot([str(row["run_date"]) for row in trend], [row.get("bayes_auc") for row in trend], "x--",
+                  label="true-state AUC (bayes_auc)"),
+        axes.legend(), axes.tick_params(axis="x", rotation=45)), "AUC of every published week", "week", "AUC")
+
+
+def _realized_section(realized: dict | None) -> str:
+    if realized is None:
+        return ("<p>Nothing to realize yet: no scores were published for the week a horizon back (a pipeline's "
+                "first weeks, or a week that was not run).</p>")
+    rows = [{"metric": name, "value": realized.get(name)} for name in (
+        "scored_week", "model_version", "customers", "auc", "pr_auc", "brier", "ece", "lift_top_decile",
+        "base_rate")]
+    return ("<p>The scores published for that week, against the labels its customers have now: the true "
+            f"out-of-time performance.</p>{_table(rows, left=('metric',))}")
 
 
 def _failed_attempts_section(attempts: list[dict]) -> str:
@@ -163,14 +185,17 @@ def _failed_attempts_section(attempts: list[dict]) -> str:
 
 def _decision(metrics: dict) -> str:
     if not metrics.get("champion_version"):
-        return "Champion/challenger: no champion of an earlier week to compare with; this model scored the week."
+        return ("Champion/challenger: no fair champion to compare with (none of an earlier week that held out the "
+                "same customers); this model scored the week.")
     verdict = ("promoted: it scored the week and is the champion now" if metrics["promoted"] else
                f'<span class="bad">not promoted</span>: champion {html.escape(metrics["scored_with"])} scored the week')
-    return (f"Champion/challenger: this model's validation AUC {metrics['auc']:.4f} against champion "
-            f"{html.escape(metrics['champion_version'])}'s {metrics['champion_auc']:.4f} on the same week: {verdict}.")
+    return (f"Champion/challenger: this model's holdout AUC {metrics['auc']:.4f} against champion "
+            f"{html.escape(metrics['champion_version'])}'s {metrics['champion_auc']:.4f} on the same customers, "
+            f"whom neither trained on: {verdict}.")
 
 
-def write_report(services: Services, run: Run, metrics: dict, drift_checks: list[Check]) -> str | None:
+def write_report(services: Services, run: Run, metrics: dict, drift_checks: list[Check],
+                 realized: dict | None = None) -> str | None:
     """The run report beside the results; a report that cannot be drawn is logged, never a failed publish (the
     week's tables are already switched)."""
     try:
@@ -184,7 +209,8 @@ def write_report(services: Services, run: Run, metrics: dict, drift_checks: list
                 "data_quality", run.run_date, run.execution_name)).select(
                 ["check_name", "value", "threshold", "passed", "severity", "stage"]).to_pylist()
                 if not row["check_name"].startswith("psi:")],  # the drift table shows those
-            failed_attempts=_failed_attempts(services, run))
+            failed_attempts=_failed_attempts(services, run), realized=realized,
+            realized_history=published_metrics(services, "realized_performance"))
     except Exception:
         logger.exception("the run report of %s could not be written", run.execution_name)
         return None

@@ -55,11 +55,25 @@ def stopped_in(times: dict[str, StateTime]) -> str | None:
 
 def record_attempt(services: Services, run_date: dt.date, execution_name: str, attempt: int, row: dict) -> str:
     """Write the attempt's row into the week's folder and make sure the catalog lists that folder; return its key."""
+    key = write_attempt_row(services, run_date, execution_name, attempt, row)
+    list_week_of_runs(services, run_date)
+    return key
+
+
+def write_attempt_row(services: Services, run_date: dt.date, execution_name: str, attempt: int, row: dict) -> str:
+    """Write the attempt's row into the week's folder, which storage keeps whatever the catalog's state; return its
+    key."""
     definition = table("runs")
-    prefix = definition.partition_prefix(run_date.isoformat())
-    key = f"{prefix}{execution_name}.attempt-{attempt}.parquet"
+    key = f"{definition.partition_prefix(run_date.isoformat())}{execution_name}.attempt-{attempt}.parquet"
     values = row | {"execution_name": execution_name, "attempt": attempt,
                     "ended_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
     write_parquet(services.storage, key, definition.rows_table([values]))
-    services.catalog.put_partition(definition, run_date.isoformat(), services.storage.uri(prefix))
     return key
+
+
+def list_week_of_runs(services: Services, run_date: dt.date) -> None:
+    """Make sure the catalog lists the week's folder of engagement.runs (`doctor --repair` does it for a folder
+    the catalog missed)."""
+    definition = table("runs")
+    prefix = definition.partition_prefix(run_date.isoformat())
+    services.catalog.put_partition(definition, run_date.isoformat(), services.storage.uri(prefix))

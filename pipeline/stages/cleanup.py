@@ -6,8 +6,8 @@ this reads the catalog; what a publication record names is kept even where the c
 it (and is caught up).
 
 Retention: the same leftovers of weeks older than RETENTION_WEEKS that no run holds, and the model versions of
-those weeks that no published result was scored with, go too. (Retired landings are removed by the next ingest:
-this function may not delete landed snapshots.)
+those weeks that no published result was scored with and no resumable failed execution goes on with, go too.
+(Retired landings are removed by the next ingest: this function may not delete landed snapshots.)
 """
 from __future__ import annotations
 
@@ -20,7 +20,14 @@ from pipeline.execution.identity import Run, model_version_for
 from pipeline.execution.week_lock import hold_week, is_held
 from pipeline.execution.work import now_utc, works_of_week
 from pipeline.model import champion
-from pipeline.warehouse.layout import EXECUTION_FOLDER, RUN_DATE_FOLDER, WORK_PREFIX, can_retire, model_prefix
+from pipeline.warehouse.layout import (
+    RUN_DATE_FOLDER,
+    WORK_PREFIX,
+    attempt_prefix,
+    can_retire,
+    execution_of_folder,
+    model_prefix,
+)
 from pipeline.warehouse.ports import Services
 from pipeline.warehouse.publication import GROUPS, REPAIR_COMMAND, published_locations, reconcile, recorded
 from pipeline.warehouse.tables import table
@@ -63,8 +70,10 @@ def retire_old_outputs(services: Services, run: Run) -> int:
         return (week < oldest_kept and week.isoformat() in published["predictions"]
                 and not is_held(services.storage, week))  # a backfill of it may be running
 
-    removed = sum(clean_week(services, week, published) for week in _weeks_with_outputs(services) if retirable(week))
-    scored_with = _published_model_versions(published["predictions"])
+    old_weeks = [week for week in _weeks_with_outputs(services) if retirable(week)]
+    removed = sum(clean_week(services, week, published) for week in old_weeks)
+    # Kept: what a published week was scored with, and what a resume or redrive of a failed execution goes on with
+    scored_with = _published_model_versions(published["predictions"]) | _resumable_model_versions(services, old_weeks)
     if (current_champion := champion.current(services.storage)[0]) is not None:
         scored_with.add(current_champion.model_version)  # it scores the weeks whose own model lost to it
     for version, week in _model_versions(services):
@@ -89,12 +98,15 @@ def _model_versions(services: Services) -> list[tuple[str, dt.date]]:
 
 def _published_model_versions(predictions: dict[str, str]) -> set[str]:
     """The model version each published week was scored with: its execution's (see pipeline.execution.identity)."""
-    versions = set()
-    for value, location in predictions.items():
-        folder = location.rstrip("/").rsplit("/", 1)[-1]
-        if folder.startswith(EXECUTION_FOLDER):
-            versions.add(model_version_for(dt.date.fromisoformat(value), folder.removeprefix(EXECUTION_FOLDER)))
-    return versions
+    return {model_version_for(dt.date.fromisoformat(value), execution) for value, location in predictions.items()
+            if (execution := execution_of_folder(location))}
+
+
+def _resumable_model_versions(services: Services, weeks: list[dt.date]) -> set[str]:
+    """The model version of each failed execution of these weeks that can still be resumed (a redrive reuses it)."""
+    now = now_utc()
+    return {model_version_for(week, work.execution_name) for week in weeks
+            for work in works_of_week(services.storage, week) if work.resumable(now)}
 
 
 def clean_week(services: Services, run_date: dt.date, published: dict[str, dict[str, str]] | None = None) -> int:
@@ -120,7 +132,7 @@ def _remove_unpublished_attempts(services: Services, table_name: str, run_date: 
                                  published: str | None, resumable: set[str]) -> int:
     partition_prefix = table(table_name).partition_prefix(run_date.isoformat())
     published_key = services.storage.key_of(published) if published else None
-    kept = {f"{partition_prefix}{EXECUTION_FOLDER}{name}/" for name in resumable}
+    kept = {attempt_prefix(table_name, run_date, name) for name in resumable}
     folders = {key[:key.index("/", len(partition_prefix)) + 1]
                for key in services.storage.list_keys(partition_prefix) if "/" in key[len(partition_prefix):]}
     stale = [folder for folder in folders - kept if can_retire(folder, published_key)]

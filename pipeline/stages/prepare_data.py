@@ -1,5 +1,6 @@
 """PrepareData (Lambda): check the landed weeks (their files unchanged since landing, none missing, sizes
-plausible) with one small Athena query, then say what the training and scoring sets are: the SELECTs and folders
+plausible) with one small Athena query, measure how the scores published a horizon ago did (another,
+pipeline.results.realized_performance), then say what the training and scoring sets are: the SELECTs and folders
 that the next state, PrepareSets, UNLOADs with Athena itself (Step Functions waits for those queries, no Lambda
 does, so no 15-minute limit applies to them)."""
 from __future__ import annotations
@@ -9,13 +10,15 @@ import json
 import logging
 from dataclasses import dataclass
 
-from pipeline.core.errors import ConfigError, DataQualityError
+from pipeline.core.errors import DataQualityError
 from pipeline.core.settings import Settings
 from pipeline.execution.identity import Run
 from pipeline.execution.week_lock import hold_week
 from pipeline.execution.work import record_inputs
-from pipeline.model.features import TRAINING_WEEK_COLUMN
+from pipeline.model.features import TRAINING_PART_COLUMN
+from pipeline.model.holdout import HOLDOUT_SHARE
 from pipeline.results.data_quality import Check, held, record_checks, warning
+from pipeline.results.realized_performance import realize
 from pipeline.warehouse import sql
 from pipeline.warehouse.layout import scoring_prefix, shard_count_for, shard_list_key, training_prefix
 from pipeline.warehouse.ports import Services
@@ -24,7 +27,7 @@ from pipeline.warehouse.tables import table
 
 logger = logging.getLogger(__name__)
 WEEK = dt.timedelta(days=7)
-TRAINING_SET_PARTITION = TRAINING_WEEK_COLUMN
+TRAINING_SET_PARTITION = TRAINING_PART_COLUMN
 SCORING_SET_PARTITION = "shard"
 FEATURE_LOOKBACK_WEEKS = 3  # athena_sql/customer_weeks.sql reads a customer's rows up to three weeks back
 # Half an extract often keeps every customer but loses their activity: warn when the share of customers with a
@@ -35,17 +38,11 @@ ACTIVE_SHARE_DROP_WARNING = 0.2
 @dataclass(frozen=True)
 class Window:
     """The weeks a run reads: the run's week, the training window's labelled weeks (the newest
-    `training_weeks` whose churn horizon is complete) and the weeks their features look back to."""
+    `training_weeks` whose churn horizon is complete, the newest of them the validation week, whose holdout
+    customers judge the model) and the weeks their features look back to."""
     run_date: dt.date
     churn_horizon_weeks: int
     training_weeks: int
-
-    def __post_init__(self):
-        if self.training_weeks <= self.churn_horizon_weeks:
-            raise ConfigError(
-                f"TRAINING_WEEKS={self.training_weeks} must be more than churn_horizon_weeks="
-                f"{self.churn_horizon_weeks}: the validation fit trains on the window's weeks a horizon older "
-                "than the validation week")
 
     @property
     def validation_week(self) -> dt.date:
@@ -97,13 +94,11 @@ def check_snapshot_weeks(services: Services, window: Window) -> tuple[list[dict]
             + (f" off-cycle weeks: {', '.join(map(str, odd))}" if odd else ""))
     checks = [held("missing_weeks", 0, "== 0", f"weeks {dates[0]} to {run_date} are each 7 days apart"),
               *_check_week_sizes(weeks, services.settings)]
-    needed = 2 * churn_horizon_weeks + 1
+    needed = churn_horizon_weeks + 1
     if len(dates) < needed:
         raise DataQualityError(
-            f"{len(dates)} weekly snapshot(s) up to {run_date}; a run needs at least {needed}: the run's week, "
-            f"a validation week churn_horizon_weeks={churn_horizon_weeks} before it (its labels need those weeks), "
-            "and a week to fit on another churn_horizon_weeks before that, so fitted labels never overlap "
-            "validation labels")
+            f"{len(dates)} weekly snapshot(s) up to {run_date}; a run needs at least {needed}: the run's week and "
+            f"a labelled week churn_horizon_weeks={churn_horizon_weeks} before it (its labels need those weeks)")
     return weeks, [held("snapshot_weeks_available", len(dates), f">= {needed}",
                         f"weekly snapshots from {dates[0]} to {run_date}"), *checks]
 
@@ -156,7 +151,7 @@ def training_set_sql(window: Window, settings: Settings) -> str:
         "training_set", first_week=window.first_week, run_date=window.run_date,
         churn_horizon_weeks=window.churn_horizon_weeks, first_labelled_week=window.first_labelled_week,
         validation_week=window.validation_week, older_weeks_rate=settings.older_weeks_sample_rate,
-        retained_rate=settings.retained_sample_rate)
+        retained_rate=settings.retained_sample_rate, holdout_share=HOLDOUT_SHARE)
 
 
 def scoring_set_sql(run_date: dt.date, shard_count: int) -> str:
@@ -171,6 +166,7 @@ def prepare_data(services: Services, run: Run) -> dict:
     files_check = verify_landed_files(services, window)
     weeks, week_checks = check_snapshot_weeks(services, window)
     record_checks(services, run, "PrepareData", [files_check, *week_checks])
+    realized = realize(services, run)
     customers = weeks[-1]["customers"]  # distinct (checked): the scoring set has one row for each
     shard_count = shard_count_for(customers, settings.rows_per_shard)
     storage = services.storage
@@ -185,6 +181,7 @@ def prepare_data(services: Services, run: Run) -> dict:
         "shard_count": shard_count,
         "shards": shards,
         "shard_list_key": shard_list_key(run),
+        "realized_auc": realized["auc"] if realized else None,
         "training_set": sql.unload_set(training_set_sql(window, settings), storage.uri(training_prefix(run)),
                                        TRAINING_SET_PARTITION),
         "scoring_set": sql.unload_set(scoring_set_sql(run_date, shard_count), storage.uri(scoring_prefix(run)),

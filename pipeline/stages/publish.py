@@ -21,6 +21,7 @@ from pipeline.model import champion
 from pipeline.model.store import ModelStore
 from pipeline.results.data_quality import drift_checks, held, record_checks
 from pipeline.results.published_weeks import previous_week
+from pipeline.results.realized_performance import realized_of_execution
 from pipeline.results.report import write_report
 from pipeline.results.run_history import record_attempt, state_seconds, state_times
 from pipeline.results.weekly_summary import write_weekly_summary
@@ -47,8 +48,7 @@ def publish(services: Services, run: Run, expected_rows: int, execution_id: str 
     drift = drift_checks(services, run, metrics.get("drift_reference"))
     record_checks(services, run, "Publish", [held("customers_scored", scored, f"== {expected_rows}",
                                                   "one prediction for each customer of the week"), *drift])
-    previous_metrics = previous_week(services, "model_metrics", run_date)
-    previous_auc = previous_metrics[1][0]["auc"] if previous_metrics else None
+    realized = realized_of_execution(services, run)
     metrics_row = {**metrics, "rows_scored": scored, "execution_name": execution_name,
                    "validation_week": dt.date.fromisoformat(metrics["validation_week"])}
     write_execution_rows(services.storage, "model_metrics", run_date, execution_name, [metrics_row])
@@ -63,18 +63,29 @@ def publish(services: Services, run: Run, expected_rows: int, execution_id: str 
         published_by=execution_name))
     if metrics.get("promoted", True):
         champion.crown(services.storage, run, metrics["auc"])
-    report = write_report(services, run, metrics | {"rows_scored": scored}, drift)
+    report = write_report(services, run, metrics | {"rows_scored": scored}, drift, realized)
     services.storage.delete_prefix(work_prefix(run))
     release_week(services.storage, run)
     logger.info("published %d predictions and the metrics row for run_date %s", scored, run_date)
-    _emit_run_metrics(metrics, scored, previous_auc)
+    _emit_run_metrics(metrics, scored, realized, _previous_realized_auc(services, run_date))
     return {"rows_published": scored, "predictions_location": services.storage.uri(predictions_prefix),
-            "auc": metrics["auc"], "bayes_auc": metrics["bayes_auc"], "report_location": report}
+            "auc": metrics["auc"], "bayes_auc": metrics["bayes_auc"],
+            "realized_auc": realized["auc"] if realized else None, "report_location": report}
 
 
-def _emit_run_metrics(metrics_row: dict, rows_scored: int, previous_auc: float | None) -> None:
+def _previous_realized_auc(services: Services, run_date: dt.date) -> float | None:
+    previous = previous_week(services, "realized_performance", run_date)
+    return previous[1][0]["auc"] if previous and previous[1] else None
+
+
+def _emit_run_metrics(metrics_row: dict, rows_scored: int, realized: dict | None,
+                      previous_realized_auc: float | None) -> None:
+    """The week's figures for CloudWatch; AucDrop (the alarm's) compares the realized AUC, the scores' true
+    performance, with the one published the week before."""
     values = {"AUC": (metrics_row["auc"], "None"), "LogLoss": (metrics_row["log_loss"], "None"),
               "RowsScored": (rows_scored, "Count"), "RowsTrained": (metrics_row["rows_trained"], "Count")}
-    if previous_auc is not None:
-        values["AucDrop"] = (round(previous_auc - metrics_row["auc"], 6), "None")
+    if realized and realized["auc"] is not None:
+        values["RealizedAUC"] = (realized["auc"], "None")
+        if previous_realized_auc is not None:
+            values["AucDrop"] = (round(previous_realized_auc - realized["auc"], 6), "None")
     emit(values, model_version=metrics_row["model_version"])

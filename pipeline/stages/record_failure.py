@@ -15,7 +15,7 @@ import logging
 from pipeline.core.errors import CatalogDamagedError
 from pipeline.execution.events import ExecutionEnded, RecordFailureEvent, root_cause
 from pipeline.execution.week_lock import release_weeks_held_by, week_of_lock
-from pipeline.results.run_history import record_attempt, state_seconds, state_times, stopped_in
+from pipeline.results.run_history import list_week_of_runs, state_seconds, state_times, stopped_in, write_attempt_row
 from pipeline.warehouse.layout import failure_record_key
 from pipeline.warehouse.objects import write_json
 from pipeline.warehouse.ports import Services
@@ -43,29 +43,35 @@ def record_failure(services: Services, event: RecordFailureEvent) -> dict:
         "publication_finished": [],
     }
     write_json(services.storage, failure_record_key(ended.name), record)  # first: what follows reads the catalog
-    _catalog_steps(services, ended, record)
+    week = _attempt_week(record)
+    _write_attempt_row(services, ended, record, week)  # files only: kept even when the catalog is damaged
+    _catalog_steps(services, ended, record, week)
     logger.error("execution %s ended %s: %s", ended.name, ended.status, record["error"],
                  extra={"error_type": record["error"], "cause": record["cause"]})
     return {**record, "weeks_released": released}
 
 
-def _catalog_steps(services: Services, ended: ExecutionEnded, record: dict) -> None:
-    """Finish a committed publication and add the attempt's row to engagement.runs. A damaged catalog (maybe why
-    the execution failed) leaves the failure record as written, and is logged; `doctor --repair` catches up."""
+def _catalog_steps(services: Services, ended: ExecutionEnded, record: dict, week: dt.date) -> None:
+    """Finish a committed publication and list the attempt's week of engagement.runs. A damaged catalog (maybe why
+    the execution failed) leaves the failure record and the attempt's row as written, and is logged;
+    `doctor --repair` catches up."""
     try:
         record["publication_finished"] = _finish_publication(services, record["run_date"])
-        _record_attempt(services, ended, record)
+        list_week_of_runs(services, week)
     except CatalogDamagedError as error:
         logger.error("execution %s: its failure is recorded, the catalog could not be updated: %s", ended.name, error)
     if record["publication_finished"]:
         write_json(services.storage, failure_record_key(ended.name), record)
 
 
-def _record_attempt(services: Services, ended: ExecutionEnded, record: dict) -> None:
-    """The attempt's row of engagement.runs: under its week, or the day it ended if it never knew its week."""
-    week = _week(record["run_date"]) or dt.datetime.now(dt.timezone.utc).date()
+def _attempt_week(record: dict) -> dt.date:
+    """The week the attempt's row of engagement.runs goes under: its own, or the day it ended if it never knew it."""
+    return _week(record["run_date"]) or dt.datetime.now(dt.timezone.utc).date()
+
+
+def _write_attempt_row(services: Services, ended: ExecutionEnded, record: dict, week: dt.date) -> None:
     times = state_times(services, ended.executionArn)
-    record_attempt(services, week, ended.name, ended.redriveCount, {
+    write_attempt_row(services, week, ended.name, ended.redriveCount, {
         "status": ended.status, **state_seconds(times), "failed_state": stopped_in(times), "error": record["error"],
         "cause": record["cause"]})
 

@@ -1,25 +1,26 @@
-"""Training (Fargate): fit the weekly XGBoost model with a time-based validation week (see pipeline.model.fit),
-calibrate it, compare it with the champion and store it with its metrics."""
+"""Training (Fargate): fit the weekly XGBoost model once, judged on the holdout customers' newest labelled week
+(see pipeline.model.holdout), calibrate it there, compare it with the champion on the same rows and store it
+with its metrics."""
 from __future__ import annotations
 
 import datetime as dt
 import logging
 from contextlib import ExitStack
 from dataclasses import dataclass
-from typing import Iterable
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline.core.errors import DataQualityError
+from pipeline.core.errors import DataQualityError, ModelStoreError
 from pipeline.execution.identity import Run
 from pipeline.execution.week_lock import hold_week
 from pipeline.execution.work import check_inputs
 from pipeline.model import champion
 from pipeline.model.drift import DriftReference
-from pipeline.model.features import LABEL_COLUMN, TRAINING_WEEK_COLUMN, fit_feature_spec
-from pipeline.model.fit import WeekFiles, feature_importance, fit, rows_of_weeks
+from pipeline.model.features import LABEL_COLUMN, TRAINING_PART_COLUMN, fit_feature_spec
+from pipeline.model.fit import TrainingFiles, feature_importance, fit
+from pipeline.model.holdout import HOLDOUT_PART, HOLDOUT_SHARE
 from pipeline.model.quality import choose_calibration, in_calibration_half, quality_metrics
 from pipeline.model.reference_scores import reference_auc
 from pipeline.model.scorer import stored_model_auc
@@ -36,63 +37,50 @@ class LabelCount:
     rows: int
     churned: int
 
-    @staticmethod
-    def total(counts: Iterable[LabelCount]) -> LabelCount:
-        counts = list(counts)
-        return LabelCount(sum(count.rows for count in counts), sum(count.churned for count in counts))
+
+def count_labels(paths: list[str]) -> LabelCount:
+    """Rows and churned rows of some files, reading only the label column."""
+    labels = [batch.column(LABEL_COLUMN) for batch in parquet_batches(paths, columns=[LABEL_COLUMN])]
+    return LabelCount(sum(len(column) for column in labels), sum(pc.sum(column).as_py() or 0 for column in labels))
 
 
-def count_labels(files: WeekFiles) -> dict[dt.date, LabelCount]:
-    """Rows and churned rows per labelled week, reading only the label column."""
-    counts = {}
-    for week, paths in files.items():
-        labels = [batch.column(LABEL_COLUMN) for batch in parquet_batches(paths, columns=[LABEL_COLUMN])]
-        counts[week] = LabelCount(sum(len(column) for column in labels),
-                                  sum(pc.sum(column).as_py() or 0 for column in labels))
-    return counts
-
-
-def split_by_week(label_counts: dict[dt.date, LabelCount],
-                  churn_horizon_weeks: int) -> tuple[list[dt.date], dt.date]:
-    """(evaluation-fit weeks, validation week), the way the model is used: validate on the newest labelled
-    week, fit on weeks at least churn_horizon_weeks older, so that no fitted label looks at the weeks the
-    validation labels come from (as at scoring time, when the future is unknown)."""
-    validation_week = max(label_counts)
-    newest_fit_week = validation_week - dt.timedelta(weeks=churn_horizon_weeks)
-    fit_weeks = sorted(week for week in label_counts if week <= newest_fit_week)
-    if not fit_weeks:
-        raise DataQualityError(f"no labelled week on or before {newest_fit_week} to fit on (validation week "
-                               f"{validation_week}, churn_horizon_weeks={churn_horizon_weeks})")
-    for name, weeks in (("training weeks", fit_weeks), (f"validation week {validation_week}", [validation_week])):
-        counted = LabelCount.total(label_counts[week] for week in weeks)
+def check_both_classes(files: TrainingFiles) -> None:
+    """A model needs churned and retained customers to learn from, and both among the holdout to be judged on."""
+    for name, paths in (("the fitted weeks", files.fitted),
+                        (f"the holdout customers of {files.validation_week}", files.holdout)):
+        counted = count_labels(paths)
+        if counted.rows == 0:
+            raise DataQualityError(f"{name}: no rows (the holdout is {HOLDOUT_SHARE:.0%} of customers: are there "
+                                   "too few customers to hold some out?)")
         if counted.churned in (0, counted.rows):
             raise DataQualityError(f"{name}: every row has churned={int(counted.churned > 0)}; "
                                    "a model needs both churned and retained customers")
-    return fit_weeks, validation_week
 
 
 def train(services: Services, run: Run) -> dict:
-    """Measure on the validation week with a model fitted on older weeks (early stopping picks the rounds), then
-    fit the published model on every week of the training window with that many rounds."""
+    """Fit once on the window's fitted rows (the holdout stops it), calibrate on the holdout, compare with the
+    champion on the holdout and store the model."""
     hold_week(services, run)
     check_inputs(services, run)
     training_set = newest_attempt(services.storage, training_prefix(run))
-    keys = data_keys_by_partition(services.storage, training_set, TRAINING_WEEK_COLUMN)
+    keys = data_keys_by_partition(services.storage, training_set, TRAINING_PART_COLUMN)
     with ExitStack() as stack:
-        files = {dt.date.fromisoformat(week): stack.enter_context(local_copies(services.storage, week_keys))
+        holdout = stack.enter_context(local_copies(services.storage, keys.pop(HOLDOUT_PART, [])))
+        weeks = {dt.date.fromisoformat(week): stack.enter_context(local_copies(services.storage, week_keys))
                  for week, week_keys in sorted(keys.items())}
-        return _train_on(services, run, files)
+        if not weeks:
+            raise DataQualityError(f"the training set at {services.storage.uri(training_set)} has no fitted week")
+        return _train_on(services, run, TrainingFiles(weeks, holdout))
 
 
-def _train_on(services: Services, run: Run, files: WeekFiles) -> dict:
-    label_counts = count_labels(files)
-    fit_weeks, validation_week = split_by_week(label_counts, run.churn_horizon_weeks)
-    window_weeks = sorted(files)
-    spec = fit_feature_spec(rows_of_weeks(files, window_weeks))
+def _train_on(services: Services, run: Run, files: TrainingFiles) -> dict:
+    check_both_classes(files)
+    validation_week = files.validation_week
+    spec = fit_feature_spec(parquet_batches(files.fitted))
     drift_reference = DriftReference(spec)
-    fitted = fit(files, fit_weeks, validation_week, spec, drift_reference)
-    predicted = fitted.validation_predicted
-    validation = validation_scores(files, validation_week, predicted)
+    fitted = fit(files, spec, drift_reference)
+    predicted = fitted.holdout_predicted
+    validation = holdout_scores(files, predicted)
     labels = validation.column(LABEL_COLUMN).to_numpy()
     halves = in_calibration_half(validation.column("customer_id").to_pylist())
     calibration, calibrated, briers = choose_calibration(labels, predicted, halves)
@@ -107,17 +95,16 @@ def _train_on(services: Services, run: Run, files: WeekFiles) -> dict:
         "calibration": calibration.method,
         "brier_uncalibrated": briers["none"],
         "validation_week": validation_week.isoformat(),
-        "first_training_week": window_weeks[0].isoformat(),
-        "training_weeks": len(window_weeks),
+        "holdout_share": HOLDOUT_SHARE,
+        "first_training_week": min(files.weeks).isoformat(),
+        "training_weeks": len(files.weeks),
         "rows_trained": fitted.rows_trained,
         "rows_validated": int(len(labels)),
         "best_iteration": fitted.rounds - 1,
         "churn_horizon_weeks": run.churn_horizon_weeks,
     }
     opponent = champion.opponent(services.storage, run)
-    # The champion scored on this run's validation week: with no readable model, there is none to beat
-    opponent_auc = stored_model_auc(ModelStore(services.storage), opponent.model_version,
-                                    rows_of_weeks(files, [validation_week]), labels) if opponent else None
+    opponent_auc = _champion_auc(ModelStore(services.storage), opponent, files, labels) if opponent else None
     metrics |= champion.decide(run, metrics["auc"], opponent, opponent_auc,
                                services.settings.champion_auc_tolerance).to_metrics()
     metrics |= {"feature_importance": feature_importance(fitted.booster),
@@ -125,15 +112,32 @@ def _train_on(services: Services, run: Run, files: WeekFiles) -> dict:
     ModelStore(services.storage).save(
         StoredModel(run.model_version, bytes(fitted.booster.save_raw("ubj")), spec,
                     {**fitted.params, "rounds": fitted.rounds}, metrics, calibration), validation)
-    logger.info("trained model %s: validation AUC %.4f on %s, %d trees, %d rows over %d weeks; calibration %s "
+    logger.info("trained model %s: holdout AUC %.4f on %s, %d trees, %d rows over %d weeks; calibration %s "
                 "(cross-fitted Brier: %s)", run.model_version, metrics["auc"], validation_week, fitted.rounds,
-                metrics["rows_trained"], len(window_weeks), calibration.method,
+                metrics["rows_trained"], len(files.weeks), calibration.method,
                 ", ".join(f"{name} {value:.5f}" for name, value in briers.items()))
     return metrics
 
 
-def validation_scores(files: WeekFiles, validation_week: dt.date, predicted: np.ndarray) -> pa.Table:
-    """customer_id, churned and the evaluation model's churn_probability of the validation week (rows in the
-    order the validation matrix was fed)."""
-    rows = pa.Table.from_batches(list(rows_of_weeks(files, [validation_week], columns=["customer_id", LABEL_COLUMN])))
+def _champion_auc(store: ModelStore, opponent: champion.Champion, files: TrainingFiles,
+                  labels: np.ndarray) -> float | None:
+    """The champion's AUC on the holdout rows, scored as inference would score them; None when it is no fair
+    opponent: it held out another share of customers (or none), so it trained on some of these."""
+    try:
+        held_out = store.metrics(opponent.model_version).get("holdout_share")
+    except ModelStoreError as error:
+        logger.warning("champion %s cannot be read: %s", opponent.model_version, error)
+        return None
+    if held_out != HOLDOUT_SHARE:
+        logger.warning("champion %s held out %s of customers, not %s: it trained on some of this week's holdout, "
+                       "so the new model is promoted without a comparison", opponent.model_version,
+                       "none" if held_out is None else f"{held_out:.0%}", f"{HOLDOUT_SHARE:.0%}")
+        return None
+    return stored_model_auc(store, opponent.model_version, parquet_batches(files.holdout), labels)
+
+
+def holdout_scores(files: TrainingFiles, predicted: np.ndarray) -> pa.Table:
+    """customer_id, churned and the booster's churn_probability of the holdout rows (in the order the holdout
+    matrix was fed)."""
+    rows = pa.Table.from_batches(list(parquet_batches(files.holdout, columns=["customer_id", LABEL_COLUMN])))
     return rows.append_column("churn_probability", pa.array(predicted))

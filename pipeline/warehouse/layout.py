@@ -123,6 +123,12 @@ def week_lock_key(run_date: dt.date) -> str:
     return f"{LOCKS_PREFIX}run_date={run_date.isoformat()}.json"
 
 
+def execution_of_folder(key: str) -> str | None:
+    """The execution whose folder this is (its last part `execution=NAME`), or None for any other folder."""
+    name = key.rstrip("/").rsplit("/", 1)[-1]
+    return name.removeprefix(EXECUTION_FOLDER) if name.startswith(EXECUTION_FOLDER) else None
+
+
 def is_managed_folder(key: str) -> bool:
     """A folder the pipeline created (a landing or an execution's results), as opposed to one a user registered."""
     name = key.rstrip("/").rsplit("/", 1)[-1]

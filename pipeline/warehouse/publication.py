@@ -20,7 +20,8 @@ from pipeline.warehouse.tables import TableDef, table
 PUBLICATIONS_PREFIX = "publications/"
 REPAIR_COMMAND = "engagement-pipeline doctor --repair (PIPELINE_RUNTIME=aws for the deployed stack)"
 # The tables whose partitions switch together, by the one record that names them all.
-GROUPS = {"results": ("predictions", "model_metrics", "qa_predictions", "weekly_summary", "data_quality"),
+GROUPS = {"results": ("predictions", "model_metrics", "qa_predictions", "weekly_summary", "data_quality",
+                      "realized_performance"),
           "snapshots": ("snapshots",)}
 
 

@@ -3,7 +3,7 @@ from tests.conftest import week
 from tools.cli.app import main
 from tools.synthetic.panel import land_synthetic_panel
 
-CUSTOMERS, WEEKS = 400, 7  # with a 2-week horizon a run needs 5 weeks: weeks 5, 6 and 7 can be run
+CUSTOMERS, WEEKS = 400, 7  # with a 2-week horizon a run needs 3 weeks: weeks 3 to 7 can be run
 
 
 def test_a_backfill_run_twice_leaves_one_set_of_results_per_week(services, monkeypatch, capsys):
@@ -24,7 +24,7 @@ def test_a_backfill_run_twice_leaves_one_set_of_results_per_week(services, monke
 
 
 def test_a_backfill_stops_at_the_first_week_that_fails(services, monkeypatch, capsys):
-    land_synthetic_panel(services, CUSTOMERS, WEEKS, seed=5, if_missing=False)  # a 4-week horizon: needs 9 weeks
-    assert main(["backfill", "--from", week(6).isoformat(), "--to", week(WEEKS).isoformat()]) == 1
+    land_synthetic_panel(services, CUSTOMERS, WEEKS, seed=5, if_missing=False)  # a 4-week horizon: needs 5 weeks
+    assert main(["backfill", "--from", week(4).isoformat(), "--to", week(WEEKS).isoformat()]) == 1
     err = capsys.readouterr().err
-    assert "run failed in PrepareData" in err and f"backfill stopped at {week(6)}: 1 later week(s) not run" in err
+    assert "run failed in PrepareData" in err and f"backfill stopped at {week(4)}: 3 later week(s) not run" in err

@@ -60,8 +60,9 @@ def test_weekly_run_scores_every_customer_and_records_metrics(panel):
     report = result.output["published"]["report_location"]
     page = open(report).read()
     assert report.endswith(f"reports/run_date={run_date}/first.html")
-    for section in ("Metrics (validation week", "Curves and scores", "Feature importance and trend",
-                    "Drift: population stability index", "Data quality", "Champion/challenger"):
+    for section in ("Metrics (the holdout customers of", "Realized:", "Nothing to realize yet", "Curves and scores",
+                    "Feature importance and trend", "Drift: population stability index", "Data quality",
+                    "Champion/challenger"):
         assert section in page, section
     assert page.count('src="data:image/png;base64,') == 6  # every plot inside the file
     assert "http://" not in page and "https://" not in page  # nothing to fetch: it opens offline

@@ -80,9 +80,9 @@ def test_publish_swaps_the_glue_partition_and_cleanup_removes_leftovers(aws):
     recorded = record_failure(execution_ended("failed", "DataQualityError", "inference wrote 2 predictions"))
     assert recorded["weeks_released"] == ["locks/run_date=2026-03-02.json"] and recorded["run_date"] == "2026-03-02"
     cleaned = cleanup({"input": {"run_date": WEEK.isoformat()}, "execution_name": "next"})
-    # first's predictions, metrics, weekly summary and data-quality files; failed's predictions and work are kept:
-    # it can still be redriven
-    assert cleaned["files_removed"] == 4 and cleaned["run"]["run_date"] == WEEK.isoformat()
+    # first's predictions, metrics, weekly summary, data-quality and realized-performance files; failed's
+    # predictions and work are kept: it can still be redriven
+    assert cleaned["files_removed"] == 5 and cleaned["run"]["run_date"] == WEEK.isoformat()
     assert aws.storage.list_keys("results/predictions/") == [
         f"{attempt_prefix('predictions', WEEK, execution)}shard-00000.parquet" for execution in ("failed", "second")]
 
@@ -145,7 +145,8 @@ def test_a_publish_killed_between_two_glue_updates_is_finished_by_record_failure
     assert glue_partitions("model_metrics")[WEEK.isoformat()].endswith("execution=first/")  # the mix, for now
     monkeypatch.setattr(GlueCatalog, "put_partition", put_partition)
     recorded_failure = record_failure(execution_ended("second", "Lambda.Unknown", "killed"))
-    assert recorded_failure["publication_finished"] == ["model_metrics", "qa_predictions", "weekly_summary", "data_quality"]
+    assert recorded_failure["publication_finished"] == [
+        "model_metrics", "qa_predictions", "weekly_summary", "data_quality", "realized_performance"]
     assert {glue_partitions(name)[WEEK.isoformat()].rsplit("/", 2)[-2] for name in ("predictions", "model_metrics")
             } == {"execution=second"}
 
@@ -203,7 +204,8 @@ def test_every_lambda_makes_only_the_calls_its_role_grants(aws, tmp_path, monkey
         with recorder.as_role("CleanupFunction"):
             cleaned = cleanup({"input": {"run_date": WEEK.isoformat()}, "execution_name": "third"})
 
-    assert finished["publication_finished"] == ["model_metrics", "qa_predictions", "weekly_summary", "data_quality"]
+    assert finished["publication_finished"] == [
+        "model_metrics", "qa_predictions", "weekly_summary", "data_quality", "realized_performance"]
     assert cleaned["files_removed"] >= 2
     assert set(recorder.calls) == {"CleanupFunction", "PrepareDataFunction", "PublishFunction",
                                    "RecordFailureFunction"}

@@ -13,9 +13,10 @@ from pipeline.landing.ingest import ingest_file
 from pipeline.warehouse.objects import read_json, write_json
 from pipeline.warehouse.tables import table
 from tests.conftest import PANEL_CUSTOMERS as CUSTOMERS
-from tests.conftest import PANEL_WEEKS as WEEKS
-from tests.conftest import prepare_sets
+from tests.conftest import in_holdout, prepare_sets
 from tests.pipeline.execution.test_events import ended
+
+WEEK_5 = dt.date(2026, 2, 2)  # the newest labelled week of the panel's last run
 
 
 def test_cleanup_resolves_the_newest_week_and_removes_stale_outputs(panel):
@@ -41,14 +42,17 @@ def test_prepare_data_writes_training_and_scoring_sets(panel, monkeypatch):
     assert prepared["scoring_rows"] == CUSTOMERS
     assert prepared["shard_count"] == 3 and prepared["shards"] == [0, 1, 2]
     written = prepare_sets(panel, prepared)  # the state machine's PrepareSets
-    assert written == {"training_set": CUSTOMERS * (WEEKS - 4),  # weeks whose 4-week horizon is complete
-                       "scoring_set": CUSTOMERS}
+    labelled = panel.sql.query("SELECT customer_id, snapshot_date FROM engagement.snapshots WHERE snapshot_date "
+                               "<= DATE '2026-02-02'").to_pylist()  # the weeks whose 4-week horizon is complete
+    kept = [row for row in labelled if not in_holdout(row["customer_id"]) or row["snapshot_date"] == WEEK_5]
+    assert 0 < len(labelled) - len(kept) < len(labelled) / 5  # the holdout's older weeks
+    assert written == {"training_set": len(kept), "scoring_set": CUSTOMERS}
     assert panel.storage.list_keys("work/run_date=2026-03-02/execution=exec-1/scoring/attempt=0/shard=2/")
 
 
 def test_prepare_data_refuses_too_few_weeks(panel):
     run = cleanup({"input": {"run_date": "2026-01-26"}, "execution_name": "early"})["run"]
-    with pytest.raises(DataQualityError, match="4 weekly snapshot.*needs at least 9"):
+    with pytest.raises(DataQualityError, match="4 weekly snapshot.*needs at least 5"):
         prepare_data({"run": run})
 
 

@@ -4,7 +4,7 @@
 
 Reads the prepared training and scoring Parquet under HOME/warehouse/ (as PrepareData wrote them), builds the
 same features, trains XGBoost with the pipeline's parameters for N rounds, scores and writes one Parquet file.
-Deliberately naive: no validation fit, no checks, no catalog, no shards. The bench times it on the same data as
+Deliberately naive: no early stopping, no checks, no catalog, no shards. The bench times it on the same data as
 the pipeline run, so pipeline / baseline is what the pipeline's structure costs.
 """
 from __future__ import annotations
@@ -22,16 +22,20 @@ import xgboost as xgb
 
 from local_runtime.container import resources_line
 from local_runtime.folder_storage import FolderStorage
-from pipeline.model.features import LABEL_COLUMN, WEIGHT_COLUMN, feature_matrix, fit_feature_spec
+from pipeline.model.features import LABEL_COLUMN, TRAINING_PART_COLUMN, WEIGHT_COLUMN, feature_matrix, fit_feature_spec
 from pipeline.model.fit import BOOSTER_PARAMS
+from pipeline.model.holdout import HOLDOUT_PART
 from pipeline.model.scorer import scoring_matrix
 from pipeline.warehouse.layout import OfExecution, scoring_prefix, training_prefix
-from pipeline.warehouse.objects import newest_attempt
+from pipeline.warehouse.objects import data_keys_by_partition, newest_attempt
 
 
 def bare_run(warehouse: Path, execution: OfExecution, rounds: int, out: Path) -> dict:
     sets = FolderStorage(warehouse)  # the newest attempt's sets, as the pipeline's tasks read them
-    training = pq.read_table(warehouse / newest_attempt(sets, training_prefix(execution)))  # one hive dataset
+    parts = data_keys_by_partition(sets, newest_attempt(sets, training_prefix(execution)), TRAINING_PART_COLUMN)
+    # the rows the pipeline fits on: every part but the holdout, which it only judges with
+    training = pq.read_table([str(warehouse / key) for part, keys in parts.items() if part != HOLDOUT_PART
+                              for key in keys], partitioning=None)
     weights = training.column(WEIGHT_COLUMN).to_numpy() if WEIGHT_COLUMN in training.schema.names else None
     spec = fit_feature_spec([training])
     matrix = xgb.DMatrix(feature_matrix(training, spec), label=training.column(LABEL_COLUMN).to_numpy(),

@@ -33,7 +33,7 @@ from pipeline.warehouse.tables import snapshots_document, table
 from tools.aws import executions as aws_executions
 from tools.aws.stack import fill_from_stack
 from tools.cli import doctor as doctor_checks
-from tools.cli.terminal import RunProgress, metrics_line, summary_table
+from tools.cli.terminal import RunProgress, metrics_line, realized_line, summary_table
 from tools.synthetic.panel import land_synthetic_panel
 
 PROG = "engagement-pipeline"
@@ -281,6 +281,7 @@ def _print_summary(outcome: Outcome) -> None:
     console.print(summary_table(outcome.finished, output, metrics))
     # soft_wrap: paths and the query must stay copy-pasteable, whatever the terminal width.
     console.print(metrics_line(metrics), soft_wrap=True)
+    console.print(realized_line(metrics, output["published"].get("realized_auc")), soft_wrap=True)
     console.print(f"Run {run_date} succeeded in {outcome.record['duration_seconds']}s. Results: engagement.predictions "
                   f"(partition run_date={run_date}) at {escape(output['published']['predictions_location'])}",
                   soft_wrap=True)
@@ -358,12 +359,15 @@ def runs(target: TargetOption = None,
         return
     records = past_runs(edge_services().storage)
     table = Table()
-    for column in ("run_date", "status", "seconds", "auc", "failed in", "execution"):
+    for column in ("run_date", "status", "seconds", "holdout AUC", "realized AUC", "failed in", "execution"):
         table.add_column(column, no_wrap=True)
     for record in records:
-        auc = f"{record['auc']:.4f}" if record.get("auc") is not None else ""
+        auc, realized = (f"{record[name]:.4f}" if record.get(name) is not None else "" for name in ("auc",
+                                                                                                 "realized_auc"))
+        if record["status"] == "SUCCEEDED" and not realized:
+            realized = "none yet"  # no scores published a horizon before its week
         table.add_row(record.get("run_date") or "", record["status"], str(record.get("duration_seconds", "")), auc,
-                      record.get("failed_state", ""), record["execution_name"])
+                      realized, record.get("failed_state", ""), record["execution_name"])
     console.print(table)
     for record in records:
         if record.get("error"):
@@ -403,11 +407,9 @@ def doctor(repair: Annotated[bool, typer.Option(
     if discard_resumable and not repair:
         raise typer.BadParameter("--discard-resumable goes with --repair")
     services = edge_services()
-    findings = doctor_checks.examine(services)
+    findings = doctor_checks.examine(services, discard_resumable)
     kept = doctor_checks.in_retention(services)
-    if discard_resumable:
-        findings += doctor_checks.discarding_resumable_work(services)
-    else:
+    if not discard_resumable:
         kept += doctor_checks.resumable_work(services)
     left = doctor_checks.repair(findings) if repair else findings
     for finding in findings:

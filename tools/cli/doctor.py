@@ -18,16 +18,24 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Callable, Iterator
 
 import pyarrow.parquet as pq
 
+from local_runtime.run_records import resume_allowed
 from pipeline.core.errors import CatalogDamagedError
 from pipeline.execution.identity import landed_weeks
 from pipeline.execution.week_lock import is_held
 from pipeline.execution.work import Work, now_utc, works_of_week
 from pipeline.landing.week_checks import off_cycle_weeks
-from pipeline.warehouse.layout import EXECUTION_FOLDER, RUN_DATE_FOLDER, WORK_PREFIX, can_retire, is_managed_folder
+from pipeline.warehouse.layout import (
+    RUN_DATE_FOLDER,
+    WORK_PREFIX,
+    can_retire,
+    execution_of_folder,
+    is_managed_folder,
+)
 from pipeline.warehouse.objects import data_keys
 from pipeline.warehouse.ports import Services
 from pipeline.warehouse.publication import (
@@ -51,18 +59,22 @@ class Finding:
     fix: Callable[[], object] | None = None  # done by --repair; None where a person must act
 
 
-def examine(services: Services) -> list[Finding]:
+def examine(services: Services, discard_resumable: bool = False) -> list[Finding]:
+    """Every finding, and with `discard_resumable` the work of resumable failed executions to discard too."""
     if damage := _damaged_catalog(services):
         # The rest is examined as for a lost catalog; --repair sets the file aside first, then rebuilds.
-        return [damage, *_examine(replace(services, catalog=_ReadAsEmpty(services.catalog)))]
-    return _examine(services)
+        return [damage, *_examine(replace(services, catalog=_ReadAsEmpty(services.catalog)), discard_resumable)]
+    return _examine(services, discard_resumable)
 
 
-def _examine(services: Services) -> list[Finding]:
+def _examine(services: Services, discard_resumable: bool) -> list[Finding]:
     records = {group: publications(services.storage, group) for group in GROUPS}  # read once: one GET each on S3
-    return [*_catalog_behind_records(services, records), *_unlisted_run_history(services),
-            *_damaged_partitions(services), *_off_cycle_weeks(services), *_expired_retirements(services),
-            *_orphans(services, records)]
+    findings = [*_catalog_behind_records(services, records), *_unlisted_run_history(services),
+                *_damaged_partitions(services), *_off_cycle_weeks(services), *_expired_retirements(services),
+                *_orphans(services, records)]
+    if discard_resumable:
+        findings += _discarding_resumable_work(services, records)
+    return findings
 
 
 def in_retention(services: Services) -> list[str]:
@@ -89,7 +101,7 @@ def _damaged_catalog(services: Services) -> Finding | None:
     try:
         services.catalog.partitions(table("snapshots"))
     except CatalogDamagedError as damage:
-        aside = f"{damage.path}.damaged-{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%SZ}"
+        aside = Path(f"{damage.path}.damaged-{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%SZ}")
         # Only the local catalog's file can be damaged: set_aside is the LocalCatalog's
         return Finding(f"the catalog {damage.path} is damaged: {damage.problem}",
                        f"set it aside as {aside} (kept), and rebuild it from the publication records (below)",
@@ -197,7 +209,7 @@ def _orphans(services: Services, records: dict[str, list[Publication]]) -> Itera
     for definition in table_definitions().values():
         kept = _kept_folders(services, definition, records)
         for value, folder in _managed_folders(services, definition):
-            if _of_execution(folder) in resumable:
+            if execution_of_folder(folder) in resumable:
                 continue  # a resume of it publishes this folder
             if _week_is_free(services, definition, value) and all(can_retire(folder, key) for key in kept):
                 yield Finding(f"{services.storage.uri(folder)}: no partition or publication record points at it",
@@ -210,16 +222,14 @@ def _orphans(services: Services, records: dict[str, list[Publication]]) -> Itera
 
 
 def _work_of_free_weeks(services: Services) -> list[Work]:
-    """Every execution's work folder in weeks no run holds (a running one's work is in use)."""
+    """Every execution's work folder in weeks no run holds (a running one's work is in use); the work of a local
+    run that `resume` will not continue (interrupted, killed) is not resumable, whatever its redrive window."""
     weeks = {parse_week(match.group(1)) for key in services.storage.list_keys(WORK_PREFIX)
              if (match := RUN_DATE_FOLDER.match(key.removeprefix(WORK_PREFIX)))}
-    return [work for week in sorted(filter(None, weeks)) if not is_held(services.storage, week)
+    return [work if work.execution_name is None or resume_allowed(services.storage, work.execution_name)
+            else replace(work, resumable_until=None)
+            for week in sorted(filter(None, weeks)) if not is_held(services.storage, week)
             for work in works_of_week(services.storage, week)]
-
-
-def _of_execution(folder: str) -> str | None:
-    name = folder.rstrip("/").rsplit("/", 1)[-1]
-    return name.removeprefix(EXECUTION_FOLDER) if name.startswith(EXECUTION_FOLDER) else None
 
 
 def resumable_work(services: Services) -> list[str]:
@@ -230,9 +240,8 @@ def resumable_work(services: Services) -> list[str]:
             for work in _work_of_free_weeks(services) if work.resumable(now_utc())]
 
 
-def discarding_resumable_work(services: Services) -> list[Finding]:
+def _discarding_resumable_work(services: Services, records: dict[str, list[Publication]]) -> list[Finding]:
     """What `--discard-resumable` removes: the work and unpublished results of each resumable failed execution."""
-    records = {group: publications(services.storage, group) for group in GROUPS}
     findings = []
     for work in _work_of_free_weeks(services):
         if work.resumable(now_utc()):
@@ -250,7 +259,7 @@ def _unpublished_results_of(services: Services, records: dict[str, list[Publicat
     for definition in table_definitions().values():
         kept = _kept_folders(services, definition, records)
         found += [folder for _, folder in _managed_folders(services, definition)
-                  if _of_execution(folder) == execution_name and all(can_retire(folder, key) for key in kept)]
+                  if execution_of_folder(folder) == execution_name and all(can_retire(folder, key) for key in kept)]
     return found
 
 

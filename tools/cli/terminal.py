@@ -1,6 +1,7 @@
 """What a person sees of a run: live progress while states run, then a summary of what happened."""
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import time
 
@@ -98,7 +99,7 @@ def summary_table(finished: dict[str, StateEvent], output: dict, metrics: dict) 
 def metrics_line(metrics: dict) -> str:
     bayes = metrics.get("bayes_auc")
     ceiling = f", true-state AUC {bayes:.4f} (gap {bayes - metrics['auc']:+.4f})" if bayes is not None else ""
-    line = (f"Validation week {metrics['validation_week']}: AUC {metrics['auc']:.4f}{ceiling}, "
+    line = (f"Holdout customers of {metrics['validation_week']}: AUC {metrics['auc']:.4f}{ceiling}, "
             f"log loss {metrics['log_loss']:.4f}, churn base rate {metrics['base_rate']:.1%}")
     if "brier" in metrics:  # models trained before these metrics existed lack them
         line += (f"; PR-AUC {metrics['pr_auc']:.4f}, Brier {metrics['brier']:.4f}, ECE {metrics['ece']:.4f}, "
@@ -109,3 +110,12 @@ def metrics_line(metrics: dict) -> str:
                    f"not promoted: champion {metrics['scored_with']} scored the week")
         line += f"; against champion {metrics['champion_version']} (AUC {metrics['champion_auc']:.4f}): {verdict}"
     return line
+
+
+def realized_line(metrics: dict, realized_auc: float | None) -> str:
+    """How the scores published a horizon before the run's week did against their now-complete labels."""
+    scored_week = dt.date.fromisoformat(metrics["run_date"]) - dt.timedelta(weeks=metrics["churn_horizon_weeks"])
+    if realized_auc is None:
+        return (f"Realized: nothing yet, no scores were published for {scored_week} (the labels of a week's scores "
+                f"are complete {metrics['churn_horizon_weeks']} weeks later)")
+    return f"Realized: the scores published for {scored_week} had AUC {realized_auc:.4f} against their labels"

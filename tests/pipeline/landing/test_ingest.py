@@ -4,7 +4,9 @@ import datetime as dt
 import pytest
 
 from pipeline.core.errors import ContractError
+from pipeline.landing import ingest
 from pipeline.landing.ingest import ingest_file
+from pipeline.warehouse.publication import publish
 from pipeline.warehouse.retirement import retirements
 from pipeline.warehouse.tables import table
 
@@ -21,6 +23,7 @@ def test_ingest_lands_the_file_as_the_weeks_partition(services, tmp_path):
     rows, location, notes = ingest_file(services, write_csv(tmp_path, "w.csv", "a,1\nb,0\n"), WEEK)
     assert rows == 2 and notes == []
     assert services.catalog.partitions(table("snapshots")) == {WEEK.isoformat(): location}
+    assert retirements(services.storage) == []  # the week had no landing to replace
     assert services.sql.query("SELECT count(*) FROM engagement.snapshots").column(0)[0].as_py() == 2
 
 
@@ -33,6 +36,28 @@ def test_a_reingest_replaces_the_week_and_retires_the_old_landing(services, tmp_
     assert (retirement.folder, retirement.value) == (services.storage.key_of(first), WEEK.isoformat())
     assert "replaced by a re-ingest" in retirement.reason
     assert services.sql.query("SELECT customer_id FROM engagement.snapshots").column(0).to_pylist() == ["c"]
+
+
+def test_a_crash_just_after_the_switch_leaves_the_replaced_landing_retired(services, tmp_path, monkeypatch):
+    """Retired first, so the old landing's files are in their grace, whatever ends the ingest after the switch."""
+    _, first, _ = ingest_file(services, write_csv(tmp_path, "a.csv", "a,1\n"), WEEK)
+
+    def publish_then_crash(*args, **kwargs):
+        publish(*args, **kwargs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ingest, "publish", publish_then_crash)
+    with pytest.raises(KeyboardInterrupt):
+        ingest_file(services, write_csv(tmp_path, "b.csv", "c,1\n"), WEEK)
+    assert services.catalog.partitions(table("snapshots"))[WEEK.isoformat()] != first
+    assert [retirement.folder for retirement in retirements(services.storage)] == [services.storage.key_of(first)]
+
+
+def test_the_replaced_landing_is_read_from_the_publication_record_not_the_catalog(services, tmp_path, home):
+    _, first, _ = ingest_file(services, write_csv(tmp_path, "a.csv", "a,1\n"), WEEK)
+    (home / "catalog.json").unlink()  # lost: the record still names the week's landing
+    ingest_file(services, write_csv(tmp_path, "b.csv", "c,1\n"), WEEK)
+    assert [retirement.folder for retirement in retirements(services.storage)] == [services.storage.key_of(first)]
 
 
 def test_an_off_cycle_date_is_refused_before_the_file_is_read_unless_forced(services, tmp_path):

@@ -1,5 +1,6 @@
-"""Champion and challenger: a new model that is worse than the champion on the same validation week does not score
-the week; the champion does, and stays champion. The pointer moves only forward, and only once a week is published."""
+"""Champion and challenger: a new model that is worse than the champion on the same holdout customers (whom neither
+trained on) does not score the week; the champion does, and stays champion. The pointer moves only forward, and only
+once a week is published."""
 import datetime as dt
 
 import numpy as np
@@ -8,12 +9,13 @@ import pytest
 
 from pipeline.execution.identity import Run, model_version_for
 from pipeline.model import champion
+from pipeline.model.store import ModelStore
 from pipeline.stages.inference import score_shard
 from pipeline.stages.prepare_data import prepare_data
 from pipeline.stages.publish import publish
 from pipeline.stages.training import train
-from pipeline.warehouse.layout import training_prefix
-from pipeline.warehouse.objects import data_keys_by_partition, newest_attempt, read_parquet, write_parquet
+from pipeline.warehouse.layout import model_prefix, training_prefix
+from pipeline.warehouse.objects import data_keys_by_partition, newest_attempt, read_parquet, write_json, write_parquet
 from tests.conftest import prepare_sets, week
 from tools.synthetic.panel import land_synthetic_panel
 
@@ -24,24 +26,38 @@ def a_run(run_date: dt.date, execution: str) -> Run:
 
 
 def shuffle_labels(services, run: Run) -> None:
-    """The challenger learns from noise: the churned column of every fitted week permuted (not the validation
-    week's: it is what both models are judged on)."""
+    """The challenger learns from noise: the churned column of every fitted week permuted (not the holdout's: it
+    is what both models are judged on)."""
     rng = np.random.default_rng(0)
-    weeks = data_keys_by_partition(services.storage, newest_attempt(services.storage, training_prefix(run)),
-                                   "training_week")
-    validation_week = max(weeks)
-    for key in (key for week, keys in weeks.items() if week != validation_week for key in keys):
+    parts = data_keys_by_partition(services.storage, newest_attempt(services.storage, training_prefix(run)),
+                                   "training_part")
+    for key in (key for part, keys in parts.items() if part != "holdout" for key in keys):
         rows = read_parquet(services.storage, key)
         index = rows.schema.get_field_index("churned")
         rows = rows.set_column(index, "churned", pa.array(rng.permutation(rows.column(index).to_numpy())))
         write_parquet(services.storage, key, rows)
 
 
-def run_week(services, run: Run, degraded: bool = False) -> dict:
+def training_customers(services, run: Run) -> dict[str, set[str]]:
+    """The customers of the run's training set: those the model is fitted on, and the holdout."""
+    parts = data_keys_by_partition(services.storage, newest_attempt(services.storage, training_prefix(run)),
+                                   "training_part")
+    customers = {"fitted": set(), "holdout": set()}
+    for part, keys in parts.items():
+        for key in keys:
+            customers["holdout" if part == "holdout" else "fitted"] |= set(
+                read_parquet(services.storage, key).column("customer_id").to_pylist())
+    return customers
+
+
+def run_week(services, run: Run, degraded: bool = False, seen: dict | None = None) -> dict:
+    """One week's run, stage by stage; `seen` gets the training set's customers."""
     prepared = prepare_data(services, run)
     prepare_sets(services, prepared)
     if degraded:
         shuffle_labels(services, run)
+    if seen is not None:
+        seen.update(training_customers(services, run))
     metrics = train(services, run)
     for shard in prepared["shards"]:
         score_shard(services, run, shard)
@@ -72,6 +88,32 @@ def test_a_challenger_trained_on_shuffled_labels_is_not_promoted_and_the_champio
                           "engagement.model_metrics WHERE run_date = :week", {"week": week(12).isoformat()}).to_pylist()
     assert row[0]["promoted"] is False and row[0]["champion_version"] == first.model_version
     assert champion.current(panel.storage)[0].model_version == first.model_version  # still the champion
+
+
+def test_no_customer_the_models_are_compared_on_is_in_either_models_training_rows(panel):
+    champions, challengers = {}, {}
+    run_week(panel, a_run(week(11), "first"), seen=champions)
+    metrics = run_week(panel, a_run(week(12), "second"), seen=challengers)
+    assert metrics["champion_version"] == a_run(week(11), "first").model_version  # a comparison was made
+    assert metrics["champion_auc"] is not None and metrics["rows_validated"] == len(challengers["holdout"])
+    assert 100 < len(challengers["holdout"]) < 200  # a tenth of the 1,500 customers
+    assert not challengers["holdout"] & (challengers["fitted"] | champions["fitted"])
+    assert not champions["holdout"] & challengers["fitted"]  # held out in every week
+    week_customers, scored = (set(panel.sql.query(f"SELECT customer_id FROM engagement.{name} WHERE {column} = "
+                                                  ":week", {"week": week(12).isoformat()}).column(0).to_pylist())
+                              for name, column in (("snapshots", "snapshot_date"), ("predictions", "run_date")))
+    assert scored == week_customers and challengers["holdout"] & scored  # every customer, holdout too, scored
+
+
+def test_a_champion_that_held_out_other_customers_is_no_fair_opponent(panel):
+    first = a_run(week(11), "first")
+    run_week(panel, first)
+    store = ModelStore(panel.storage)
+    metrics = store.metrics(first.model_version)
+    del metrics["holdout_share"]  # as stored before the holdout: it trained on every customer
+    write_json(panel.storage, f"{model_prefix(first.model_version)}metrics.json", metrics)
+    decided = run_week(panel, a_run(week(12), "second"))
+    assert decided["promoted"] and decided["champion_version"] is None and decided["champion_auc"] is None
 
 
 def test_a_champion_of_a_later_week_is_no_fair_opponent_and_the_pointer_never_moves_back(panel):

@@ -118,7 +118,7 @@ def test_the_page_is_self_contained_html_with_every_plot_an_embedded_png(page):
 def test_the_page_shows_the_week_the_model_and_its_metrics(page):
     assert "<title>Churn run 2026-03-02</title>" in page and "<h1>Weekly churn run 2026-03-02</h1>" in page
     assert "Execution week-2026-03-02&lt;rerun&gt;; model v7." in page  # escaped, never markup
-    assert "<h2>Metrics (validation week 2026-02-02)</h2>" in page
+    assert "<h2>Metrics (the holdout customers of 2026-02-02)</h2>" in page
     for shown in ('<td class="l">auc</td><td class="">0.8123</td>', '<td class="l">ece</td><td class="">0.0234</td>',
                   '<td class="l">calibration</td><td class="">platt</td>',
                   '<td class="l">rows_scored</td><td class="">1000</td>'):
@@ -148,13 +148,15 @@ def test_only_the_largest_shifts_are_listed():
 
 
 def test_without_a_champion_the_model_scored_the_week(page):
-    assert "no champion of an earlier week to compare with; this model scored the week" in page
+    assert ("no fair champion to compare with (none of an earlier week that held out the same customers); this "
+            "model scored the week") in page
 
 
 def test_the_champion_challenger_decision_is_stated():
     promoted = render(**page_inputs(metrics=METRICS | {"champion_version": "v6", "champion_auc": 0.79,
                                                        "promoted": True, "scored_with": "v7"}))
-    assert ("this model's validation AUC 0.8123 against champion v6's 0.7900 on the same week: promoted: it scored "
+    assert ("this model's holdout AUC 0.8123 against champion v6's 0.7900 on the same customers, whom neither trained "
+            "on: promoted: it scored "
             "the week and is the champion now.") in promoted
     kept = render(**page_inputs(metrics=METRICS | {"champion_version": "v6", "champion_auc": 0.83,
                                                    "promoted": False, "scored_with": "v6"}))

@@ -9,7 +9,7 @@ from pipeline.execution.identity import Run, model_version_for
 from pipeline.execution.week_lock import acquire_week
 from pipeline.execution.work import REDRIVE_WINDOW, record_inputs
 from pipeline.stages.cleanup import clean_week, cleanup
-from pipeline.warehouse.layout import attempt_prefix, week_work_prefix, work_prefix
+from pipeline.warehouse.layout import attempt_prefix, week_work_prefix, work_inputs_key, work_prefix
 from pipeline.warehouse.objects import write_json
 from pipeline.warehouse.publication import Publication, publish
 from pipeline.warehouse.tables import table
@@ -85,6 +85,20 @@ def test_retention_removes_old_leftovers_and_unused_models_never_published_or_he
     for week in (held, recent):  # held by a run, or inside the window: untouched
         assert f"{attempt_prefix('predictions', week, 'replaced')}shard-00000.json" in kept
         assert f"models/model_version={model_version_for(week, 'replaced')}/metrics.json" in kept
+
+
+def test_retention_keeps_the_model_a_resumable_failed_execution_goes_on_with(services, monkeypatch):
+    monkeypatch.setenv("RETENTION_WEEKS", "4")
+    old = WEEK - dt.timedelta(weeks=10)
+    write_json(services.storage, f"{attempt_prefix('predictions', old, 'published')}shard-00000.json", {})
+    services.catalog.put_partition(table("predictions"), old.isoformat(),
+                                   services.storage.uri(attempt_prefix("predictions", old, "published")))
+    record_inputs(services, execution_of(old, "failed"), old)  # made now: resumable for REDRIVE_WINDOW
+    model = f"models/model_version={model_version_for(old, 'failed')}/metrics.json"
+    write_json(services.storage, model, {})
+
+    cleanup(local_services(), Run(run_date=WEEK, churn_horizon_weeks=4, model_version="now", execution_name="now"))
+    assert services.storage.exists(model) and services.storage.exists(work_inputs_key(execution_of(old, "failed")))
 
 
 def test_a_lost_catalog_deletes_nothing_and_says_so(services, home):

@@ -7,7 +7,7 @@ from pipeline.core.errors import DataQualityError
 from pipeline.execution.identity import Run
 from pipeline.stages.prepare_data import Window, check_snapshot_weeks, prepare_data
 from pipeline.warehouse.tables import table
-from tests.conftest import land_weeks, prepare_sets, week
+from tests.conftest import in_holdout, land_weeks, prepare_sets, week
 
 CUSTOMERS = [f"c{i}" for i in range(40)]
 
@@ -22,7 +22,7 @@ def test_the_landed_weeks_up_to_the_run_are_counted(services):
     assert [entry["snapshot_date"] for entry in weeks] == [week(index) for index in range(1, 6)]
     assert {entry["customers"] for entry in weeks} == {40}
     measured = {check.check_name: check for check in checks}
-    assert measured["snapshot_weeks_available"].value == 5 and measured["snapshot_weeks_available"].threshold == ">= 5"
+    assert measured["snapshot_weeks_available"].value == 5 and measured["snapshot_weeks_available"].threshold == ">= 3"
     assert measured["customers_vs_previous_week"].value == 1.0
     # index % 2 sessions: every customer active in week 4, none in week 5: warned, not refused
     fallen = measured.pop("active_share_change")
@@ -30,10 +30,10 @@ def test_the_landed_weeks_up_to_the_run_are_counted(services):
     assert all(check.passed and check.severity == "error" for check in measured.values())
 
 
-def test_a_run_needs_two_horizons_and_a_week(services):
-    land(services, 4)
-    with pytest.raises(DataQualityError, match="4 weekly snapshot.* needs at least 5"):
-        check_snapshot_weeks(services, Window(week(4), 2, training_weeks=8))
+def test_a_run_needs_a_labelled_week_a_horizon_before_it(services):
+    land(services, 2)
+    with pytest.raises(DataQualityError, match="2 weekly snapshot.* needs at least 3"):
+        check_snapshot_weeks(services, Window(week(2), 2, training_weeks=8))
 
 
 def test_an_unlanded_run_week_and_a_gap_are_named(services):
@@ -53,16 +53,19 @@ def test_prepare_data_writes_both_sets_and_lists_the_shards(services, monkeypatc
     prepared = prepare_data(local_services(), run)
     assert prepared["scoring_rows"] == 40
     assert prepared["shard_count"] == 3 and prepared["shards"] == [0, 1, 2]
-    assert prepare_sets(services, prepared) == {"training_set": 40 * 4, "scoring_set": 40}
+    held_out = sum(map(in_holdout, CUSTOMERS))
+    assert 0 < held_out < 40
+    # the holdout customers' newest labelled week only; every customer scored
+    assert prepare_sets(services, prepared) == {"training_set": (40 - held_out) * 4 + held_out, "scoring_set": 40}
 
 
 def test_a_week_that_jumps_is_refused_and_the_limits_are_settings(services, monkeypatch):
     land_weeks(services, {f"c{i}": [1, 1] if i < 10 else [None, 1] for i in range(40)})  # 10 customers, then 40
     with pytest.raises(DataQualityError, match="has 40 customers, more than 2 times the week before \\(10\\)"):
-        check_snapshot_weeks(services, Window(week(2), 1, training_weeks=8))
+        check_snapshot_weeks(services, Window(week(2), 2, training_weeks=8))
     monkeypatch.setenv("WEEKLY_GROWTH_LIMIT", "5")
     with pytest.raises(DataQualityError, match="needs at least 3"):  # the size passes; too few weeks remain
-        check_snapshot_weeks(local_services(), Window(week(2), 1, training_weeks=8))
+        check_snapshot_weeks(local_services(), Window(week(2), 2, training_weeks=8))
 
 
 def test_a_week_that_shrinks_is_refused(services):
@@ -73,8 +76,8 @@ def test_a_week_that_shrinks_is_refused(services):
 
 def test_a_jump_in_the_history_does_not_block_later_weeks(services):
     land_weeks(services, {f"c{i}": [1, 1, 1] if i < 10 else [None, 1, 1] for i in range(40)})  # 10, then 40, 40
-    with pytest.raises(DataQualityError, match="needs at least 5"):  # past the size checks
-        check_snapshot_weeks(services, Window(week(3), 2, training_weeks=8))
+    weeks, _ = check_snapshot_weeks(services, Window(week(3), 2, training_weeks=8))
+    assert [entry["customers"] for entry in weeks] == [10, 40, 40]
 
 
 def test_a_landed_file_changed_since_landing_is_refused_before_any_sql_reads_it(services, monkeypatch):

@@ -5,6 +5,8 @@ import pytest
 
 from pipeline.core.errors import DataQualityError
 from pipeline.execution.identity import Run
+from pipeline.execution.week_lock import release_week
+from pipeline.execution.work import AlreadyPublishedError, StaleWorkError
 from pipeline.model.features import FeatureSpec
 from pipeline.model.store import ModelStore, StoredModel
 from pipeline.results.weekly_summary import SegmentTotals
@@ -47,6 +49,18 @@ def test_publish_points_both_partitions_at_the_execution_and_writes_the_metrics_
         assert list(locations) == [WEEK.isoformat()] and locations[WEEK.isoformat()].endswith("/execution=first/")
     row = services.sql.query("SELECT * FROM engagement.model_metrics").to_pylist()[0]
     assert row["auc"] == 0.8 and row["rows_scored"] == 2 and row["execution_name"] == "first"
+
+
+def test_a_redrive_after_the_week_was_published_says_so_rather_than_that_nothing_was(services):
+    store_model(services)
+    scored(services, "first")
+    publish(services, run("first"), expected_rows=2)  # then, say, the Lambda timed out: the execution is redriven
+    with pytest.raises(AlreadyPublishedError, match=f"execution first already published run_date {WEEK} .*nothing "
+                                                    "is left to do"):
+        publish(services, run("first"), expected_rows=2)
+    release_week(services.storage, run("first"))  # as RecordFailure does once the redrive failed
+    with pytest.raises(StaleWorkError, match="the work of execution second .* is gone .* Nothing was published"):
+        publish(services, run("second"), expected_rows=2)  # the week's record names another execution
 
 
 def test_publish_refuses_a_partial_inference_and_publishes_nothing(services):
@@ -114,28 +128,35 @@ def emitted(caplog) -> list[dict]:
     return [vars(record) for record in caplog.records if hasattr(record, "_aws")]
 
 
-def test_publish_emits_the_weeks_metrics_and_the_auc_drop_since_the_week_before(services, caplog):
+def realized(auc: float) -> dict:
+    return {"scored_week": WEEK - dt.timedelta(weeks=4), "model_version": "v0", "customers": 2, "churners": 1,
+            "auc": auc, "churn_horizon_weeks": 4, "execution_name": "x"}
+
+
+def test_publish_emits_the_weeks_metrics_and_the_realized_auc_drop_since_the_week_before(services, caplog):
     caplog.set_level("INFO", logger="pipeline.core.emf")
     store_model(services)
-    scored(services, "first")
+    scored(services, "first", realized=realized(0.82))
     publish(services, run("first"), expected_rows=2)
     later = WEEK + dt.timedelta(days=7)
     worse = StoredModel("v2", b"model", FeatureSpec(numeric=["sessions_7d"], categories={}), {},
                         METRICS | {"model_version": "v2", "auc": 0.75})
     ModelStore(services.storage).save(worse, pa.table({"customer_id": ["a"], "churned": [1],
                                                        "churn_probability": [0.5]}))
-    scored(services, "second", rows=1, week=later, model_version="v2")
+    scored(services, "second", rows=1, week=later, model_version="v2", realized=realized(0.79))
 
     publish(services, Run(run_date=later, churn_horizon_weeks=4, model_version="v2", execution_name="second"),
             expected_rows=1)
 
     first, second = emitted(caplog)
     assert "AucDrop" not in first and first["AUC"] == 0.8 and first["RowsScored"] == 2  # no week before it
-    assert second["AucDrop"] == pytest.approx(0.05) and second["AUC"] == 0.75 and second["model_version"] == "v2"
+    assert first["RealizedAUC"] == 0.82
+    # the alarm's drop is the realized one (0.82 to 0.79), not the holdout's (0.8 to 0.75)
+    assert second["AucDrop"] == pytest.approx(0.03) and second["AUC"] == 0.75 and second["model_version"] == "v2"
     declared = second["_aws"]["CloudWatchMetrics"][0]
     assert declared["Namespace"] == "ChurnPipeline" and declared["Dimensions"] == [["Pipeline"]]
     assert {metric["Name"] for metric in declared["Metrics"]} == {"AUC", "LogLoss", "RowsScored", "RowsTrained",
-                                                                 "AucDrop"}
+                                                                 "RealizedAUC", "AucDrop"}
     assert second["Pipeline"] == "local"
 
 

@@ -5,8 +5,9 @@ from pipeline.execution.events import RecordFailureEvent
 from pipeline.execution.identity import Run, parse
 from pipeline.execution.week_lock import acquire_week
 from pipeline.stages.record_failure import record_failure
-from pipeline.warehouse.objects import read_json
+from pipeline.warehouse.objects import read_json, read_parquet
 from pipeline.warehouse.publication import Publication, publish
+from pipeline.warehouse.tables import table
 from tests.pipeline.execution.test_events import ended
 
 
@@ -42,7 +43,7 @@ def test_a_late_failure_of_an_attempt_leaves_the_week_to_its_redrive(services):
     assert services.storage.exists("locks/run_date=2026-03-02.json")
 
 
-def test_a_damaged_catalog_leaves_the_failure_recorded_with_its_week(services, home):
+def test_a_damaged_catalog_leaves_the_failure_recorded_with_its_week_and_its_runs_row(services, home):
     publish(services, Publication("results", "2026-02-23", {"predictions": "results/predictions/x/"}, "x"))
     (home / "catalog.json").write_text('{"engagement.runs": ')  # finishing that publication reads the catalog
     event = parse(RecordFailureEvent, ended(name="e2", status="FAILED", input='{"run_date": "2026-02-23"}',
@@ -50,3 +51,6 @@ def test_a_damaged_catalog_leaves_the_failure_recorded_with_its_week(services, h
     record = record_failure(services, event)
     assert read_json(services.storage, "runs/failures/e2.json")["run_date"] == "2026-02-23"
     assert record["error"] == "CatalogDamagedError" and record["publication_finished"] == []
+    [row] = read_parquet(services.storage, f"{table('runs').partition_prefix('2026-02-23')}e2.attempt-0.parquet"
+                         ).to_pylist()  # for `doctor --repair` to list once the catalog is rebuilt
+    assert (row["status"], row["error"]) == ("FAILED", "CatalogDamagedError")

@@ -2,7 +2,7 @@
 from pipeline.core.settings import Settings
 from pipeline.stages.prepare_data import Window, scoring_set_sql, training_set_sql
 from pipeline.warehouse.tables import table
-from tests.conftest import land_weeks, week
+from tests.conftest import in_holdout, land_weeks, week
 
 # sessions_7d per weekly snapshot; None = the customer has no row that week.
 PANEL = {
@@ -70,13 +70,13 @@ def test_the_training_window_holds_the_newest_labelled_weeks_only(services):
 def test_weeks_before_the_window_are_never_read_but_features_still_look_two_weeks_back(services):
     # run week 9, horizon 2, 3 labelled weeks: weeks 5 to 7 are labelled, their features read weeks 3 and 4
     land_weeks(services, {"early": [4, 4, None, None, None, None, None, None, None],
-                          "F": [1, 1, 7, 8, 9, 0, 0, 0, 0]})
+                          "G": [1, 1, 7, 8, 9, 0, 0, 0, 0]})
     window = Window(week(9), HORIZON, training_weeks=3)
     rows = {(row["customer_id"], row["snapshot_date"]): row
             for row in services.sql.query(training_set_sql(window, EVERY_ROW)).to_pylist()}
-    assert {customer for customer, _ in rows} == {"F"}
+    assert {customer for customer, _ in rows} == {"G"}  # not in the holdout, which keeps its newest week only
     assert {date for _, date in rows} == {week(5), week(6), week(7)}
-    assert rows[("F", week(5))]["sessions_7d_prev_1w"] == 8 and rows[("F", week(5))]["sessions_7d_prev_2w"] == 7
+    assert rows[("G", week(5))]["sessions_7d_prev_1w"] == 8 and rows[("G", week(5))]["sessions_7d_prev_2w"] == 7
 
 
 def sampled_rows(services, settings: Settings) -> list[dict]:
@@ -96,7 +96,8 @@ def test_retained_customers_are_sampled_outside_the_validation_week_and_weighted
     older = [row for row in rows if row["snapshot_date"] < week(4)]
     churned = [row for row in older if row["churned"] == 1]
     retained = [row for row in older if row["churned"] == 0]
-    assert len(churned) == 2 * 300 and {row["sample_weight"] for row in churned} == {1.0}
+    fitted_churners = sum(not in_holdout(f"c{index}") for index in range(1, 600, 2))
+    assert len(churned) == 2 * fitted_churners and {row["sample_weight"] for row in churned} == {1.0}
     assert {row["sample_weight"] for row in retained} == {4.0}
     assert 0.8 * 600 < sum(row["sample_weight"] for row in retained) < 1.2 * 600  # weighted back to ~all
 

@@ -162,9 +162,9 @@ def prepared_rows(customers: int, week: dt.date, labelled: bool) -> pa.Table:
 
 
 def land_prepared_set(warehouse) -> None:
-    for weeks_back in (4, 5):
+    for part, weeks_back in (("holdout", 4), (None, 4), (None, 5)):
         week = RUN_DATE - dt.timedelta(weeks=weeks_back)
-        folder = warehouse / training_prefix(EXECUTION) / "attempt=0" / f"training_week={week}"
+        folder = warehouse / training_prefix(EXECUTION) / "attempt=0" / f"training_part={part or week}"
         folder.mkdir(parents=True)
         pq.write_table(prepared_rows(60, week, labelled=True), folder / "part-0")  # UNLOAD: no extension
     for shard in (0, 1):
@@ -181,8 +181,9 @@ def test_the_bare_baseline_trains_and_scores_every_customer(tmp_path, capsys):
                         "--execution", EXECUTION.execution_name, "--rounds", "5",
                         "--out", str(out)])
     summary, resources = (json.loads(line) for line in capsys.readouterr().out.splitlines())
+    # the fitted parts, not the holdout's
     assert summary["rows_trained"] == 120 and summary["rows_scored"] == 40 and summary["rounds"] == 5
-    assert "sample_weight" not in summary["features"] and "training_week" not in summary["features"]
+    assert "sample_weight" not in summary["features"] and "training_part" not in summary["features"]
     assert set(summary["features"]) == {"sessions_7d", "plan"}
     assert resources["event"] == RESOURCES_EVENT
     predictions = pq.read_table(out).to_pydict()

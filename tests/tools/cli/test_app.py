@@ -48,10 +48,10 @@ def test_run_then_query_and_runs(services, capsys):
 
 
 def test_failed_run_says_where_and_why(services, capsys):
-    main(["generate", "--customers", "300", "--weeks", "5"])
+    main(["generate", "--customers", "300", "--weeks", "4"])
     assert main(["run"]) == 1
     err = capsys.readouterr().err
-    assert "run failed in PrepareData" in err and "DataQualityError: 5 weekly snapshot(s)" in err
+    assert "run failed in PrepareData" in err and "DataQualityError: 4 weekly snapshot(s)" in err
     assert main(["runs"]) == 0
     assert "FAILED" in capsys.readouterr().out
 

@@ -1,16 +1,19 @@
 """`doctor`: the catalog checked against storage; a lost catalog rebuilt, damage named, orphans removed."""
 import datetime as dt
 import hashlib
+from pathlib import Path
 
 import pyarrow as pa
 import pytest
 
+from local_runtime.local_catalog import LocalCatalog
 from pipeline.core.errors import QueryError
 from pipeline.execution.identity import Run
 from pipeline.execution.week_lock import acquire_week
+from pipeline.execution.work import record_inputs
 from pipeline.results.run_history import record_attempt
-from pipeline.warehouse.layout import attempt_prefix
-from pipeline.warehouse.objects import write_parquet
+from pipeline.warehouse.layout import attempt_prefix, run_record_key
+from pipeline.warehouse.objects import write_json, write_parquet
 from pipeline.warehouse.publication import Publication, publish
 from pipeline.warehouse.tables import table
 from tests.conftest import land_weeks, week
@@ -113,3 +116,50 @@ def test_a_record_whose_folder_is_gone_is_named_not_followed(services, home):
     assert f"engagement.predictions, engagement.model_metrics partition run_date={RUN_DATE}" in finding.problem
     assert "which holds no data file" in finding.problem and "execution=first" in finding.problem
     assert finding.repair == "run that week again" and finding.fix is None
+
+
+def test_discarding_resumable_work_reads_a_damaged_catalog_as_the_rebuild_does(services, home):
+    published_week(services)
+    failed = Run(run_date=week(2), churn_horizon_weeks=1, model_version="v", execution_name="failed")
+    record_inputs(services, failed, week(1))  # made now: resumable
+    write_parquet(services.storage, f"{attempt_prefix('predictions', week(2), 'failed')}part-0.parquet",
+                  pa.Table.from_pylist([{}], schema=table("predictions").arrow_schema()))
+    published = services.catalog.partitions(table("predictions"))
+    (home / "catalog.json").write_text('{"engagement.runs": ')
+    assert main(["doctor", "--repair", "--discard-resumable"]) == 0
+    assert not services.storage.list_keys("work/")
+    assert not services.storage.list_keys(attempt_prefix("predictions", week(2), "failed"))
+    assert services.catalog.partitions(table("predictions")) == published
+
+
+def test_a_damaged_catalog_is_set_aside_beside_itself(services, home, monkeypatch):
+    published_week(services)
+    (home / "catalog.json").write_text("[]")
+    asides, set_aside = [], LocalCatalog.set_aside
+
+    def noting_the_aside(catalog, aside):
+        asides.append(aside)
+        return set_aside(catalog, aside)
+
+    monkeypatch.setattr(LocalCatalog, "set_aside", noting_the_aside)
+    assert doctor.repair(doctor.examine(services)) == []
+    [aside] = asides
+    assert isinstance(aside, Path) and aside.parent == home and aside.read_text() == "[]"  # the type set_aside takes
+
+
+@pytest.mark.parametrize("launcher_record, resumable", [
+    (None, True),  # as on AWS: no launcher's record, Step Functions redrives it
+    ({"status": "FAILED", "resume_from": {"state": "Training", "input": {}}}, True),
+    ({"status": "FAILED"}, False),  # failed before any state: nothing to continue from
+    ({"status": "INTERRUPTED"}, False),
+    ({"status": "RUNNING", "pid": 0}, False),  # killed: its process is gone
+], ids=["aws", "failed", "failed-before-any-state", "interrupted", "killed"])
+def test_work_is_called_resumable_only_for_a_run_that_resume_continues(services, launcher_record, resumable):
+    run = Run(run_date=RUN_DATE, churn_horizon_weeks=1, model_version="v", execution_name="e1")
+    land_weeks(services, {"a": [1, 1, 1]})
+    record_inputs(services, run, week(1))
+    if launcher_record:
+        write_json(services.storage, run_record_key(run.execution_name),
+                   {"execution_name": run.execution_name, **launcher_record})
+    listed = doctor.resumable_work(services)
+    assert len(listed) == resumable and all("failed execution e1" in line for line in listed)

@@ -20,7 +20,7 @@ from pipeline.results.data_quality import held, record_checks, warning
 from pipeline.results.run_history import record_attempt
 from pipeline.stages.prepare_data import Window, scoring_set_sql, training_set_sql
 from pipeline.warehouse.layout import attempt_prefix
-from pipeline.warehouse.objects import write_parquet
+from pipeline.warehouse.objects import write_execution_rows, write_parquet
 from pipeline.warehouse.publication import Publication, publish
 from pipeline.warehouse.sql import SQL_DIR, render
 from pipeline.warehouse.tables import table
@@ -39,7 +39,10 @@ def rendered_templates() -> dict[str, str]:
     return {"training_set.sql": training_set_sql(window, load_settings()),
             "scoring_set.sql": scoring_set_sql(WEEK_2, shard_count=4),
             "snapshot_weeks.sql": render("snapshot_weeks", first_week=window.first_week, run_date=WEEK_2),
-            "customer_weeks.sql": render("customer_weeks", first_week=window.first_week, run_date=WEEK_2)}
+            "customer_weeks.sql": render("customer_weeks", first_week=window.first_week, run_date=WEEK_2),
+            **{f"{name}.sql": render(name, scored_week=window.validation_week, run_date=WEEK_2, churn_horizon_weeks=4,
+                                     first_labelled_week=window.validation_week)
+               for name in ("labels", "realized_performance")}}
 
 
 def test_every_sql_file_parses_as_athena_sql():
@@ -73,10 +76,12 @@ def publish_scores(services, week: dt.date) -> None:
         held("duplicate_customer_rows", 0, "== 0", "one row per customer"),
         warning("active_share_change", -0.3 if active_share_fell else 0.01, ">= -0.2", not active_share_fell,
                 "share of active customers, change")])
-    publish(services, Publication("results", week.isoformat(), {"predictions": predictions, "model_metrics": metrics,
-                                                               "data_quality": attempt_prefix("data_quality", week,
-                                                                                              "e")},
-                                  published_by="e"))
+    realized = [{"scored_week": week - dt.timedelta(weeks=4), "auc": 0.79}] if week == WEEK_2 else []
+    write_execution_rows(services.storage, "realized_performance", week, "e", realized)
+    publish(services, Publication("results", week.isoformat(), {
+        "predictions": predictions, "model_metrics": metrics, **{
+            name: attempt_prefix(name, week, "e") for name in ("data_quality", "realized_performance")}},
+        published_by="e"))
     record_attempt(services, week, f"week-{week}", 0, {"status": "SUCCEEDED", "duration_seconds": 60.0,
                                                        "customers": 3, "rows_scored": 3})
 
@@ -120,8 +125,9 @@ def test_risk_by_segment_groups_the_scored_snapshot(published, capsys):
 
 
 def test_model_performance_lists_the_newest_weeks_first(published, capsys):
-    rows = run_query(capsys, "model_performance", "weeks=1")
-    assert [(row["run_date"], row["rows_scored"]) for row in rows] == [(WEEK_2.isoformat(), 3)]
+    rows = run_query(capsys, "model_performance", "weeks=2")
+    assert [(row["run_date"], row["rows_scored"], row["realized_auc"]) for row in rows] == [
+        (WEEK_2.isoformat(), 3, 0.79), (WEEK_1.isoformat(), 3, None)]  # the first week has nothing to realize
 
 
 def test_data_quality_history_puts_what_did_not_pass_first_newest_week_first(published, capsys):

@@ -1,16 +1,23 @@
 from rich.console import Console
 
 from local_runtime.asl import StateEvent
-from tools.cli.terminal import metrics_line, summary_table
+from tools.cli.terminal import metrics_line, realized_line, summary_table
 
 METRICS = {"validation_week": "2026-02-23", "auc": 0.8695, "log_loss": 0.3004, "base_rate": 0.17}
 
 
 def test_the_metrics_line_sets_the_auc_beside_its_ceiling_when_known():
     assert metrics_line({**METRICS, "bayes_auc": 0.8856}) == (
-        "Validation week 2026-02-23: AUC 0.8695, true-state AUC 0.8856 (gap +0.0161), log loss 0.3004, "
+        "Holdout customers of 2026-02-23: AUC 0.8695, true-state AUC 0.8856 (gap +0.0161), log loss 0.3004, "
         "churn base rate 17.0%")
     assert "Bayes" not in metrics_line({**METRICS, "bayes_auc": None})
+
+
+def test_the_realized_line_names_the_week_judged_or_says_there_is_none_yet():
+    run = {"run_date": "2026-03-23", "churn_horizon_weeks": 4}
+    assert realized_line(run, 0.8671) == ("Realized: the scores published for 2026-02-23 had AUC 0.8671 against "
+                                          "their labels")
+    assert realized_line(run, None).startswith("Realized: nothing yet, no scores were published for 2026-02-23")
 
 
 def test_the_summary_has_a_row_per_finished_state_with_its_rows_in_and_out():
