@@ -10,11 +10,11 @@ WEEKLY_SHRINK_LIMIT       a week with fewer customers than this share of the wee
 WEEKLY_GROWTH_LIMIT       a week with more customers than this multiple of the week before is refused (default 2)
 RETENTION_WEEKS           replaced results, work files and unused models older than this are removed (default 8)
 RETIRED_FILES_DAYS        days a replaced or removed landing is kept for the readers still on it (default 7)
-TRAINING_WEEKS            labelled weeks the model is trained on, the newest ones (default 8); must be more than
-                          CHURN_HORIZON_WEEKS, as the validation fit uses the window's weeks a horizon older
+TRAINING_WEEKS            labelled weeks the model is trained on, the newest ones (default 8)
 OLDER_WEEKS_SAMPLE_RATE   share of rows kept in the window's weeks before the validation week (default 1)
 RETAINED_SAMPLE_RATE      of those, share of retained customers kept (default 0.5); kept rows are weighted by
                           1 / their chance of being kept, so probabilities stay calibrated
+MAX_TRAINING_ROWS         fitted rows Training keeps at most, sampled by class and weighted back (default 20000000)
 QUERY_TIMEOUT_SECONDS     a local query (DuckDB: `query`, `--explain` and the runs' UNLOADs) is stopped after this
                           (default 300; on AWS the Athena workgroup's own limit applies)
 """
@@ -42,6 +42,9 @@ DEFAULT_RETAINED_SAMPLE_RATE = 0.5  # measured: 36% fewer training rows for -0.0
 # A new model replaces the champion unless its validation AUC is lower than the champion's on the same week by
 # more than this: week-to-week noise of the AUC on 100,000 customers is a few thousandths.
 DEFAULT_CHAMPION_AUC_TOLERANCE = 0.005
+# Training rows beyond this are sampled away, by class (pipeline.model.row_cap), so Training's memory stops
+# growing with the customers: a training row costs about 1 KB at the peak.
+DEFAULT_MAX_TRAINING_ROWS = 20_000_000
 # Longer than a local UNLOAD of a 1,000,000-customer panel takes (its whole run: 163 s, docs/benchmark.md), short
 # enough that a query that never ends (a runaway WITH RECURSIVE) is stopped rather than left holding a core.
 DEFAULT_QUERY_TIMEOUT_SECONDS = 300
@@ -62,6 +65,7 @@ class Settings:
     older_weeks_sample_rate: float = DEFAULT_OLDER_WEEKS_SAMPLE_RATE
     retained_sample_rate: float = DEFAULT_RETAINED_SAMPLE_RATE
     champion_auc_tolerance: float = DEFAULT_CHAMPION_AUC_TOLERANCE
+    max_training_rows: int = DEFAULT_MAX_TRAINING_ROWS
     query_timeout_seconds: int = DEFAULT_QUERY_TIMEOUT_SECONDS
 
 
@@ -118,5 +122,6 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
                                             bounds="share"),
         champion_auc_tolerance=_ratio_setting(env, "CHAMPION_AUC_TOLERANCE", DEFAULT_CHAMPION_AUC_TOLERANCE,
                                               bounds="margin"),
+        max_training_rows=_positive_setting(env, "MAX_TRAINING_ROWS", DEFAULT_MAX_TRAINING_ROWS),
         query_timeout_seconds=_positive_setting(env, "QUERY_TIMEOUT_SECONDS", DEFAULT_QUERY_TIMEOUT_SECONDS),
     )

@@ -13,7 +13,8 @@ import pyarrow as pa
 import xgboost as xgb
 
 from pipeline.model.drift import DriftReference
-from pipeline.model.features import LABEL_COLUMN, WEIGHT_COLUMN, FeatureSpec, feature_matrix
+from pipeline.model.features import LABEL_COLUMN, FeatureSpec, feature_matrix
+from pipeline.model.row_cap import KeepRates, capped_batches
 from pipeline.warehouse.objects import parquet_batches
 
 BOOSTER_PARAMS = {
@@ -59,21 +60,21 @@ class BatchFeed(xgb.DataIter):
     """XGBoost's view of some weeks' training rows: it pulls them batch by batch (twice: to find the bins,
     then to fill them), so no copy of the whole set is ever in memory, only its binned matrix."""
 
-    def __init__(self, paths: list[str], spec: FeatureSpec, first_pass: Callable[[np.ndarray], None] | None = None):
-        self._paths, self._spec = paths, spec
-        self._batches: Iterator[pa.RecordBatch] = iter(())
+    def __init__(self, paths: list[str], spec: FeatureSpec, first_pass: Callable[[np.ndarray], None] | None = None,
+                 rates: KeepRates = KeepRates()):
+        self._paths, self._spec, self._rates = paths, spec, rates
+        self._batches: Iterator[tuple[pa.RecordBatch, np.ndarray | None]] = iter(())
         self._first_pass, self._passes = first_pass, 0  # sees each batch's matrix once (for the drift bins)
         super().__init__(release_data=True)
 
     def reset(self) -> None:
-        self._batches = parquet_batches(self._paths)
+        self._batches = capped_batches(self._paths, self._rates)
         self._passes += 1
 
     def next(self, input_data: Callable) -> bool:
-        rows = next(self._batches, None)
+        rows, weights = next(self._batches, (None, None))
         if rows is None:
             return False
-        weights = rows.column(WEIGHT_COLUMN).to_numpy() if WEIGHT_COLUMN in rows.schema.names else None
         matrix = feature_matrix(rows, self._spec)
         if self._first_pass and self._passes == 1:
             self._first_pass(matrix)
@@ -83,10 +84,11 @@ class BatchFeed(xgb.DataIter):
 
 
 def binned_matrix(paths: list[str], spec: FeatureSpec, bins_of: xgb.QuantileDMatrix | None = None,
-                  first_pass: Callable[[np.ndarray], None] | None = None) -> xgb.QuantileDMatrix:
+                  first_pass: Callable[[np.ndarray], None] | None = None,
+                  rates: KeepRates = KeepRates()) -> xgb.QuantileDMatrix:
     """QuantileDMatrix keeps each feature as its bin number (a byte), not as floats; with `bins_of` it takes
-    that matrix's bin edges, so the data is sketched once and only binned again."""
-    return xgb.QuantileDMatrix(BatchFeed(paths, spec, first_pass), ref=bins_of, enable_categorical=True)
+    that matrix's bin edges, so the data is sketched once and only binned again. `rates`: the row cap's."""
+    return xgb.QuantileDMatrix(BatchFeed(paths, spec, first_pass, rates), ref=bins_of, enable_categorical=True)
 
 
 @dataclass
@@ -98,7 +100,8 @@ class Fitted:
     rows_trained: int
 
 
-def fit(files: TrainingFiles, spec: FeatureSpec, drift_reference: DriftReference) -> Fitted:
+def fit(files: TrainingFiles, spec: FeatureSpec, drift_reference: DriftReference,
+        rates: KeepRates = KeepRates()) -> Fitted:
     """One fit on every fitted row of the window; the holdout stops it when more rounds add less than
     MIN_AUC_GAIN of AUC. The drift reference takes its edges from the newest labelled week's fitted rows and
     its counts from all fitted rows, on their way into the matrix."""
@@ -106,7 +109,7 @@ def fit(files: TrainingFiles, spec: FeatureSpec, drift_reference: DriftReference
     for rows in parquet_batches(files.weeks[files.validation_week]):
         drift_reference.keep(feature_matrix(rows, spec))
     drift_reference.fix_edges()
-    fit_matrix = binned_matrix(files.fitted, spec, first_pass=drift_reference.count)
+    fit_matrix = binned_matrix(files.fitted, spec, first_pass=drift_reference.count, rates=rates)
     holdout_matrix = binned_matrix(files.holdout, spec, bins_of=fit_matrix)
     stopping = xgb.callback.EarlyStopping(rounds=EARLY_STOPPING_ROUNDS, min_delta=MIN_AUC_GAIN, maximize=True,
                                           save_best=False)

@@ -23,6 +23,7 @@ from pipeline.model.fit import TrainingFiles, feature_importance, fit
 from pipeline.model.holdout import HOLDOUT_PART, HOLDOUT_SHARE
 from pipeline.model.quality import choose_calibration, in_calibration_half, quality_metrics
 from pipeline.model.reference_scores import reference_auc
+from pipeline.model.row_cap import keep_rates
 from pipeline.model.scorer import stored_model_auc
 from pipeline.model.store import ModelStore, StoredModel
 from pipeline.warehouse.layout import training_prefix
@@ -44,17 +45,20 @@ def count_labels(paths: list[str]) -> LabelCount:
     return LabelCount(sum(len(column) for column in labels), sum(pc.sum(column).as_py() or 0 for column in labels))
 
 
-def check_both_classes(files: TrainingFiles) -> None:
-    """A model needs churned and retained customers to learn from, and both among the holdout to be judged on."""
+def check_both_classes(files: TrainingFiles) -> LabelCount:
+    """A model needs churned and retained customers to learn from, and both among the holdout to be judged on;
+    the fitted rows' count."""
+    counts = {}
     for name, paths in (("the fitted weeks", files.fitted),
                         (f"the holdout customers of {files.validation_week}", files.holdout)):
-        counted = count_labels(paths)
+        counted = counts[name] = count_labels(paths)
         if counted.rows == 0:
             raise DataQualityError(f"{name}: no rows (the holdout is {HOLDOUT_SHARE:.0%} of customers: are there "
                                    "too few customers to hold some out?)")
         if counted.churned in (0, counted.rows):
             raise DataQualityError(f"{name}: every row has churned={int(counted.churned > 0)}; "
                                    "a model needs both churned and retained customers")
+    return counts["the fitted weeks"]
 
 
 def train(services: Services, run: Run) -> dict:
@@ -74,11 +78,12 @@ def train(services: Services, run: Run) -> dict:
 
 
 def _train_on(services: Services, run: Run, files: TrainingFiles) -> dict:
-    check_both_classes(files)
+    fitted_rows = check_both_classes(files)
+    rates = keep_rates(fitted_rows.churned, fitted_rows.rows, services.settings.max_training_rows)
     validation_week = files.validation_week
     spec = fit_feature_spec(parquet_batches(files.fitted))
     drift_reference = DriftReference(spec)
-    fitted = fit(files, spec, drift_reference)
+    fitted = fit(files, spec, drift_reference, rates)
     predicted = fitted.holdout_predicted
     validation = holdout_scores(files, predicted)
     labels = validation.column(LABEL_COLUMN).to_numpy()
@@ -99,6 +104,8 @@ def _train_on(services: Services, run: Run, files: TrainingFiles) -> dict:
         "first_training_week": min(files.weeks).isoformat(),
         "training_weeks": len(files.weeks),
         "rows_trained": fitted.rows_trained,
+        "rows_before_cap": fitted_rows.rows,
+        "row_cap_rates": {"churned": rates.churned, "retained": rates.retained},
         "rows_validated": int(len(labels)),
         "best_iteration": fitted.rounds - 1,
         "churn_horizon_weeks": run.churn_horizon_weeks,

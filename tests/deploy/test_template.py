@@ -182,7 +182,8 @@ def test_task_definitions_give_containers_the_aws_settings(resources, template):
         assert properties["TaskRoleArn"] and properties["ExecutionRoleArn"]
         for container in properties["ContainerDefinitions"]:
             environment = {item["Name"]: item["Value"] for item in container["Environment"]}
-            own = {"CHAMPION_AUC_TOLERANCE"} if name == "TrainingTaskDefinition" else set()  # Training decides
+            # Training decides the champion and caps its rows
+            own = {"CHAMPION_AUC_TOLERANCE", "MAX_TRAINING_ROWS"} if name == "TrainingTaskDefinition" else set()
             assert set(environment) == TASK_ENVIRONMENT | own, name
             assert container["LogConfiguration"]["LogDriver"] == "awslogs", name
             # With CloudFormation values stood in for, the container's environment is a valid aws configuration.

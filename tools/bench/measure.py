@@ -1,20 +1,25 @@
-"""`make bench`: measured speed and memory of the weekly run, next to a bare baseline, with its AWS cost and a
-projection to 10 million customers (numbers for issue notes; never asserted in tests).
+"""`make bench`: measured speed and memory of the weekly run, steady state and cold, each next to a bare baseline,
+with its AWS cost and projections to 10 and 50 million customers (numbers for issue notes; never asserted in tests).
 
     python -m tools.bench.measure [--customers N] [--weeks W] [--out-dir DIR] [--prices PATH] [--generate-only]
 
 In a temporary PIPELINE_HOME (the data of `make run` is left alone):
-1. generate the synthetic panel in a child process, so this process's peak memory is the launcher's alone;
-2. run the state machine: the Lambdas run in this process, each container task is a child process that logs its
-   own peak memory when it ends (local_runtime/container.py); the prepared Parquet is kept (hard links) before
-   Publish deletes it;
-3. run tools/bench/bare_baseline.py on that same prepared Parquet, and an idle process that only imports the tasks'
-   libraries (the fixed part of a task, for the projection);
-4. write bench-results/bench-<customers>x<weeks>.json and .md, and print the Markdown.
+1. generate the synthetic panel in a child process, so this process's peak memory is the launcher's alone, and copy
+   it once, before any run, for the cold run;
+2. warm up, unmeasured: run weeks T-H and T-1 of the newest week T (H: churn_horizon_weeks), so that T finds what
+   it finds every week: a champion trained the week before and published scores whose labels are now complete;
+3. measure T twice, steady state (after the warm-up) then cold (in the untouched copy). Each time: run the state
+   machine (the Lambdas run in this process, each container task is a child process that logs its own peak memory
+   when it ends, local_runtime/container.py; the prepared Parquet is kept, hard links, before Publish deletes it),
+   then tools/bench/bare_baseline.py on that run's prepared Parquet;
+4. an idle process that only imports the tasks' libraries (the fixed part of a task, for the projection); the cost
+   and the projection come from the steady-state run, the one that happens every week;
+5. write bench-results/bench-<customers>x<weeks>.json and .md, and print the Markdown.
 """
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import functools
 import json
 import os
@@ -38,13 +43,13 @@ from local_runtime.duckdb_engine import DuckDbEngine
 from local_runtime.host import local_services
 from local_runtime.launcher import STATE_MACHINE_PATH, execute_locally, new_execution_name
 from pipeline.core.settings import REPO_ROOT, load_settings
-from pipeline.execution.identity import Run
+from pipeline.execution.identity import Run, landed_weeks
 from pipeline.model.store import ModelStore
 from pipeline.warehouse.layout import work_prefix
 from pipeline.warehouse.tables import table
 from tools.aws.template import configured_lambda_memory_mib, configured_task_sizes, load_template
 from tools.bench.cost import DEFAULT_PRICES_PATH, FargateTask, LambdaCall, RunUsage, load_prices, run_cost
-from tools.bench.projection import Measured, ProcessMeasure, as_json, project
+from tools.bench.projection import TARGET_CUSTOMERS, Measured, ProcessMeasure, as_json, project
 from tools.bench.record import write_results
 
 SEED = 7
@@ -150,15 +155,52 @@ class PreparedDataKeeper:
             self.seconds += time.monotonic() - started
 
 
-def run_pipeline(home: Path, kept_home: Path) -> PipelineRun:
-    execution_name = new_execution_name(None)
+def reset_peak_memory() -> None:
+    """Make the next peak_rss_mib() this run's own, not the warm-up's or the other run's: on Linux, writing 5 to
+    clear_refs resets VmHWM to the memory resident now. Elsewhere the peak stays the whole process's."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        pass
+
+
+def run_pipeline(home: Path, kept_home: Path, run_date: str) -> PipelineRun:
+    execution_name = new_execution_name(run_date)
     keeper = PreparedDataKeeper(home, kept_home)
+    reset_peak_memory()
     with counting_sql_statements() as statements:
         started = time.monotonic()
-        result = execute_locally({}, execution_name=execution_name, on_event=keeper)
+        result = execute_locally({"run_date": run_date}, execution_name=execution_name, on_event=keeper)
         seconds = time.monotonic() - started - keeper.seconds
     launcher_peak = peak_rss_mib()
     return PipelineRun(result, execution_name, seconds, launcher_peak, len(statements), kept_home)
+
+
+def warm_up_weeks(newest: dt.date, churn_horizon_weeks: int) -> list[str]:
+    """The weeks to run before the newest one: the week whose scores it realizes, then the week before it (whose
+    model is its champion). One week when churn_horizon_weeks is 1."""
+    return sorted({(newest - dt.timedelta(weeks=weeks_back)).isoformat() for weeks_back in (churn_horizon_weeks, 1)})
+
+
+def warm_up(run_date: str) -> dict:
+    """An unmeasured run of an earlier week, as the weekly schedule ran it."""
+    execution_name = new_execution_name(run_date)
+    execute_locally({"run_date": run_date}, execution_name=execution_name)
+    return {"run_date": run_date, "execution_name": execution_name}
+
+
+@contextmanager
+def in_data_directory(home: Path) -> Iterator[None]:
+    """The launcher, its Lambdas and its tasks find their data directory in PIPELINE_HOME: `home` for the block."""
+    previous = os.environ.get("PIPELINE_HOME")
+    os.environ["PIPELINE_HOME"] = str(home)
+    try:
+        yield
+    finally:
+        if previous is None:
+            del os.environ["PIPELINE_HOME"]
+        else:
+            os.environ["PIPELINE_HOME"] = previous
 
 
 # ------------------------------------------------------------------------------------------ reading the run
@@ -319,46 +361,85 @@ def _process_row(process: ProcessMeasure) -> dict:
 
 
 def project_to_paper(customers: int, states: list[dict], training: ProcessMeasure, shards: list[ProcessMeasure],
-                     template: dict, usage: RunUsage, prices: dict) -> dict:
-    """The 10M-customer projection, with the cost of a run of that size."""
+                     template: dict, usage: RunUsage, prices: dict) -> list[dict]:
+    """The projections to TARGET_CUSTOMERS, each with the cost of a run of that size."""
     limits, concurrency = asl_limits_and_concurrency()
     lambda_timeouts = {name: template["Resources"][f"{name}Function"]["Properties"]["Timeout"]
                        for name in LAMBDA_STATES}
     measured = Measured(customers, {state["state"]: state["seconds"] for state in states}, training, shards,
                         idle_task_process(), load_settings().rows_per_shard, concurrency,
-                        configured_task_sizes(template), limits | lambda_timeouts)
-    projection = project(measured)
-    return as_json(projection) | {"cost": run_cost(projected_usage(usage, projection), prices),
-                                  "idle_process": _process_row(measured.idle_process)}
+                        configured_task_sizes(template), limits | lambda_timeouts, load_settings().max_training_rows)
+    projections = [project(measured, target) for target in TARGET_CUSTOMERS]
+    return [as_json(projection) | {"cost": run_cost(projected_usage(usage, projection), prices),
+                                   "idle_process": _process_row(measured.idle_process)}
+            for projection in projections]
+
+
+@dataclass
+class MeasuredRun:
+    """One measured run of the week and the bare baseline on its prepared Parquet."""
+    run: PipelineRun
+    training: ProcessMeasure
+    shards: list[ProcessMeasure]
+    baseline: ProcessMeasure
+    baseline_did: dict
+    states: list[dict]
+
+
+def measure_run(home: Path, scratch: Path, run_date: str, customers: int, weeks: int) -> MeasuredRun:
+    """Run the week in `home` (PIPELINE_HOME), then the bare baseline on the Parquet that run prepared."""
+    run = run_pipeline(home, scratch / "kept", run_date)
+    output = run.result.output
+    training, shards = task_processes(run, home / "logs" / run.execution_name)
+    baseline, baseline_did = bare_baseline(run.kept_home, Run.model_validate(output["run"]),
+                                           published_rounds(output), scratch / "baseline.parquet")
+    states = state_table(run.result.history, state_rows(output, customers, weeks, training.rows))
+    return MeasuredRun(run, training, shards, baseline, baseline_did, states)
+
+
+def run_report(measured: MeasuredRun) -> dict:
+    run, baseline = measured.run, measured.baseline
+    published = run.result.output["published"]
+    launcher = ProcessMeasure(LAUNCHER_PROCESS, run.seconds, 0, run.launcher_peak_rss_mib)
+    return {
+        "execution_name": run.execution_name, "run_seconds": run.seconds, "states": measured.states,
+        "processes": [_process_row(p) for p in (launcher, measured.training, *measured.shards, baseline)],
+        "baseline": {"seconds": baseline.seconds, "peak_rss_mib": baseline.peak_rss_mib,
+                     **{key: measured.baseline_did[key] for key in ("rows_trained", "rows_scored", "rounds")}},
+        "ratio": run.seconds / baseline.seconds,
+        **{key: published.get(key) for key in ("auc", "bayes_auc", "realized_auc")},
+    }
+
+
+def cost_and_projection(measured: MeasuredRun, customers: int, prices: dict, prices_file: str) -> dict:
+    """The AWS cost of the run and the projections; in the run's data directory (it reads the snapshots)."""
+    run, output = measured.run, measured.run.result.output
+    template = load_template()
+    usage = usage_of_run(run, measured.training, measured.shards, template,
+                         snapshot_bytes_read(output["run"]["run_date"], output["prepared"]["weeks_available"]))
+    return {"aws_cost": describe_usage(usage, prices_file, prices),
+            "projections": project_to_paper(customers, measured.states, measured.training, measured.shards,
+                                           template, usage, prices)}
 
 
 def bench(home: Path, scratch: Path, customers: int, weeks: int, generate_seconds: float,
           prices: dict, prices_file: str) -> dict:
-    """Run the week, then the baseline on its prepared data; everything `make bench` reports, as one dict."""
-    run = run_pipeline(home, scratch / "kept")
-    output, history = run.result.output, run.result.history
-    run_date = output["run"]["run_date"]
-    training, shards = task_processes(run, home / "logs" / run.execution_name)
-    baseline, baseline_did = bare_baseline(run.kept_home, Run.model_validate(output["run"]),
-                                           published_rounds(output), scratch / "baseline.parquet")
-    template = load_template()
-    usage = usage_of_run(run, training, shards, template,
-                         snapshot_bytes_read(run_date, output["prepared"]["weeks_available"]))
-    states = state_table(history, state_rows(output, customers, weeks, training.rows))
-    projection = project_to_paper(customers, states, training, shards, template, usage, prices)
-    launcher = ProcessMeasure(LAUNCHER_PROCESS, run.seconds, 0, run.launcher_peak_rss_mib)
+    """The newest week of the panel landed in `home`, steady state (after the warm-up weeks, in `home`) and cold (in
+    a copy made before any run); everything `make bench` reports, as one dict."""
+    cold_home = scratch / "cold" / "home"
+    shutil.copytree(home, cold_home)
+    with in_data_directory(home):
+        newest, horizon = landed_weeks(local_services())[-1], load_settings().churn_horizon_weeks
+        warm_ups = [warm_up(week) for week in warm_up_weeks(newest, horizon)]
+        steady = measure_run(home, scratch / "steady", newest.isoformat(), customers, weeks)
+        paper = cost_and_projection(steady, customers, prices, prices_file)
+    with in_data_directory(cold_home):
+        cold = measure_run(cold_home, scratch / "cold", newest.isoformat(), customers, weeks)
     return {
-        "customers": customers, "weeks": weeks, "run_date": run_date, "execution_name": run.execution_name,
-        "machine_cpus": os.cpu_count(), "generate_seconds": generate_seconds,
-        "run_seconds": run.seconds, "states": states,
-        "processes": [_process_row(p) for p in (launcher, training, *shards, baseline)]
-        + [projection["idle_process"]],
-        "baseline": {"seconds": baseline.seconds, "peak_rss_mib": baseline.peak_rss_mib,
-                     **{key: baseline_did[key] for key in ("rows_trained", "rows_scored", "rounds")}},
-        "ratio": run.seconds / baseline.seconds,
-        "auc": output["published"].get("auc"), "bayes_auc": output["published"].get("bayes_auc"),
-        "aws_cost": describe_usage(usage, prices_file, prices),
-        "projection": projection,
+        "customers": customers, "weeks": weeks, "run_date": newest.isoformat(), "churn_horizon_weeks": horizon,
+        "machine_cpus": os.cpu_count(), "generate_seconds": generate_seconds, "warm_up": warm_ups,
+        "runs": {"steady_state": run_report(steady), "cold": run_report(cold)},
+        **paper,
     }
 
 
@@ -374,7 +455,6 @@ def main(argv: list[str] | None = None) -> None:
     prices = load_prices(args.prices)
     with tempfile.TemporaryDirectory(prefix="pipeline-bench-") as scratch:
         home = Path(scratch) / "home"
-        os.environ["PIPELINE_HOME"] = str(home)  # the launcher, its Lambdas and its tasks use this data directory
         with console.status(f"generating {args.customers:,} customers x {args.weeks} weeks"):
             generate = generate_panel(home, args.customers, args.weeks)
         rows = args.customers * args.weeks
@@ -382,11 +462,12 @@ def main(argv: list[str] | None = None) -> None:
         if args.generate_only:
             return
         try:
-            with console.status("weekly run, then the bare baseline"):
+            with console.status("warm-up weeks, then the newest week steady state and cold, each with its bare "
+                                "baseline"):
                 results = bench(home, Path(scratch), args.customers, args.weeks, generate.seconds, prices,
                                 os.path.relpath(args.prices, REPO_ROOT))
         except ExecutionFailed as failure:
-            console.print(f"[red]the weekly run failed, nothing to measure:[/] {failure.error}: {failure.cause}",
+            console.print(f"[red]a weekly run failed, nothing to measure:[/] {failure.error}: {failure.cause}",
                           soft_wrap=True, highlight=False)
             sys.exit(1)
     json_path, markdown_path = write_results(results, args.out_dir)

@@ -1,7 +1,9 @@
-"""10 million customers on paper: a linear projection of what one bench run measured, not a measurement.
+"""10 and 50 million customers on paper: a linear projection of what one bench run measured, not a measurement.
 
-Time: PrepareData scales with the snapshot rows, Training with the training rows, an inference shard with its
-rows; Cleanup and Publish stay as measured (they list, count and delete files and swap catalog entries: their
+Time: PrepareData scales with the snapshot rows, Training with the training rows it keeps (at most
+MAX_TRAINING_ROWS: pipeline/model/row_cap.py samples the rest away as it reads, so the fit and its memory stop
+growing there; reading the dropped rows is counted as if kept, which overstates the time a little), an inference
+shard with its rows; Cleanup and Publish stay as measured (they list, count and delete files and swap catalog entries: their
 work follows the number of files and partitions, not of rows).
 A task process is projected as a fixed part plus a part per row:
 
@@ -20,7 +22,7 @@ from dataclasses import asdict, dataclass
 from pipeline.warehouse.layout import shard_count_for
 from tools.aws.template import TaskSize, smallest_fargate_size
 
-TARGET_CUSTOMERS = 10_000_000
+TARGET_CUSTOMERS = (10_000_000, 50_000_000)
 HEADROOM = 1.3  # peak RSS is sampled by the kernel per page; Python's allocator and XGBoost's buffers jitter
 
 
@@ -46,6 +48,7 @@ class Measured:
     max_concurrency: int
     configured_sizes: dict[str, TaskSize]  # ASL state -> the template's size
     time_limits: dict[str, float]  # ASL state -> TimeoutSeconds (Lambda Timeout for the Lambdas)
+    max_training_rows: int  # the stack's MaxTrainingRows
 
 
 def scaled(fixed: float, measured: float, measured_rows: int, rows: float) -> float:
@@ -78,10 +81,12 @@ def _worst_shard(shards: list[ProcessMeasure], idle: ProcessMeasure) -> ProcessM
         peak_rss_mib=idle.peak_rss_mib + max(per_row(s.peak_rss_mib, idle.peak_rss_mib, s.rows) for s in shards))
 
 
-def project(measured: Measured, customers: int = TARGET_CUSTOMERS) -> dict:
+def project(measured: Measured, customers: int) -> dict:
     factor = customers / measured.customers
     idle = measured.idle_process
-    training = project_process(measured.training, idle, measured.training.rows * factor)
+    rows_before_cap = measured.training.rows * factor
+    training = project_process(measured.training, idle, min(rows_before_cap, measured.max_training_rows))
+    training |= {"rows_before_cap": round(rows_before_cap)}
     training |= fitting_size(training["peak_rss_mib"], measured.configured_sizes["Training"])
     shard_count = shard_count_for(customers, measured.rows_per_shard)
     shard = project_process(_worst_shard(measured.shards, idle), idle, math.ceil(customers / shard_count))

@@ -88,7 +88,7 @@ def test_overrides_saved_in_samconfig_are_checked_too(tmp_path):
 @pytest.mark.parametrize("overrides, problem", [
     ({"TrainingCpu": "3000"}, "TrainingCpu=3000: not one of 256, 512, 1024"),
     ({"ImageTag": "-bad tag"}, "ImageTag=-bad tag: does not match"),
-    ({"TrainingWeeks": "1"}, "TrainingWeeks=1: outside 2.."),
+    ({"TrainingWeeks": "0"}, "TrainingWeeks=0: outside 1.."),
     ({"RetentionWeeks": "eight"}, "RetentionWeeks=eight: not a number"),
 ])
 def test_a_value_cloudformation_would_refuse_fails_the_parameter_check(overrides, problem):

@@ -32,7 +32,7 @@ def test_scaled_keeps_the_fixed_part_and_scales_the_rest():
     assert scaled(fixed=200, measured=190, measured_rows=1000, rows=10_000) == 200  # below idle: noise, no growth
 
 
-def measured_run() -> Measured:
+def measured_run(max_training_rows: int = 100_000_000) -> Measured:
     idle = ProcessMeasure("idle", seconds=2, rows=0, peak_rss_mib=200)
     return Measured(
         customers=1000,
@@ -42,7 +42,8 @@ def measured_run() -> Measured:
                 ProcessMeasure("InferenceShard 1 task", seconds=4, rows=500, peak_rss_mib=205)],
         idle_process=idle, rows_per_shard=50_000, max_concurrency=8,
         configured_sizes={"Training": TRAINING_SIZE, "InferenceShard": SHARD_SIZE},
-        time_limits={"Training": 3600, "InferenceShard": 1800, "PrepareData": 900, "Publish": 300})
+        time_limits={"Training": 3600, "InferenceShard": 1800, "PrepareData": 900, "Publish": 300},
+        max_training_rows=max_training_rows)
 
 
 def test_projection_scales_each_state_with_its_rows():
@@ -75,26 +76,46 @@ def test_projection_sizes_tasks_with_headroom_and_says_what_would_break():
     assert any("more than any Fargate task has" in warning for warning in too_big["warnings"])
 
 
+def test_projected_training_stops_growing_at_the_row_cap():
+    capped = project(measured_run(max_training_rows=4_000_000), customers=20_000_000)["training"]
+    assert (capped["rows"], capped["rows_before_cap"]) == (4_000_000, 160_000_000)
+    assert capped["peak_rss_mib"] == pytest.approx(200 + 10 * 500)  # 10 MiB per 8,000 rows, for 4M rows
+    assert capped["size"] == TaskSize(4096, 8192, ephemeral_gb=50)  # 5,200 MiB x 1.3 = 6,760 -> 8 GB, 4 vCPU's least
+
+
 # ------------------------------------------------------------------------------------------ result files
 
-def bench_results() -> dict:
-    projection = as_json(project(measured_run(), customers=1_000_000)) | {"cost": {"total": 1.25}}
+def run_results(execution_name: str, run_seconds: float, realized_auc: float | None) -> dict:
+    """One measured run as bench() reports it (a few states and processes are enough for the tables)."""
     return {
-        "customers": 1000, "weeks": 9, "run_date": "2026-03-02", "execution_name": "bench-test", "machine_cpus": 2,
-        "generate_seconds": 1.0, "run_seconds": 22.5,
+        "execution_name": execution_name, "run_seconds": run_seconds,
         "states": [{"state": "Cleanup", "seconds": 0.5, "rows": None, "rows_what": "", "rows_per_second": None},
                    {"state": "PrepareData", "seconds": 5.0, "rows": 9000, "rows_what": "snapshot rows read",
                     "rows_per_second": 1800.0}],
         "processes": [{"name": "Training task", "seconds": 12.0, "rows": 8000, "peak_rss_mib": 210.4,
                        "cpu_seconds": 20.0}],
         "baseline": {"seconds": 9.0, "peak_rss_mib": 250.0, "rows_trained": 8000, "rows_scored": 1000, "rounds": 9},
-        "ratio": 2.5, "auc": 0.81234, "bayes_auc": 0.85,
+        "ratio": run_seconds / 9.0, "auc": 0.81234, "bayes_auc": 0.85, "realized_auc": realized_auc,
+    }
+
+
+def bench_results() -> dict:
+    idle = {"name": "idle", "seconds": 2.0, "rows": 0, "peak_rss_mib": 200.0, "cpu_seconds": 0.3}
+    projections = [as_json(project(measured_run(max_training_rows=4_000_000), customers)) | {
+        "cost": {"total": 1.25}, "idle_process": idle} for customers in (1_000_000, 50_000_000)]
+    return {
+        "customers": 1000, "weeks": 9, "run_date": "2026-03-02", "churn_horizon_weeks": 4, "machine_cpus": 2,
+        "generate_seconds": 1.0,
+        "warm_up": [{"run_date": "2026-02-02", "execution_name": "warm-1"},
+                    {"run_date": "2026-02-23", "execution_name": "warm-2"}],
+        "runs": {"steady_state": run_results("bench-steady", 22.5, realized_auc=0.79876),
+                 "cold": run_results("bench-cold", 18.0, realized_auc=None)},
         "aws_cost": {"prices_file": "tools/bench/aws_prices.json", "region": "us-east-1",
                      "usage": {"fargate": ["Training 1 x 12.0 s at 4 vCPU, 16 GB"], "lambda": "3 invocations",
                                "step_functions": "7 state transitions", "athena": "3 queries"},
                      "dollars": {"fargate": 0.001, "lambda": 0.0001, "step_functions": 0.0002, "athena": 0.0003,
                                  "total": 0.0016}},
-        "projection": projection,
+        "projections": projections,
     }
 
 
@@ -102,21 +123,44 @@ def test_results_are_written_as_json_and_markdown_named_by_size(tmp_path):
     json_path, markdown_path = write_results(bench_results(), tmp_path / "out")
     assert (json_path.name, markdown_path.name) == ("bench-1000x9.json", "bench-1000x9.md")
     written = json.loads(json_path.read_text())
-    assert written["ratio"] == 2.5 and written["projection"]["training"]["size"]["memory_mib"] == 13312
+    assert written["runs"]["steady_state"]["ratio"] == 2.5 and written["runs"]["cold"]["ratio"] == 2.0
+    assert [projection["training"]["size"]["memory_mib"] for projection in written["projections"]] == [8192, 8192]
     assert markdown_path.read_text() == markdown_report(bench_results())
 
 
-def test_the_markdown_shows_states_ratio_memory_cost_and_projection():
+def test_the_markdown_sets_the_steady_state_and_cold_runs_side_by_side():
     text = markdown_report(bench_results())
     assert "# Bench: 1,000 customers x 9 weeks" in text
-    assert "validation AUC 0.8123 (true-state AUC 0.8500)" in text
-    assert "| PrepareData | 5.0 | 9,000 snapshot rows read | 1,800 |" in text
-    assert "| **pipeline / baseline** | **2.50x** |  |  |" in text
-    assert "| Training task | 8,000 | 210 | 20.0 |" in text
-    assert "| **total** |  | **0.0016** |" in text
-    assert "| Training | 8,000,000 | 10,200 | 4 vCPU, 13 GB |" in text
-    assert "- PrepareData: 5,000 s projected, over its 900 s timeout" in text
-    assert "linear projection" in text.lower()
+    assert "after unmeasured runs of 2026-02-02 and 2026-02-23 in the same data directory" in text
+    assert "|  | steady state | cold |" in text
+    assert "| weekly run (s) | 22.5 | 18.0 |" in text
+    assert "| bare baseline (s) | 9.0 | 9.0 |" in text
+    assert "| **pipeline / baseline** | **2.50x** | **2.00x** |" in text
+    assert "| holdout AUC | 0.8123 | 0.8123 |" in text
+    assert "| realized AUC (the scores published 4 weeks before) | 0.7988 | none |" in text
+
+
+def test_the_markdown_gives_each_run_its_states_and_processes():
+    text = markdown_report(bench_results())
+    steady = text.index("## Steady state run (execution bench-steady)")
+    cold = text.index("## Cold run (execution bench-cold)")
+    for section in (text[steady:cold], text[cold:text.index("## AWS cost")]):
+        assert "| PrepareData | 5.0 | 9,000 snapshot rows read | 1,800 |" in section
+        assert "| bare baseline (read, train, score, write) | 9.0 | 8,000 trained, 1,000 scored |  |" in section
+        assert "| Training task | 8,000 | 210 | 20.0 |" in section
+
+
+def test_the_markdown_costs_and_projects_the_steady_state_run():
+    text = markdown_report(bench_results())
+    cost = text[text.index("## AWS cost"):]
+    assert "From the steady-state run, the one that happens every week." in cost
+    assert "| **total** |  | **0.0016** |" in cost
+    assert "A linear projection of the steady-state run" in cost
+    assert "idle-process start-up, 2.0 s and 200 MiB here" in cost
+    assert "## 1,000,000 customers, on paper" in cost and "## 50,000,000 customers, on paper" in cost
+    assert "| Training | 4,000,000 (capped from 8,000,000) | 5,200 | 4 vCPU, 8 GB |" in cost
+    assert "| Training | 4,000,000 (capped from 400,000,000) | 5,200 | 4 vCPU, 8 GB |" in cost
+    assert "- PrepareData: 5,000 s projected, over its 900 s timeout" in cost
 
 
 # ------------------------------------------------------------------------------------------ task resources
