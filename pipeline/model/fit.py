@@ -15,7 +15,6 @@ import xgboost as xgb
 from pipeline.model.drift import DriftReference
 from pipeline.model.features import LABEL_COLUMN, FeatureSpec, feature_matrix
 from pipeline.model.row_cap import KeepRates, capped_batches
-from pipeline.warehouse.objects import parquet_batches
 
 BOOSTER_PARAMS = {
     "objective": "binary:logistic",
@@ -103,13 +102,14 @@ class Fitted:
 def fit(files: TrainingFiles, spec: FeatureSpec, drift_reference: DriftReference,
         rates: KeepRates = KeepRates()) -> Fitted:
     """One fit on every fitted row of the window; the holdout stops it when more rounds add less than
-    MIN_AUC_GAIN of AUC. The drift reference takes its edges from the newest labelled week's fitted rows and
-    its counts from all fitted rows, on their way into the matrix."""
+    MIN_AUC_GAIN of AUC. The histogram bins are sketched from the newest labelled week's fitted rows, the nearest
+    to the week scored, and the whole window is only binned with them (sketching every row made Training 14-23%
+    slower, for AUC within +-0.0007). The drift reference takes its edges from that week's rows too, in the same
+    pass, and its counts from all fitted rows, on their way into the matrix."""
     params = {**BOOSTER_PARAMS, "nthread": os.cpu_count() or 1}
-    for rows in parquet_batches(files.weeks[files.validation_week]):
-        drift_reference.keep(feature_matrix(rows, spec))
+    bins = binned_matrix(files.weeks[files.validation_week], spec, first_pass=drift_reference.keep)
     drift_reference.fix_edges()
-    fit_matrix = binned_matrix(files.fitted, spec, first_pass=drift_reference.count, rates=rates)
+    fit_matrix = binned_matrix(files.fitted, spec, bins_of=bins, first_pass=drift_reference.count, rates=rates)
     holdout_matrix = binned_matrix(files.holdout, spec, bins_of=fit_matrix)
     stopping = xgb.callback.EarlyStopping(rounds=EARLY_STOPPING_ROUNDS, min_delta=MIN_AUC_GAIN, maximize=True,
                                           save_best=False)

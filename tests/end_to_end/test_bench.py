@@ -30,7 +30,7 @@ def test_bench_measures_the_steady_state_and_the_cold_run_each_beside_its_baseli
     ten_million, fifty_million = results["projections"]
     assert ten_million["inference"]["shard_count"] == 100  # 10M at 150 per shard: capped at 100
     assert (ten_million["customers"], fifty_million["customers"]) == (10_000_000, 50_000_000)
-    assert fifty_million["training"]["rows"] == 20_000_000  # the default MAX_TRAINING_ROWS
+    assert fifty_million["training"]["rows"] == 5_000_000  # the default MAX_TRAINING_ROWS
 
     json_path, markdown_path = write_results(results, tmp_path / "out")
     assert json.loads(json_path.read_text())["customers"] == CUSTOMERS

@@ -79,7 +79,9 @@ def test_a_challenger_trained_on_shuffled_labels_is_not_promoted_and_the_champio
     degraded = a_run(week(12), "degraded")
     metrics = run_week(panel, degraded, degraded=True)
 
-    assert metrics["auc"] < 0.6 and metrics["champion_auc"] > 0.75  # noise against a real model, same week
+    # noise against a real model, on the same 150 holdout customers: there a noise model's AUC spreads about 0.06
+    # around 0.5, and early stopping picks its luckiest round
+    assert metrics["auc"] < 0.7 and metrics["champion_auc"] > 0.75
     assert (metrics["promoted"], metrics["scored_with"]) == (False, first.model_version)
     scored = panel.sql.query("SELECT DISTINCT model_version FROM engagement.predictions WHERE run_date = :week",
                              {"week": week(12).isoformat()}).to_pylist()

@@ -5,7 +5,7 @@ import functools
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipeline.model import fit
+from pipeline.model import row_cap
 from pipeline.model.features import fit_feature_spec
 from pipeline.model.fit import binned_matrix
 from pipeline.warehouse.objects import parquet_batches
@@ -35,7 +35,7 @@ def test_the_binned_matrix_holds_the_chosen_weeks_rows_with_their_weights(tmp_pa
     files = write_week_files(tmp_path, {weeks_back(1)[0]: week_rows([0, 1, 2, 3, 4, 5, 6, 7], 2.0),
                                         WEEK: week_rows([8, 9], 1.0)})
     spec = fit_feature_spec(parquet_batches([*files[weeks_back(1)[0]], *files[WEEK]]))
-    monkeypatch.setattr(fit, "parquet_batches", functools.partial(parquet_batches, batch_rows=3))
+    monkeypatch.setattr(row_cap, "parquet_batches", functools.partial(parquet_batches, batch_rows=3))
     fitted = binned_matrix(files[weeks_back(1)[0]], spec)  # fed in three batches
     assert fitted.num_row() == 8 and fitted.get_weight().tolist() == [2.0] * 8
     assert fitted.get_label().tolist() == [0, 1] * 4
