@@ -23,7 +23,8 @@ TOOL_GROUPS = {
     "aws": set(),
     "bench": {"aws"},      # the cost and the projection size tasks as template.yaml does
     "synthetic": set(),
-    "research": {"synthetic"},  # the observable ceiling filters the generator's own hidden chain
+    "research": {"synthetic",   # the observable ceiling filters the generator's own hidden chain
+                 "bench"},      # the row-cap study reads each Training task's log as the bench does
 }
 
 Graph = dict[str, set[str]]  # module -> the project modules it imports

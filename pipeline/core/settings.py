@@ -43,7 +43,7 @@ DEFAULT_RETAINED_SAMPLE_RATE = 0.5  # measured: 36% fewer training rows for -0.0
 # more than this: week-to-week noise of the AUC on 100,000 customers is a few thousandths.
 DEFAULT_CHAMPION_AUC_TOLERANCE = 0.005
 # Training rows beyond this are sampled away, by class (pipeline.model.row_cap), so Training's time and memory
-# (about 210 bytes a kept row at the peak) stop growing with the customers. Measured at 1M customers (4.6M fitted
+# (about 200 bytes a kept row at the peak) stop growing with the customers. Measured at 1M customers (4.6M fitted
 # rows), holdout AUC against the cap: 0.5M -0.0005, 1M -0.0002, 2M and 3M as uncapped (docs/benchmark.md); the
 # default is 2.5 times the 2M that reached it, and leaves every panel of up to 1M customers uncapped.
 DEFAULT_MAX_TRAINING_ROWS = 5_000_000
