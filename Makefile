@@ -18,7 +18,7 @@ run: $(VENV)/.installed
 	$(CLI) run $(if $(RUN_DATE),--run-date $(RUN_DATE))
 
 test: validate
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto --dist loadfile
 
 bench: $(VENV)/.installed
 	$(PY) -m tools.bench.measure $(BENCH_ARGS)
