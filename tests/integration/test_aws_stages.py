@@ -162,6 +162,7 @@ class AnsweredByAthena:
         return pa.Table.from_pylist(self.rows)
 
 
+@pytest.mark.slow
 def test_every_lambda_makes_only_the_calls_its_role_grants(aws, tmp_path, monkeypatch):
     """Each handler's S3 and Glue calls, on moto, against its function's statements in template.yaml: a week
     landed, cleaned, prepared, published twice (the second killed between its Glue updates and finished by

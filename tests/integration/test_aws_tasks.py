@@ -27,6 +27,7 @@ class NotGranted:
         raise AssertionError(f"a Fargate task called {self.service}.{name}; its TaskRole grants S3 only")
 
 
+@pytest.mark.slow
 def test_training_and_inference_make_only_the_s3_calls_their_roles_grant(panel, aws, monkeypatch):
     run = Run(run_date="2026-03-02", churn_horizon_weeks=4, model_version="v1", execution_name="e1")
     prepared = prepare_data(panel, run)  # locally: Athena cannot run on moto

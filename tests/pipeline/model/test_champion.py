@@ -71,6 +71,7 @@ def panel(services):
     return services
 
 
+@pytest.mark.slow
 def test_a_challenger_trained_on_shuffled_labels_is_not_promoted_and_the_champion_scores_the_week(panel):
     first = a_run(week(11), "first")
     run_week(panel, first)
@@ -92,6 +93,7 @@ def test_a_challenger_trained_on_shuffled_labels_is_not_promoted_and_the_champio
     assert champion.current(panel.storage)[0].model_version == first.model_version  # still the champion
 
 
+@pytest.mark.slow
 def test_no_customer_the_models_are_compared_on_is_in_either_models_training_rows(panel):
     champions, challengers = {}, {}
     run_week(panel, a_run(week(11), "first"), seen=champions)
@@ -107,6 +109,7 @@ def test_no_customer_the_models_are_compared_on_is_in_either_models_training_row
     assert scored == week_customers and challengers["holdout"] & scored  # every customer, holdout too, scored
 
 
+@pytest.mark.slow
 def test_a_champion_that_held_out_other_customers_is_no_fair_opponent(panel):
     first = a_run(week(11), "first")
     run_week(panel, first)
@@ -118,6 +121,7 @@ def test_a_champion_that_held_out_other_customers_is_no_fair_opponent(panel):
     assert decided["promoted"] and decided["champion_version"] is None and decided["champion_auc"] is None
 
 
+@pytest.mark.slow
 def test_a_champion_of_a_later_week_is_no_fair_opponent_and_the_pointer_never_moves_back(panel):
     later = a_run(week(12), "later")
     run_week(panel, later)

@@ -42,6 +42,7 @@ def test_labels_are_counted_from_the_files(tmp_path):
     assert count_labels([*files[WEEK], *files[weeks_back(1)[0]]]) == LabelCount(7, 3)
 
 
+@pytest.mark.slow
 def test_a_capped_training_set_fits_on_about_the_cap_and_is_judged_on_the_whole_holdout(services, monkeypatch):
     land_synthetic_panel(services, 1500, 12, seed=11, if_missing=False)
     uncapped = run_week(services, a_run(week(11), "uncapped"))

@@ -113,6 +113,7 @@ def test_missing_network_parameters_are_named_before_anything_runs(aws_account, 
     assert steps == [] and passing_validation == []
 
 
+@pytest.mark.slow
 def test_an_invalid_fargate_size_stops_the_deploy_before_the_build(aws_account):
     aws, _ = aws_account
     steps, run = recorder()

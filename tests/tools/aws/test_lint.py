@@ -42,6 +42,7 @@ WILDCARD_WRITE = """              - Sid: WriteTheModelAndHoldTheWeek  # faults/:
 """
 
 
+@pytest.mark.slow
 def test_a_wildcard_resource_fails_checkov(template_copy):
     broken = template_copy(WILDCARD_WRITE, """              - Effect: Allow
                 Action: [s3:PutObject]
@@ -53,6 +54,7 @@ def test_a_wildcard_resource_fails_checkov(template_copy):
     assert "FAILED for resource: AWS::IAM::Role.TrainingTaskRole" in finding.output
 
 
+@pytest.mark.slow
 def test_a_skip_without_a_reason_fails_checkov(template_copy):
     reason = "comment: 'It receives the access logs: logging its own writes would log each log delivery.'"
     broken = template_copy(reason, "comment: 'noisy'")
@@ -98,6 +100,7 @@ def test_a_value_cloudformation_would_refuse_fails_the_parameter_check(overrides
     assert problem in finding.output
 
 
+@pytest.mark.slow
 def test_a_template_that_does_not_parse_is_named_not_a_traceback(template_copy):
     broken = template_copy("Conditions:\n", "Conditions: [\n")
 
@@ -108,6 +111,7 @@ def test_a_template_that_does_not_parse_is_named_not_a_traceback(template_copy):
     assert findings["asl-validator"].passed  # the definition itself is fine
 
 
+@pytest.mark.slow
 def test_main_exits_1_and_names_the_failed_check(capsys):
     assert lint.main(["--parameter", "TrainingCpu=256", "--definition", str(STATE_MACHINE_PATH)]) == 1
 

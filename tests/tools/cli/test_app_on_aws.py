@@ -136,6 +136,7 @@ def run_on_aws(environment: dict, *args: str) -> subprocess.CompletedProcess:
     return cli(environment, "run", "--target", "aws", "--poll-seconds", "0.1", *args)
 
 
+@pytest.mark.slow
 def test_run_starts_the_weeks_execution_and_follows_every_state_to_the_end(account):
     deploy_state_machine(account)
 
@@ -153,6 +154,7 @@ def test_run_starts_the_weeks_execution_and_follows_every_state_to_the_end(accou
     assert lines[-1] == "execution week-2026-11-16 succeeded"
 
 
+@pytest.mark.slow
 def test_a_second_start_of_the_week_is_refused_and_rerun_starts_another(account):
     deploy_state_machine(account)
     assert run_on_aws(account, "--run-date", WEEK.isoformat()).returncode == 0
@@ -170,6 +172,7 @@ def test_a_second_start_of_the_week_is_refused_and_rerun_starts_another(account)
     assert listed.stdout.count("SUCCEEDED") == 2
 
 
+@pytest.mark.slow
 def test_a_failed_execution_is_reported_with_its_cause_and_how_to_redrive_it(account):
     deploy_state_machine(account, failing="Training")
 
@@ -184,6 +187,7 @@ def test_a_failed_execution_is_reported_with_its_cause_and_how_to_redrive_it(acc
     assert "week-2026-11-16: ContainerFailed: OutOfMemoryError: Container killed" in listed.stdout
 
 
+@pytest.mark.slow
 def test_ingest_lands_the_file_and_its_partition_and_run_takes_that_week(account, tmp_path):
     deploy_state_machine(account)
     path = tmp_path / "week.csv"
