@@ -24,7 +24,8 @@ TOOL_GROUPS = {
     "bench": {"aws"},      # the cost and the projection size tasks as template.yaml does
     "synthetic": set(),
     "research": {"synthetic",   # the observable ceiling filters the generator's own hidden chain
-                 "bench"},      # the row-cap study reads each Training task's log as the bench does
+                 "bench"},      # the studies run weeks in a data directory of their own, and the row-cap
+                                # study reads each Training task's log, as the bench does
 }
 
 Graph = dict[str, set[str]]  # module -> the project modules it imports

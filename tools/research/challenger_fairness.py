@@ -11,9 +11,9 @@ then read every run's comparison from engagement.model_metrics.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import tempfile
+from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
@@ -21,6 +21,7 @@ from rich.table import Table
 from local_runtime.host import install_local_host
 from local_runtime.launcher import execute_locally, new_execution_name
 from pipeline.execution.identity import landed_weeks
+from tools.bench.measure import in_data_directory
 from tools.synthetic.panel import land_synthetic_panel
 
 COMPARISONS = """
@@ -71,8 +72,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--runs", type=int, default=8)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="challenger-fairness-") as home:
-        os.environ["PIPELINE_HOME"] = home  # the launcher, its Lambdas and its tasks use this data directory
+    with tempfile.TemporaryDirectory(prefix="challenger-fairness-") as home, in_data_directory(Path(home)):
         print_results(consecutive_runs(args.customers, args.weeks, args.runs, args.seed), Console())
 
 

@@ -21,7 +21,7 @@ from rich.table import Table
 from local_runtime.host import install_local_host, local_home
 from local_runtime.launcher import execute_locally, new_execution_name
 from pipeline.execution.identity import landed_weeks
-from tools.bench.measure import task_logs
+from tools.bench.measure import in_data_directory, task_logs
 from tools.synthetic.panel import land_synthetic_panel
 
 UNCAPPED = 10**12
@@ -67,8 +67,7 @@ def main(argv: list[str] | None = None) -> None:
                         help="comma-separated row caps to fit under (uncapped is always run too)")
     args = parser.parse_args(argv)
     caps = [int(cap) for cap in args.caps.split(",")]
-    with tempfile.TemporaryDirectory(prefix="row-cap-quality-") as home:
-        os.environ["PIPELINE_HOME"] = str(Path(home))  # the launcher, its Lambdas and its tasks use this directory
+    with tempfile.TemporaryDirectory(prefix="row-cap-quality-") as home, in_data_directory(Path(home)):
         print_results(measure(args.customers, args.weeks, args.seed, caps), Console())
 
 
