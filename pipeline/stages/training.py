@@ -48,17 +48,20 @@ def count_labels(paths: list[str]) -> LabelCount:
 def check_both_classes(files: TrainingFiles) -> LabelCount:
     """A model needs churned and retained customers to learn from, and both among the holdout to be judged on;
     the fitted rows' count."""
-    counts = {}
-    for name, paths in (("the fitted weeks", files.fitted),
-                        (f"the holdout customers of {files.validation_week}", files.holdout)):
-        counted = counts[name] = count_labels(paths)
-        if counted.rows == 0:
-            raise DataQualityError(f"{name}: no rows (the holdout is {HOLDOUT_SHARE:.0%} of customers: are there "
-                                   "too few customers to hold some out?)")
-        if counted.churned in (0, counted.rows):
-            raise DataQualityError(f"{name}: every row has churned={int(counted.churned > 0)}; "
-                                   "a model needs both churned and retained customers")
-    return counts["the fitted weeks"]
+    fitted = _counted_with_both_classes("the fitted weeks", files.fitted)
+    _counted_with_both_classes(f"the holdout customers of {files.validation_week}", files.holdout)
+    return fitted
+
+
+def _counted_with_both_classes(name: str, paths: list[str]) -> LabelCount:
+    counted = count_labels(paths)
+    if counted.rows == 0:
+        raise DataQualityError(f"{name}: no rows (the holdout is {HOLDOUT_SHARE:.0%} of customers: are there "
+                               "too few customers to hold some out?)")
+    if counted.churned in (0, counted.rows):
+        raise DataQualityError(f"{name}: every row has churned={int(counted.churned > 0)}; "
+                               "a model needs both churned and retained customers")
+    return counted
 
 
 def train(services: Services, run: Run) -> dict:
