@@ -9,6 +9,8 @@
 -- activity, as in the churn label (0 sessions); a row whose optional column is null stays null.
 -- The window functions run over the few columns they read, then join back to the whole rows by key: linear in
 -- the weeks read (no self-join per week back), and the engine never sorts the wide rows.
+-- The snapshot's columns come last, so snapshot_date (its partition column, last of s.*) ends the row, as the
+-- UNLOAD of athena_sql/features.sql needs.
 WITH weekly AS (
     SELECT
         customer_id,
@@ -41,20 +43,21 @@ history AS (
             THEN lag(minutes_7d, 1) OVER (PARTITION BY customer_id ORDER BY week_number)
             ELSE 0
         END AS minutes_7d_prev_1w,
-        sum(active) OVER (PARTITION BY customer_id ORDER BY week_number
-                          RANGE BETWEEN 3 PRECEDING AND CURRENT ROW) AS active_weeks_4w,
-        sum(sessions_7d) OVER (PARTITION BY customer_id ORDER BY week_number
-                               RANGE BETWEEN 3 PRECEDING AND CURRENT ROW) AS sessions_4w
+        -- bigint, as glue/features.json says (Athena's sum of a bigint is one; DuckDB's is a HUGEINT)
+        cast(sum(active) OVER (PARTITION BY customer_id ORDER BY week_number
+                               RANGE BETWEEN 3 PRECEDING AND CURRENT ROW) AS bigint) AS active_weeks_4w,
+        cast(sum(sessions_7d) OVER (PARTITION BY customer_id ORDER BY week_number
+                                    RANGE BETWEEN 3 PRECEDING AND CURRENT ROW) AS bigint) AS sessions_4w
     FROM weekly
 )
 SELECT
-    s.*,
     h.sessions_7d_prev_1w,
     h.sessions_7d_prev_2w,
     h.minutes_7d_prev_1w,
     h.active_weeks_4w,
     h.sessions_4w,
-    date_diff('day', s.signup_date, s.snapshot_date) AS tenure_days
+    date_diff('day', s.signup_date, s.snapshot_date) AS tenure_days,
+    s.*
 FROM engagement.snapshots s
 JOIN history h ON h.customer_id = s.customer_id AND h.snapshot_date = s.snapshot_date
 WHERE s.snapshot_date BETWEEN DATE '{{first_week}}' AND DATE '{{run_date}}'

@@ -1,5 +1,6 @@
 -- Training rows: the labelled weeks of the training window, {{first_labelled_week}} to {{validation_week}}
--- (the newest week whose churn horizon is complete), labelled from the future (athena_sql/labels.sql) and sampled.
+-- (the newest week whose churn horizon is complete): their kept feature rows (engagement.features, made by
+-- athena_sql/features.sql), labelled from the future (athena_sql/labels.sql) and sampled.
 -- A share {{holdout_share}} of customers, drawn by a hash of customer_id alone (the same customers every week,
 -- see pipeline/model/holdout.py), is the holdout: only its rows of {{validation_week}} are kept, in the
 -- training_part 'holdout'; no week of theirs is ever fitted on.
@@ -14,7 +15,8 @@ WITH labels AS (
 {{sql:labels}}
 ),
 customer_weeks AS (
-{{sql:customer_weeks}}
+    SELECT * FROM engagement.features
+    WHERE snapshot_date BETWEEN DATE '{{first_labelled_week}}' AND DATE '{{validation_week}}'
 ),
 assigned AS (
     SELECT

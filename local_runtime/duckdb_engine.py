@@ -7,6 +7,8 @@ scans (`explain` shows the files read).
 """
 from __future__ import annotations
 
+import json
+import os
 import tempfile
 import threading
 from contextlib import contextmanager
@@ -31,6 +33,9 @@ from pipeline.warehouse.tables import TableDef, table_definitions
 # process of a run under the 4 GB a Fargate task or the Lambda would have.
 MEMORY_LIMIT = "3GB"
 SPILL_DIRECTORY = str(Path(tempfile.gettempdir()) / "engagement-pipeline-duckdb")
+# Set to a file path, every statement appends a JSON line with the bytes DuckDB read from files for it: the local
+# measure of what Athena bills as data scanned (`make bench` reports it per run).
+SCAN_LOG_ENV = "PIPELINE_SCAN_LOG"
 DUCKDB_TYPES = {"string": "VARCHAR", "bigint": "BIGINT", "double": "DOUBLE", "date": "DATE",
                 "boolean": "BOOLEAN", "timestamp": "TIMESTAMP"}
 
@@ -83,7 +88,9 @@ class DuckDbEngine:
         statement = _only_select(sql)
         _check_parameters(statement, params or {})
         with self._connected(statement) as connection:
-            return connection.sql(athena_sql.to_duckdb(statement), params=params or None).to_arrow_table()
+            result = connection.sql(athena_sql.to_duckdb(statement), params=params or None).to_arrow_table()
+            _log_scan(connection, "query")
+            return result
 
     def explain(self, sql: str, params: Params | None = None) -> str:
         """The query run with DuckDB's profiler: its plan, with the files each scan read."""
@@ -107,6 +114,7 @@ class DuckDbEngine:
             if not partition_by:
                 return self._copy(connection, athena_sql.to_duckdb(statement), target / "part-0.parquet")
             connection.execute(f"CREATE TEMP TABLE unloaded AS {athena_sql.to_duckdb(statement)}")
+            _log_scan(connection, "unload")  # the copies after it read that table, in memory
             values = connection.execute(f"SELECT DISTINCT {partition_by} FROM unloaded ORDER BY 1").fetchall()
             return sum(self._copy(connection, f"SELECT * EXCLUDE ({partition_by}) FROM unloaded "
                                               f"WHERE {partition_by} = {sql_string(str(value))}",
@@ -125,7 +133,9 @@ class DuckDbEngine:
     @staticmethod
     def _copy(connection: duckdb.DuckDBPyConnection, query: str, path: Path) -> int:
         path.parent.mkdir(parents=True, exist_ok=True)
-        return int(connection.execute(f"COPY ({query}) TO {sql_string(str(path))} (FORMAT parquet)").fetchone()[0])
+        rows = int(connection.execute(f"COPY ({query}) TO {sql_string(str(path))} (FORMAT parquet)").fetchone()[0])
+        _log_scan(connection, "unload")
+        return rows
 
     @contextmanager
     def _connected(self, statement: sqlglot.expressions.Expression) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -136,6 +146,8 @@ class DuckDbEngine:
                 connection.execute("SET enable_progress_bar = false")
                 connection.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
                 connection.execute(f"SET temp_directory = {sql_string(SPILL_DIRECTORY)}")
+                if os.environ.get(SCAN_LOG_ENV):
+                    connection.execute("PRAGMA enable_profiling = 'no_output'")
                 connection.execute(f"CREATE SCHEMA {DATABASE}")
                 for table in _tables_read_by(statement):
                     connection.execute(f"CREATE VIEW {table.qualified_name} AS {self._view_sql(table)}")
@@ -200,6 +212,17 @@ class DuckDbEngine:
                                 for name, type_ in (*table.columns, *table.partition_keys))
             return f"SELECT {columns} WHERE false"
         column_list = ", ".join(name for name, _ in table.columns)
+        # Columns by name, as Athena reads Parquet: a file written before a column was added reads it as null
+        typed = ", ".join(f"CAST(NULL AS {DUCKDB_TYPES[type_]}) AS {name}" for name, type_ in table.columns)
         selects = [f"SELECT {column_list}, CAST({sql_string(value)} AS {DUCKDB_TYPES[key_type]}) AS {key} "
-                   f"FROM read_parquet([{', '.join(map(sql_string, files[value]))}])" for value in partitions]
+                   f"FROM (SELECT {typed} WHERE false UNION ALL BY NAME "
+                   f"SELECT * FROM read_parquet([{', '.join(map(sql_string, files[value]))}]))" for value in partitions]
         return "\nUNION ALL\n".join(selects)
+
+
+def _log_scan(connection: duckdb.DuckDBPyConnection, what: str) -> None:
+    """Append the bytes the statement just run read from files to the scan log, if one is set (SCAN_LOG_ENV)."""
+    if path := os.environ.get(SCAN_LOG_ENV):
+        scanned = json.loads(connection.get_profiling_information(format="json"))["io"]["total_bytes_read"]
+        with open(path, "a") as log:
+            log.write(json.dumps({"statement": what, "bytes_read": scanned}) + "\n")

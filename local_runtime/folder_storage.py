@@ -75,6 +75,16 @@ class FolderStorage:
         shutil.copyfile(path, partial)
         os.replace(partial, target)
 
+    def copy(self, source: str, key: str) -> None:
+        # A hard link: no bytes move, and the copy outlives the source's deletion (a file is never rewritten here)
+        target = Path(self.uri(key))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.unlink(missing_ok=True)
+        try:
+            os.link(self.uri(source), target)
+        except OSError:  # another file system, or one without links
+            self.upload_file(self.uri(source), key)
+
     def checksum(self, key: str) -> str | None:
         # Computed from the bytes on disk now: what S3 would have kept from the upload.
         with open(self.uri(key), "rb") as file:

@@ -46,7 +46,7 @@ LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
 ECS_RUN_TASK_SYNC = "arn:aws:states:::ecs:runTask.sync"
 ATHENA_START_QUERY_SYNC = "arn:aws:states:::athena:startQueryExecution.sync"
 LAMBDA_FUNCTIONS = {"CleanupFunctionArn": "cleanup", "PrepareDataFunctionArn": "prepare_data",
-                    "PublishFunctionArn": "publish"}
+                    "KeepFeaturesFunctionArn": "keep_features", "PublishFunctionArn": "publish"}
 EXECUTION_ENDED_HANDLER = "record_failure"  # the template's EventBridge rule calls it when an execution fails
 TASK_FAMILIES = {"TrainingTaskDefinitionArn": "training", "InferenceTaskDefinitionArn": "inference"}
 STDERR_TAIL_LINES = 20

@@ -12,12 +12,14 @@ from local_runtime.host import install_local_host
 from pipeline.aws import aws_services
 from pipeline.core.settings import load_settings
 from pipeline.edge.host import install_host
-from pipeline.execution.identity import Run
+from pipeline.execution.identity import Run, landed_weeks
 from pipeline.execution.work import record_inputs
 from pipeline.landing.contract_checks import validate_snapshot
 from pipeline.landing.ingest import land_snapshot
 from pipeline.model.holdout import HOLDOUT_SHARE
 from pipeline.results.weekly_summary import SegmentTotals
+from pipeline.stages.keep_features import keep_features
+from pipeline.warehouse.kept_features import FEATURE_PARTITION, features_sql, keep, stale_weeks
 from pipeline.warehouse.layout import (
     attempt_prefix,
     drift_counts_key,
@@ -93,11 +95,26 @@ def panel(services) -> Services:
     return services
 
 
-def prepare_sets(services: Services, prepared: dict, attempt: int = 0) -> dict[str, int]:
-    """What the state machine's PrepareSets does after PrepareData: both UNLOADs, composed as it composes them
-    (pipeline.warehouse.sql.unload_statement), run by the local engine. Rows written, by set."""
+def prepare_sets(services: Services, run: Run | dict, prepared: dict, attempt: int = 0) -> dict[str, int]:
+    """What the state machine does after PrepareData: UnloadFeatures and KeepFeatures if weeks need features, then
+    PrepareSets' two UNLOADs, each composed as it composes them (pipeline.warehouse.sql.unload_statement), run by
+    the local engine. Rows written, by set."""
+    if prepared["features"]["week_count"]:
+        services.sql.run_unload(unload_statement(prepared["features"]["unload"], attempt))
+        keep_features(services, Run.model_validate(run), prepared["features"]["weeks"])
     return {name: services.sql.run_unload(unload_statement(prepared[name], attempt))
             for name in ("training_set", "scoring_set")}
+
+
+def keep_landed_features(services: Services, execution_name: str = "tests") -> list[str]:
+    """Compute and keep the feature rows of every landed week that has none (or stale ones), as UnloadFeatures and
+    KeepFeatures do, for tests that query the sets' SQL directly. The weeks kept."""
+    weeks = stale_weeks(services, landed_weeks(services))
+    if weeks:
+        unloaded = f"work/tests/{execution_name}/"
+        services.sql.unload(features_sql(list(weeks)), unloaded, FEATURE_PARTITION)
+        keep(services, unloaded, execution_name, weeks)
+    return sorted(weeks)
 
 
 def in_holdout(customer_id: str) -> bool:

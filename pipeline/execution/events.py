@@ -18,6 +18,11 @@ class RunEvent(Strict):
     run: Run
 
 
+class KeepFeaturesEvent(Strict):
+    run: Run
+    weeks: dict[str, dict[str, str]]  # week -> what its feature rows are made from (PrepareData's features.weeks)
+
+
 class PublishEvent(Strict):
     run: Run
     expected_rows: Annotated[int, Field(ge=0)]

@@ -1,8 +1,9 @@
 """`remove-week`: take a wrongly landed week (an off-cycle date, the wrong file) out of engagement.snapshots.
 
-Its publication record goes with its partition, so no repair brings it back; its folder is retired, not deleted
-(pipeline.warehouse.retirement): a run or query still reading it finishes, and ingesting the file again brings the
-week back. The record is retired first, so a crash half way leaves the folder kept, and running it again finishes.
+Its publication record goes with its partition, so no repair brings it back, and its kept feature rows
+(engagement.features) go too; its folder is retired, not deleted (pipeline.warehouse.retirement): a run or query
+still reading it finishes, and ingesting the file again brings the week back. The record is retired first, so a
+crash half way leaves the folder kept, and running it again finishes.
 """
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import datetime as dt
 
 from pipeline.core.errors import PipelineError
 from pipeline.execution.week_lock import WeekLockedError, is_held
+from pipeline.warehouse.kept_features import forget_week
 from pipeline.warehouse.layout import is_managed_folder, week_lock_key
 from pipeline.warehouse.ports import Services
 from pipeline.warehouse.publication import withdraw
@@ -31,6 +33,7 @@ def remove_landed_week(services: Services, snapshot_date: dt.date) -> Retirement
     retirement = retire(services.storage, folder, "snapshots", value, "removed by remove-week") if folder else None
     withdraw(services.storage, "snapshots", value)
     services.catalog.drop_partition(snapshots, value)
+    forget_week(services, snapshot_date)  # its feature rows go with it; the weeks after it see their sources change
     return retirement
 
 

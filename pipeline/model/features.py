@@ -40,9 +40,10 @@ WEIGHT_COLUMN = "sample_weight"
 # athena_sql/training_set.sql partitions the training set by it: the fitted rows' week, or the holdout
 TRAINING_PART_COLUMN = "training_part"
 HOLDOUT_COLUMN = "in_holdout"
+FEATURE_VERSION_COLUMN = "feature_version"  # which definitions computed the kept row (glue/features.json)
 # Identifiers, dates and bookkeeping: never features (signup_date reaches the model as tenure_days).
 NOT_FEATURES = {KEY_COLUMN, "snapshot_date", "signup_date", LABEL_COLUMN, WEIGHT_COLUMN, TRAINING_PART_COLUMN,
-                HOLDOUT_COLUMN, "shard"}
+                HOLDOUT_COLUMN, "shard", FEATURE_VERSION_COLUMN}
 CATEGORICAL_COLUMNS = tuple(c.name for c in COLUMNS if c.type == "string" and c.name != KEY_COLUMN)
 MAX_CATEGORIES = 100  # rarer values share the "other" category rather than growing the model
 MISSING_NUMBER = np.finfo(np.float32).min

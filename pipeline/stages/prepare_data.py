@@ -20,7 +20,14 @@ from pipeline.model.holdout import HOLDOUT_SHARE
 from pipeline.results.data_quality import Check, held, record_checks, warning
 from pipeline.results.realized_performance import realize
 from pipeline.warehouse import sql
-from pipeline.warehouse.layout import scoring_prefix, shard_count_for, shard_list_key, training_prefix
+from pipeline.warehouse.kept_features import FEATURE_LOOKBACK_WEEKS, FEATURE_PARTITION, features_sql, stale_weeks
+from pipeline.warehouse.layout import (
+    features_prefix,
+    scoring_prefix,
+    shard_count_for,
+    shard_list_key,
+    training_prefix,
+)
 from pipeline.warehouse.ports import Services
 from pipeline.warehouse.publication import changed_files, recorded
 from pipeline.warehouse.tables import table
@@ -29,7 +36,6 @@ logger = logging.getLogger(__name__)
 WEEK = dt.timedelta(days=7)
 TRAINING_SET_PARTITION = TRAINING_PART_COLUMN
 SCORING_SET_PARTITION = "shard"
-FEATURE_LOOKBACK_WEEKS = 3  # athena_sql/customer_weeks.sql reads a customer's rows up to three weeks back
 # Half an extract often keeps every customer but loses their activity: warn when the share of customers with a
 # session falls by more than this (in points) from the week before.
 ACTIVE_SHARE_DROP_WARNING = 0.2
@@ -55,6 +61,11 @@ class Window:
     @property
     def first_week(self) -> dt.date:
         return self.first_labelled_week - WEEK * FEATURE_LOOKBACK_WEEKS
+
+    def featured_weeks(self, landed: list[dt.date]) -> list[dt.date]:
+        """The landed weeks whose feature rows the sets read (the labelled weeks and the run's), and those in
+        between, which the next runs read."""
+        return [week for week in landed if self.first_labelled_week <= week <= self.run_date]
 
 
 def verify_landed_files(services: Services, window: Window) -> Check:
@@ -155,8 +166,16 @@ def training_set_sql(window: Window, settings: Settings) -> str:
 
 
 def scoring_set_sql(run_date: dt.date, shard_count: int) -> str:
-    return sql.render("scoring_set", first_week=run_date - WEEK * FEATURE_LOOKBACK_WEEKS, run_date=run_date,
-                      shard_count=shard_count)
+    return sql.render("scoring_set", run_date=run_date, shard_count=shard_count)
+
+
+def features_to_compute(services: Services, run: Run, window: Window, weeks: list[dict]) -> dict:
+    """The weeks whose kept feature rows are missing or stale (UnloadFeatures computes them, KeepFeatures keeps
+    them; none, and both are skipped), with what each is made from."""
+    stale = stale_weeks(services, window.featured_weeks([week["snapshot_date"] for week in weeks]))
+    unload = (sql.unload_set(features_sql(list(stale)), services.storage.uri(features_prefix(run)),
+                             FEATURE_PARTITION) if stale else None)
+    return {"week_count": len(stale), "weeks": stale, "unload": unload}
 
 
 def prepare_data(services: Services, run: Run) -> dict:
@@ -171,9 +190,11 @@ def prepare_data(services: Services, run: Run) -> dict:
     shard_count = shard_count_for(customers, settings.rows_per_shard)
     storage = services.storage
     record_inputs(services, run, window.first_week)
+    features = features_to_compute(services, run, window, weeks)
     shards = list(range(shard_count))
     storage.write_bytes(shard_list_key(run), json.dumps(shards).encode())
-    logger.info("%d weeks checked; %d customers to score in %d shard(s)", len(weeks), customers, shard_count)
+    logger.info("%d weeks checked; %d week(s) of features to compute; %d customers to score in %d shard(s)",
+                len(weeks), features["week_count"], customers, shard_count)
     return {
         "weeks_available": len(weeks),
         "snapshot_rows": sum(week["customers"] for week in weeks),
@@ -182,6 +203,7 @@ def prepare_data(services: Services, run: Run) -> dict:
         "shards": shards,
         "shard_list_key": shard_list_key(run),
         "realized_auc": realized["auc"] if realized else None,
+        "features": features,
         "training_set": sql.unload_set(training_set_sql(window, settings), storage.uri(training_prefix(run)),
                                        TRAINING_SET_PARTITION),
         "scoring_set": sql.unload_set(scoring_set_sql(run_date, shard_count), storage.uri(scoring_prefix(run)),

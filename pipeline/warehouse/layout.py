@@ -55,6 +55,11 @@ def scoring_prefix(run: OfExecution) -> str:
     return f"{work_prefix(run)}scoring/"
 
 
+def features_prefix(run: OfExecution) -> str:
+    """Where UnloadFeatures writes the weeks' feature rows before KeepFeatures keeps them (kept_features)."""
+    return f"{work_prefix(run)}features/"
+
+
 def shard_prefix(scoring_set: str, shard: int) -> str:
     """One shard's folder in a scoring set (an attempt folder under scoring_prefix)."""
     return f"{scoring_set}shard={shard}/"

@@ -54,7 +54,7 @@ def newest_attempt(storage: Storage, prefix: str) -> str:
     attempts = {int(match[1]) for key in storage.list_keys(prefix)
                 if (match := re.match(rf"{re.escape(prefix)}{ATTEMPT_FOLDER}(\d+)/", key))}
     if not attempts:
-        raise FileNotFoundError(f"no {ATTEMPT_FOLDER}N/ folder under {storage.uri(prefix)}: PrepareSets wrote nothing")
+        raise FileNotFoundError(f"no {ATTEMPT_FOLDER}N/ folder under {storage.uri(prefix)}: its UNLOAD wrote nothing")
     return f"{prefix}{ATTEMPT_FOLDER}{max(attempts)}/"
 
 

@@ -33,6 +33,7 @@ class Storage(Protocol):
     # For reading a large object in pieces: a path on this machine's disk holding it, for the `with` block
     def local_copy(self, key: str) -> AbstractContextManager[str]: ...  # FileNotFoundError if there is no such key
     def upload_file(self, path: str, key: str) -> None: ...  # the file's bytes become the object, streamed
+    def copy(self, source: str, key: str) -> None: ...  # another key's object, copied where it lies (not through here)
     # The object's SHA-256 as S3 reports it (base64), None if none was taken; FileNotFoundError if no such key
     def checksum(self, key: str) -> str | None: ...
 

@@ -22,7 +22,8 @@ REPAIR_COMMAND = "engagement-pipeline doctor --repair (PIPELINE_RUNTIME=aws for 
 # The tables whose partitions switch together, by the one record that names them all.
 GROUPS = {"results": ("predictions", "model_metrics", "qa_predictions", "weekly_summary", "data_quality",
                       "realized_performance"),
-          "snapshots": ("snapshots",)}
+          "snapshots": ("snapshots",),
+          "features": ("features",)}
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,8 @@ class Publication:
     locations: dict[str, str]  # table name -> folder key
     published_by: str  # the execution, or the landing
     checksums: dict[str, str] = field(default_factory=dict)  # data file key -> checksum, taken as it was written
+    # What derived data was made from (pipeline.warehouse.kept_features): it is made again when they change
+    sources: dict[str, str] = field(default_factory=dict)
     published_at: str = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
 
     @property

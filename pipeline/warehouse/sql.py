@@ -1,7 +1,7 @@
 """The Athena SQL of `athena_sql/`, rendered for a run (Athena runs it on AWS; locally DuckDB, translated).
 
-Templates take `{{name}}` parameters (validated: ISO dates, integers and finite floats only, so nothing is injected) and
-`{{sql:other}}` to inline another file.
+Templates take `{{name}}` parameters (validated: ISO dates, integers, finite floats and plain tokens of letters, digits,
+`_`, `.` and `-` only, so nothing is injected) and `{{sql:other}}` to inline another file.
 
 The training and scoring sets are written by UNLOAD statements the state machine composes (PrepareSets) from
 UNLOAD_TEMPLATE: the SELECT, the set's folder, the execution's attempt ($$.Execution.RedriveCount) and the options.
@@ -23,6 +23,7 @@ UNLOAD_TEMPLATE = f"UNLOAD ({{}}) TO '{{}}{ATTEMPT_FOLDER}{{}}/' WITH ({{}})"
 UNLOAD_STATEMENT = re.compile(r"UNLOAD \((?P<select>.*)\) TO '(?P<location>(?:[^']|'')*)' WITH \((?P<options>.*)\)",
                               re.DOTALL)
 PARTITIONED_BY = re.compile(r"partitioned_by = ARRAY\['(?P<column>[a-z_]+)'\]")
+TOKEN = re.compile(r"[A-Za-z0-9_.-]+")  # a string parameter (a version, a name): nothing to escape in a literal
 
 
 def _literal(name: str, value: object) -> str:
@@ -32,7 +33,10 @@ def _literal(name: str, value: object) -> str:
         return str(value)
     if isinstance(value, float) and math.isfinite(value):
         return f"{value!r}e0" if "e" not in repr(value) else repr(value)  # a DOUBLE literal, not a DECIMAL
-    raise TypeError(f"SQL parameter {name!r} must be a date, an int or a finite float, got {value!r}")
+    if isinstance(value, str) and TOKEN.fullmatch(value):
+        return value
+    raise TypeError(f"SQL parameter {name!r} must be a date, an int, a finite float or a token of letters, digits, "
+                    f"_, . and -, got {value!r}")
 
 
 def render(template: str, **params: object) -> str:

@@ -30,7 +30,7 @@ def log_records(output: str) -> list[dict]:
 def test_containers_train_score_and_publish(panel, home):
     run = cleanup({"input": {}, "execution_name": "exec-1"})["run"]
     prepared = prepare_data({"run": run})
-    prepare_sets(panel, prepared)
+    prepare_sets(panel, run, prepared)
     trained = run_container("training", {"RUN": json.dumps(run)})
     assert trained.returncode == 0, trained.stderr
     (*_, done) = log_records(trained.stdout)

@@ -78,8 +78,9 @@ def test_only_a_failed_run_can_be_resumed(panel, capsys):
 
 
 def test_an_unload_that_fails_half_way_is_resumed_into_a_folder_of_its_own(panel, monkeypatch, capsys):
-    """Athena's UNLOAD needs an empty folder, and a failed one can leave files behind: the resumed PrepareSets
-    (a new attempt, $$.Execution.RedriveCount 1) writes attempt=1/, and the tasks read that one."""
+    """Athena's UNLOAD needs an empty folder, and a failed one can leave files behind: the resumed PrepareFeatures
+    (a new attempt, $$.Execution.RedriveCount 1; its UNLOAD is the run's first) writes attempt=1/, and KeepFeatures
+    reads that one."""
     original = DuckDbEngine.run_unload
     failures = []
 
@@ -94,12 +95,12 @@ def test_an_unload_that_fails_half_way_is_resumed_into_a_folder_of_its_own(panel
     monkeypatch.setattr(DuckDbEngine, "run_unload", fails_once_half_way)
     assert main(["run", "--run-date", week(WEEKS).isoformat()]) == 1
     failed = past_runs(panel.storage)[-1]
-    assert failed["failed_state"] == "PrepareSets" and "HIVE_CURSOR_ERROR" in failed["cause"]
+    assert failed["failed_state"] == "PrepareFeatures" and "HIVE_CURSOR_ERROR" in failed["cause"]
     assert failures[0].endswith("/attempt=0/")
 
     assert main(["resume", failed["execution_name"]]) == 0
     resumed = past_runs(panel.storage)[-1]
-    assert list(resumed["states"]) == ["PrepareSets", "Training", "Inference", "Publish", "Done"]
+    assert list(resumed["states"]) == ["PrepareFeatures", "PrepareSets", "Training", "Inference", "Publish", "Done"]
     assert resumed["redrive_count"] == 1
     assert main(["query", "SELECT count(*) AS n FROM engagement.predictions", "--format", "csv"]) == 0
     assert capsys.readouterr().out.splitlines()[-1] == str(CUSTOMERS)

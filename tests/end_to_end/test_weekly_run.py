@@ -36,9 +36,11 @@ def test_weekly_run_scores_every_customer_and_records_metrics(panel):
     result, events = run({}, "first")
     assert result.status == "SUCCEEDED"
     top_level = [event.name for event in events if not event.scope and event.status == "succeeded"]
-    assert top_level == ["Cleanup", "PrepareData", "PrepareSets", "Training", "Inference", "Publish", "Done"]
+    assert top_level == ["Cleanup", "PrepareData", "FeaturesToCompute", "PrepareFeatures", "PrepareSets", "Training",
+                         "Inference", "Publish", "Done"]
     scoped = [event.name for event in events if event.scope and event.status == "succeeded"]
-    assert sorted(scoped) == ["InferenceShard"] * 3 + ["UnloadScoringSet", "UnloadTrainingSet"]  # one per shard
+    assert sorted(scoped) == ["InferenceShard"] * 3 + ["KeepFeatures", "UnloadFeatures", "UnloadScoringSet",
+                                                       "UnloadTrainingSet"]  # one InferenceShard per shard
     run_date = result.output["run"]["run_date"]
     assert count(panel, "SELECT count(*) FROM engagement.predictions") == CUSTOMERS
     assert count(panel, "SELECT count(DISTINCT customer_id) FROM engagement.predictions") == CUSTOMERS
@@ -51,7 +53,8 @@ def test_weekly_run_scores_every_customer_and_records_metrics(panel):
     assert (history["customers"], history["rows_scored"], history["error"]) == (CUSTOMERS, CUSTOMERS, None)
     assert history["rows_trained"] == metrics[0]["rows_trained"] and history["run_date"].isoformat() == run_date
     seconds = {state: history[f"{column}_seconds"] for state, column in (
-        ("Cleanup", "cleanup"), ("PrepareData", "prepare_data"), ("PrepareSets", "prepare_sets"),
+        ("Cleanup", "cleanup"), ("PrepareData", "prepare_data"), ("PrepareFeatures", "prepare_features"),
+        ("PrepareSets", "prepare_sets"),
         ("Training", "training"), ("Inference", "inference"), ("Publish", "publish"))}
     timed = {event.name: event.ended - event.started for event in events if not event.scope and event.ended}
     for state, value in seconds.items():  # the executor's own clock, to the millisecond (Publish: up to its row)
@@ -70,7 +73,9 @@ def test_weekly_run_scores_every_customer_and_records_metrics(panel):
 
 def test_rerunning_a_week_replaces_its_results(panel):
     first, _ = run({}, "first")
-    second, _ = run({"run_date": first.output["run"]["run_date"]}, "second")
+    second, events = run({"run_date": first.output["run"]["run_date"]}, "second")
+    top_level = [event.name for event in events if not event.scope and event.status == "succeeded"]
+    assert "FeaturesToCompute" in top_level and "PrepareFeatures" not in top_level  # every week's rows are kept
     assert count(panel, "SELECT count(*) FROM engagement.predictions") == CUSTOMERS
     versions = panel.sql.query("SELECT DISTINCT model_version FROM engagement.predictions").column(0).to_pylist()
     assert versions == [second.output["run"]["model_version"]]

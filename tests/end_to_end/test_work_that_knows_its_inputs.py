@@ -171,7 +171,7 @@ def test_a_failed_query_says_why_in_run_runs_engagement_runs_and_the_report(pane
     assert reason in capsys.readouterr().out
     assert main(["query", "SELECT failed_state, cause FROM engagement.runs WHERE status = 'FAILED'",
                  "--format", "csv"]) == 0
-    assert capsys.readouterr().out.splitlines()[1:] == [f"PrepareSets,{reason}"]
+    assert capsys.readouterr().out.splitlines()[1:] == [f"PrepareFeatures,{reason}"]  # its UNLOAD runs first
 
     broken.clear()  # the engine works again
     failed = last_run(panel)["execution_name"]

@@ -31,7 +31,7 @@ class NotGranted:
 def test_training_and_inference_make_only_the_s3_calls_their_roles_grant(panel, aws, monkeypatch):
     run = Run(run_date="2026-03-02", churn_horizon_weeks=4, model_version="v1", execution_name="e1")
     prepared = prepare_data(panel, run)  # locally: Athena cannot run on moto
-    prepare_sets(panel, prepared)
+    prepare_sets(panel, run, prepared)
     staging = S3Storage(BUCKET, boto3.client("s3"))
     for key in [*panel.storage.list_keys(work_prefix(run)), *panel.storage.list_keys("publications/snapshots/")]:
         staging.write_bytes(key, panel.storage.read_bytes(key))

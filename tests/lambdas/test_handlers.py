@@ -41,7 +41,7 @@ def test_prepare_data_writes_training_and_scoring_sets(panel, monkeypatch):
     prepared = prepare_data({"run": run})
     assert prepared["scoring_rows"] == CUSTOMERS
     assert prepared["shard_count"] == 3 and prepared["shards"] == [0, 1, 2]
-    written = prepare_sets(panel, prepared)  # the state machine's PrepareSets
+    written = prepare_sets(panel, run, prepared)  # the state machine's PrepareSets
     labelled = panel.sql.query("SELECT customer_id, snapshot_date FROM engagement.snapshots WHERE snapshot_date "
                                "<= DATE '2026-02-02'").to_pylist()  # the weeks whose 4-week horizon is complete
     kept = [row for row in labelled if not in_holdout(row["customer_id"]) or row["snapshot_date"] == WEEK_5]

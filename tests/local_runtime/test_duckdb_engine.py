@@ -37,6 +37,18 @@ def test_partitions_become_a_column(services):
     assert [(row["snapshot_date"].isoformat(), row["n"]) for row in rows] == [("2026-01-05", 2), ("2026-01-12", 1)]
 
 
+def test_a_file_written_before_a_column_was_added_reads_it_as_null(services):
+    """As Athena reads Parquet by name: an upgrade that adds a column keeps older partitions readable."""
+    runs = table("runs")
+    older = pa.table({"execution_name": ["e"], "status": ["SUCCEEDED"], "prepare_sets_seconds": [1.5]})
+    write_parquet(services.storage, f"{runs.partition_prefix('2026-01-05')}e.parquet", older)
+    services.catalog.put_partition(runs, "2026-01-05",
+                                   services.storage.uri(runs.partition_prefix("2026-01-05")))
+    rows = services.sql.query("SELECT status, prepare_sets_seconds, prepare_features_seconds "
+                              "FROM engagement.runs").to_pylist()
+    assert rows == [{"status": "SUCCEEDED", "prepare_sets_seconds": 1.5, "prepare_features_seconds": None}]
+
+
 def test_unload_writes_parquet_by_partition_and_counts_rows(services):
     land_weeks(services, {"a": [1], "b": [0], "c": [3]})
     rows = services.sql.unload("SELECT customer_id, sessions_7d % 2 AS shard FROM engagement.snapshots",

@@ -32,8 +32,8 @@ def test_every_placeholder_of_the_definition_has_a_local_value():
 def test_faults_can_be_injected_in_the_states_that_run_pipeline_code_nested_ones_too():
     machine = load_state_machine(STATE_MACHINE_PATH, local_substitutions())
     # InferenceShard runs in the Map's ItemProcessor; UnloadTrainingSet, in a Parallel branch, is an Athena query
-    assert states_running_pipeline_code(machine.graph) == {"Cleanup", "PrepareData", "Training", "InferenceShard",
-                                                           "Publish"}
+    assert states_running_pipeline_code(machine.graph) == {"Cleanup", "PrepareData", "KeepFeatures", "Training",
+                                                           "InferenceShard", "Publish"}
 
 
 @pytest.mark.parametrize("faults", ["Nope:once", "UnloadTrainingSet:always", "Inference:once,Publish:once"])

@@ -107,6 +107,6 @@ def test_a_fault_named_for_no_state_of_the_definition_is_refused_before_anything
     assert main(command) == 2
     error = " ".join(capsys.readouterr().err.split())
     assert "PIPELINE_FAULTS names Nope, not a state of statemachine/pipeline.asl.json" in error
-    assert "faults can be injected in: Cleanup, InferenceShard, PrepareData, Publish, Training" in error
+    assert "faults can be injected in: Cleanup, InferenceShard, KeepFeatures, PrepareData, Publish, Training" in error
     assert [run["execution_name"] for run in past_runs(services.storage)] == ["failed-run"]  # none recorded
     assert not services.storage.list_keys("locks/")  # no week taken

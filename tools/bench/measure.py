@@ -39,27 +39,26 @@ from rich.markdown import Markdown
 
 from local_runtime.asl import ExecutionFailed
 from local_runtime.container import RESOURCES_EVENT, peak_rss_mib
-from local_runtime.duckdb_engine import DuckDbEngine
+from local_runtime.duckdb_engine import SCAN_LOG_ENV, DuckDbEngine
 from local_runtime.host import local_services
 from local_runtime.launcher import STATE_MACHINE_PATH, execute_locally, new_execution_name
 from pipeline.core.settings import REPO_ROOT, load_settings
 from pipeline.execution.identity import Run, landed_weeks
 from pipeline.model.store import ModelStore
 from pipeline.warehouse.layout import work_prefix
-from pipeline.warehouse.tables import table
 from tools.aws.template import configured_lambda_memory_mib, configured_task_sizes, load_template
 from tools.bench.cost import DEFAULT_PRICES_PATH, FargateTask, LambdaCall, RunUsage, load_prices, run_cost
 from tools.bench.projection import TARGET_CUSTOMERS, Measured, ProcessMeasure, as_json, project
 from tools.bench.record import write_results
 
 SEED = 7
-TOP_LEVEL_STATES = ("Cleanup", "PrepareData", "PrepareSets", "Training", "Inference", "Publish")
-LAMBDA_STATES = ("Cleanup", "PrepareData", "Publish")
+TOP_LEVEL_STATES = ("Cleanup", "PrepareData", "PrepareFeatures", "PrepareSets", "Training", "Inference", "Publish")
+LAMBDA_STATES = ("Cleanup", "PrepareData", "KeepFeatures", "Publish")  # KeepFeatures: inside PrepareFeatures
 IDLE_TASK = ("import containers.training.entrypoint, containers.inference.entrypoint, local_runtime.host; "
              "from local_runtime.container import resources_line; print(resources_line())")
 # What Step Functions runs at once for a Map's MaxConcurrency 0 (unlimited), by the Map's mode.
 MAP_CONCURRENCY_LIMIT = {"INLINE": 40, "DISTRIBUTED": 10_000}
-LAUNCHER_PROCESS = "launcher + in-process Lambdas (Cleanup, PrepareData with DuckDB, Publish)"
+LAUNCHER_PROCESS = "launcher + in-process Lambdas (Cleanup, PrepareData with DuckDB, KeepFeatures, Publish)"
 
 
 # ------------------------------------------------------------------------------------------ child processes
@@ -113,6 +112,7 @@ class PipelineRun:
     seconds: float
     launcher_peak_rss_mib: float
     sql_statements: int
+    sql_bytes_read: int  # what DuckDB read from files for the run's statements: Athena's "data scanned"
     kept_home: Path  # holds warehouse/work/… as PrepareData wrote it
 
 
@@ -167,13 +167,21 @@ def reset_peak_memory() -> None:
 def run_pipeline(home: Path, kept_home: Path, run_date: str) -> PipelineRun:
     execution_name = new_execution_name(run_date)
     keeper = PreparedDataKeeper(home, kept_home)
+    scan_log = kept_home.parent / "scanned.jsonl"
     reset_peak_memory()
-    with counting_sql_statements() as statements:
+    with counting_sql_statements() as statements, environment(SCAN_LOG_ENV, str(scan_log)):
         started = time.monotonic()
         result = execute_locally({"run_date": run_date}, execution_name=execution_name, on_event=keeper)
         seconds = time.monotonic() - started - keeper.seconds
     launcher_peak = peak_rss_mib()
-    return PipelineRun(result, execution_name, seconds, launcher_peak, len(statements), kept_home)
+    return PipelineRun(result, execution_name, seconds, launcher_peak, len(statements), bytes_scanned(scan_log),
+                       kept_home)
+
+
+def bytes_scanned(scan_log: Path) -> int:
+    """The bytes the engine's scan log says its statements read (local_runtime.duckdb_engine.SCAN_LOG_ENV)."""
+    lines = scan_log.read_text().splitlines() if scan_log.exists() else []
+    return sum(json.loads(line)["bytes_read"] for line in lines)
 
 
 def warm_up_weeks(newest: dt.date, churn_horizon_weeks: int) -> list[str]:
@@ -190,17 +198,22 @@ def warm_up(run_date: str) -> dict:
 
 
 @contextmanager
-def in_data_directory(home: Path) -> Iterator[None]:
-    """The launcher, its Lambdas and its tasks find their data directory in PIPELINE_HOME: `home` for the block."""
-    previous = os.environ.get("PIPELINE_HOME")
-    os.environ["PIPELINE_HOME"] = str(home)
+def environment(name: str, value: str) -> Iterator[None]:
+    """The environment variable `name` set to `value` for the block, then as it was."""
+    previous = os.environ.get(name)
+    os.environ[name] = value
     try:
         yield
     finally:
         if previous is None:
-            del os.environ["PIPELINE_HOME"]
+            del os.environ[name]
         else:
-            os.environ["PIPELINE_HOME"] = previous
+            os.environ[name] = previous
+
+
+def in_data_directory(home: Path):
+    """The launcher, its Lambdas and its tasks find their data directory in PIPELINE_HOME: `home` for the block."""
+    return environment("PIPELINE_HOME", str(home))
 
 
 # ------------------------------------------------------------------------------------------ reading the run
@@ -265,7 +278,8 @@ def state_rows(output: dict, customers: int, weeks: int, rows_trained: int) -> d
     prepared, published = output.get("prepared", {}), output.get("published", {})
     return {"Cleanup": (None, ""),
             "PrepareData": (prepared.get("snapshot_rows", customers * weeks), "snapshot rows checked"),
-            "PrepareSets": (prepared.get("snapshot_rows", customers * weeks), "snapshot rows read"),
+            "PrepareFeatures": (prepared.get("features", {}).get("week_count"), "weeks of feature rows computed"),
+            "PrepareSets": (prepared.get("snapshot_rows", customers * weeks), "snapshot rows in the window"),
             "Training": (rows_trained, "training rows"),
             "Inference": (prepared.get("scoring_rows"), "customers scored"),
             "Publish": (published.get("rows_published"), "predictions checked")}
@@ -279,14 +293,6 @@ def state_table(history, rows: dict[str, tuple[int | None, str]]) -> list[dict]:
         table.append({"state": name, "seconds": seconds, "rows": count, "rows_what": what,
                       "rows_per_second": count / seconds if count and seconds else None})
     return table
-
-
-def snapshot_bytes_read(run_date: str, weeks_read: int) -> int:
-    """The size of the snapshot Parquet files of the weeks the run read (the newest `weeks_read` partitions up
-    to run_date, as the catalog points at them)."""
-    partitions = local_services().catalog.partitions(table("snapshots"))
-    weeks = sorted(date for date in partitions if date <= run_date)[-weeks_read:]
-    return sum(path.stat().st_size for week in weeks for path in Path(partitions[week]).rglob("*") if path.is_file())
 
 
 def published_rounds(output: dict) -> int:
@@ -314,8 +320,8 @@ def usage_of_run(run: PipelineRun, training: ProcessMeasure, shards: list[Proces
     return RunUsage(
         tasks=[FargateTask("Training", training.seconds, sizes["Training"])]
         + [FargateTask("InferenceShard", shard.seconds, sizes["InferenceShard"]) for shard in shards],
-        lambda_calls=[LambdaCall(name, _seconds(event), memory[name])
-                      for name in LAMBDA_STATES for event in succeeded(history, name)],
+        lambda_calls=[LambdaCall(name, _seconds(event), memory[name]) for name in LAMBDA_STATES
+                      for event in succeeded(history, name) + succeeded(history, name, scoped=True)],
         state_transitions=len(history),  # one entry per state entered or retried
         athena_queries=run.sql_statements, athena_bytes_per_query=athena_bytes)
 
@@ -332,7 +338,7 @@ def describe_usage(usage: RunUsage, prices_file: str, prices: dict) -> dict:
                       "lambda": f"{len(usage.lambda_calls)} invocations, {gb_seconds:.1f} GB-s",
                       "step_functions": f"{usage.state_transitions} state transitions",
                       "athena": f"{usage.athena_queries} queries x {usage.athena_bytes_per_query / 2**20:.1f} MB "
-                                f"(estimate: the snapshot files the week reads; "
+                                f"(the bytes DuckDB read for them, on average; "
                                 f"{prices['athena']['minimum_mb_per_query']} MB minimum per query)"},
             "dollars": run_cost(usage, prices)}
 
@@ -366,8 +372,9 @@ def project_to_paper(customers: int, states: list[dict], training: ProcessMeasur
     limits, concurrency = asl_limits_and_concurrency()
     lambda_timeouts = {name: template["Resources"][f"{name}Function"]["Properties"]["Timeout"]
                        for name in LAMBDA_STATES}
-    measured = Measured(customers, {state["state"]: state["seconds"] for state in states}, training, shards,
-                        idle_task_process(), load_settings().rows_per_shard, concurrency,
+    kept = sum(call.seconds for call in usage.lambda_calls if call.state == "KeepFeatures")  # inside a top state
+    measured = Measured(customers, {state["state"]: state["seconds"] for state in states} | {"KeepFeatures": kept},
+                        training, shards, idle_task_process(), load_settings().rows_per_shard, concurrency,
                         configured_task_sizes(template), limits | lambda_timeouts, load_settings().max_training_rows)
     projections = [project(measured, target) for target in TARGET_CUSTOMERS]
     return [as_json(projection) | {"cost": run_cost(projected_usage(usage, projection), prices),
@@ -407,16 +414,16 @@ def run_report(measured: MeasuredRun) -> dict:
         "baseline": {"seconds": baseline.seconds, "peak_rss_mib": baseline.peak_rss_mib,
                      **{key: measured.baseline_did[key] for key in ("rows_trained", "rows_scored", "rounds")}},
         "ratio": run.seconds / baseline.seconds,
+        "sql_statements": run.sql_statements, "sql_bytes_read": run.sql_bytes_read,
         **{key: published.get(key) for key in ("auc", "bayes_auc", "realized_auc")},
     }
 
 
 def cost_and_projection(measured: MeasuredRun, customers: int, prices: dict, prices_file: str) -> dict:
-    """The AWS cost of the run and the projections; in the run's data directory (it reads the snapshots)."""
-    run, output = measured.run, measured.run.result.output
-    template = load_template()
+    """The AWS cost of the run and the projections."""
+    run, template = measured.run, load_template()
     usage = usage_of_run(run, measured.training, measured.shards, template,
-                         snapshot_bytes_read(output["run"]["run_date"], output["prepared"]["weeks_available"]))
+                         round(run.sql_bytes_read / max(1, run.sql_statements)))
     return {"aws_cost": describe_usage(usage, prices_file, prices),
             "projections": project_to_paper(customers, measured.states, measured.training, measured.shards,
                                            template, usage, prices)}

@@ -2,10 +2,11 @@
 
 Time: PrepareData scales with the snapshot rows, Training with the training rows it keeps (at most
 MAX_TRAINING_ROWS: pipeline/model/row_cap.py samples the rest away as it reads, so the fit and its memory stop
-growing there), an inference shard with its rows; Cleanup and Publish stay as measured (they list, count and delete
-files and swap catalog entries: their work follows the number of files and partitions, not of rows). Past the cap
-this understates Training's time: the dropped rows are still read and decoded, twice (about 1.3 us a row a pass on
-this machine at 100,000 customers, so some 2 minutes for the 41M rows dropped at 10M customers).
+growing there), an inference shard with its rows; Cleanup, KeepFeatures and Publish stay as measured (they list,
+count, copy and delete files and swap catalog entries: their work follows the number of files and partitions, not
+of rows; KeepFeatures' copies are server-side on S3). Past the cap this understates Training's time: the dropped
+rows are still read and decoded, twice (about 1.3 us a row a pass on this machine at 100,000 customers, so some 2
+minutes for the 41M rows dropped at 10M customers).
 A task process is projected as a fixed part plus a part per row:
 
     projected = idle + (measured - idle) x projected rows / measured rows
@@ -99,6 +100,7 @@ def project(measured: Measured, customers: int) -> dict:
         "Training": training["seconds"],
         "Inference": waves * shard["seconds"],
         "Publish": measured.state_seconds["Publish"],
+        "KeepFeatures": measured.state_seconds.get("KeepFeatures", 0.0),
     }
     projection = {"customers": customers, "factor": factor, "state_seconds": states,
                   "total_seconds": sum(states.values()), "training": training,

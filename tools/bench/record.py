@@ -82,7 +82,9 @@ def _runs_table(results: dict) -> str:
             row("holdout AUC", lambda run: _auc(run["auc"])),
             row("true-state AUC (bayes_auc)", lambda run: _auc(run["bayes_auc"])),
             row(f"realized AUC (the scores published {results['churn_horizon_weeks']} weeks before)",
-                lambda run: _auc(run["realized_auc"]) or "none")]
+                lambda run: _auc(run["realized_auc"]) or "none"),
+            row("SQL statements, MB read (Athena's data scanned)",
+                lambda run: f"{run['sql_statements']}, {run['sql_bytes_read'] / 2**20:,.1f} MB")]
     return _table(["", *(RUN_TITLES[kind].lower() for kind in results["runs"])], rows)
 
 

@@ -53,7 +53,7 @@ def training_customers(services, run: Run) -> dict[str, set[str]]:
 def run_week(services, run: Run, degraded: bool = False, seen: dict | None = None) -> dict:
     """One week's run, stage by stage; `seen` gets the training set's customers."""
     prepared = prepare_data(services, run)
-    prepare_sets(services, prepared)
+    prepare_sets(services, run, prepared)
     if degraded:
         shuffle_labels(services, run)
     if seen is not None:

@@ -12,7 +12,7 @@ from pipeline.stages.prepare_data import Window, scoring_set_sql, training_set_s
 from pipeline.warehouse.objects import read_parquet
 from pipeline.warehouse.sql import render
 from pipeline.warehouse.tables import table
-from tests.conftest import week
+from tests.conftest import keep_landed_features, week
 from tools.synthetic.panel import land_synthetic_panel
 
 WEEKS = 14
@@ -55,7 +55,9 @@ def test_changing_a_week_changes_no_feature_of_an_earlier_week(panel):
 def test_a_week_after_the_run_changes_neither_its_training_rows_nor_labels_nor_scoring_rows(panel, changed_week):
     window = Window(RUN_DATE, churn_horizon_weeks=4, training_weeks=8)
     queries = {"training": training_set_sql(window, panel.settings), "scoring": scoring_set_sql(RUN_DATE, 3)}
+    keep_landed_features(panel)
     before = {name: ordered(panel.sql.query(sql)) for name, sql in queries.items()}
     assert {row["churned"] for row in before["training"]} == {0, 1}
     change_week(panel, week(changed_week))
+    assert keep_landed_features(panel)[0] == week(changed_week).isoformat()  # the kept rows are made again
     assert {name: ordered(panel.sql.query(sql)) for name, sql in queries.items()} == before

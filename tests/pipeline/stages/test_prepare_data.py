@@ -56,7 +56,7 @@ def test_prepare_data_writes_both_sets_and_lists_the_shards(services, monkeypatc
     held_out = sum(map(in_holdout, CUSTOMERS))
     assert 0 < held_out < 40
     # the holdout customers' newest labelled week only; every customer scored
-    assert prepare_sets(services, prepared) == {"training_set": (40 - held_out) * 4 + held_out, "scoring_set": 40}
+    assert prepare_sets(services, run, prepared) == {"training_set": (40 - held_out) * 4 + held_out, "scoring_set": 40}
 
 
 def test_a_week_that_jumps_is_refused_and_the_limits_are_settings(services, monkeypatch):

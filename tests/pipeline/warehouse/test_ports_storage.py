@@ -82,6 +82,16 @@ def test_large_objects_go_through_this_disk_both_ways(storage, tmp_path):
             pass
 
 
+def test_a_copy_outlives_its_source_and_keeps_a_checksum(storage):
+    write_parquet(storage, "work/features/part.parquet", pa.table({"x": [1, 2]}))
+    storage.copy("work/features/part.parquet", "features/snapshot_date=2024-01-01/execution=e/part.parquet")
+    storage.copy("work/features/part.parquet", "features/snapshot_date=2024-01-01/execution=e/part.parquet")  # again
+    storage.delete_prefix("work/")
+    kept = "features/snapshot_date=2024-01-01/execution=e/part.parquet"
+    assert read_parquet(storage, kept).column("x").to_pylist() == [1, 2]
+    assert storage.checksum(kept)
+
+
 def test_s3_copies_are_removed_with_their_block(storage):
     write_parquet(storage, "work/a.parquet", pa.table({"x": [1]}))
     with local_copies(storage, ["work/a.parquet"]) as paths:

@@ -43,7 +43,11 @@ TASK_RESULTS = {
     "PrepareData": {"scoring_rows": 30, "shard_count": 3, "shards": [0, 1, 2], "weeks_available": 12,
                     "snapshot_rows": 30, "training_set": {"select": "SELECT 1", "location": "s3://b/t/", "options": ""},
                     "scoring_set": {"select": "SELECT 1", "location": "s3://b/s/", "options": ""},
-                    "shard_list_key": "work/run_date=2026-11-16/shards.json"},
+                    "shard_list_key": "work/run_date=2026-11-16/shards.json",
+                    "features": {"week_count": 1, "weeks": {"2026-11-16": {"feature_version": "f1"}},
+                                 "unload": {"select": "SELECT 1", "location": "s3://b/f/", "options": ""}}},
+    "UnloadFeatures": {"query_execution_id": "q-features"},
+    "KeepFeatures": {"weeks_kept": ["2026-11-16"]},
     "UnloadTrainingSet": {"query_execution_id": "q-training"},
     "UnloadScoringSet": {"query_execution_id": "q-scoring"},
     "Training": {"task_arn": "arn:aws:ecs:eu-west-1:123456789012:task/churn/training"},
@@ -146,9 +150,10 @@ def test_run_starts_the_weeks_execution_and_follows_every_state_to_the_end(accou
     lines = done.stdout.splitlines()
     assert lines[0].endswith(":execution:churn-pipeline:week-2026-11-16")
     started = [line.removesuffix(" started") for line in lines if line.endswith(" started")]
-    assert started[:3] == ["Cleanup", "PrepareData", "PrepareSets"]
-    assert sorted(started[3:5]) == ["UnloadScoringSet", "UnloadTrainingSet"]  # the two branches, at once
-    assert started[5:] == ["Training", "Inference", "Publish", "Done"]
+    assert started[:7] == ["Cleanup", "PrepareData", "FeaturesToCompute", "PrepareFeatures", "UnloadFeatures",
+                           "KeepFeatures", "PrepareSets"]
+    assert sorted(started[7:9]) == ["UnloadScoringSet", "UnloadTrainingSet"]  # the two branches, at once
+    assert started[9:] == ["Training", "Inference", "Publish", "Done"]
     assert any(line.startswith("Inference done in") and line.endswith(", 3 of 3 item(s) in child executions")
                for line in lines)  # a Distributed Map: each shard a child execution
     assert lines[-1] == "execution week-2026-11-16 succeeded"

@@ -22,6 +22,7 @@ from pipeline.stages.prepare_data import Window, scoring_set_sql, training_set_s
 from pipeline.warehouse.layout import attempt_prefix
 from pipeline.warehouse.objects import write_execution_rows, write_parquet
 from pipeline.warehouse.publication import Publication, publish
+from pipeline.warehouse.kept_features import features_sql
 from pipeline.warehouse.sql import SQL_DIR, render
 from pipeline.warehouse.tables import table
 from tools.cli.app import main
@@ -40,6 +41,7 @@ def rendered_templates() -> dict[str, str]:
             "scoring_set.sql": scoring_set_sql(WEEK_2, shard_count=4),
             "snapshot_weeks.sql": render("snapshot_weeks", first_week=window.first_week, run_date=WEEK_2),
             "customer_weeks.sql": render("customer_weeks", first_week=window.first_week, run_date=WEEK_2),
+            "features.sql": features_sql([window.first_labelled_week.isoformat(), WEEK_2.isoformat()]),
             **{f"{name}.sql": render(name, scored_week=window.validation_week, run_date=WEEK_2, churn_horizon_weeks=4,
                                      first_labelled_week=window.validation_week)
                for name in ("labels", "realized_performance")}}
