@@ -23,6 +23,10 @@ def test_bench_measures_the_steady_state_and_the_cold_run_each_beside_its_baseli
     for run in (steady, cold):
         assert_measured(run)
     assert 0.5 < steady["realized_auc"] <= 1  # the warm-up published the scores 4 weeks back
+    weeks_computed = {kind: {state["state"]: state for state in run["states"]}["PrepareFeatures"]["rows"]
+                      for kind, run in (("steady", steady), ("cold", cold))}
+    assert weeks_computed == {"steady": 1, "cold": WEEKS}  # cold: every week (the 12-week window holds them all)
+    assert steady["sql_bytes_read"] > 0 and cold["sql_bytes_read"] > 0
     assert cold["realized_auc"] is None  # a fresh directory: nothing published to realize
     assert not (tmp_path / "cold" / "home" / "logs" / steady["execution_name"]).exists()
 
@@ -41,7 +45,8 @@ def test_bench_measures_the_steady_state_and_the_cold_run_each_beside_its_baseli
 def assert_measured(run: dict) -> None:
     """Every state, every process's memory, and a baseline that read this run's prepared sets."""
     states = {state["state"]: state for state in run["states"]}
-    assert list(states) == ["Cleanup", "PrepareData", "PrepareSets", "Training", "Inference", "Publish"]
+    assert list(states) == ["Cleanup", "PrepareData", "PrepareFeatures", "PrepareSets", "Training", "Inference",
+                            "Publish"]
     assert states["Inference"]["rows"] == CUSTOMERS and states["Inference"]["rows_per_second"] > 0
     processes = {process["name"]: process for process in run["processes"]}
     assert {"Training task", "InferenceShard 0 task", "InferenceShard 1 task", "bare baseline"} <= set(processes)

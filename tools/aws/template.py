@@ -15,7 +15,7 @@ TEMPLATE_PATH = REPO_ROOT / "template.yaml"
 # ASL state -> the template resource that runs it.
 TASK_DEFINITIONS = {"Training": "TrainingTaskDefinition", "InferenceShard": "InferenceTaskDefinition"}
 LAMBDA_FUNCTIONS = {"Cleanup": "CleanupFunction", "PrepareData": "PrepareDataFunction",
-                    "Publish": "PublishFunction"}
+                    "KeepFeatures": "KeepFeaturesFunction", "Publish": "PublishFunction"}
 CPU_UNITS_PER_VCPU = 1024
 MIB_PER_GB = 1024  # Fargate and Lambda sizes are MiB; their "GB" prices are per GiB
 FARGATE_DEFAULT_EPHEMERAL_GB = 20
@@ -95,8 +95,6 @@ def configured_lambda_memory_mib(template: dict) -> dict[str, int]:
     default = template.get("Globals", {}).get("Function", {}).get("MemorySize", 128)
     return {state: int(_resolved(template, template["Resources"][resource]["Properties"].get("MemorySize", default)))
             for state, resource in LAMBDA_FUNCTIONS.items()}
-
-
 
 
 def smallest_fargate_size(needed_mib: float, preferred_cpu_units: int) -> tuple[int, int] | None:

@@ -168,6 +168,7 @@ def run_pipeline(home: Path, kept_home: Path, run_date: str) -> PipelineRun:
     execution_name = new_execution_name(run_date)
     keeper = PreparedDataKeeper(home, kept_home)
     scan_log = kept_home.parent / "scanned.jsonl"
+    scan_log.parent.mkdir(parents=True, exist_ok=True)
     reset_peak_memory()
     with counting_sql_statements() as statements, environment(SCAN_LOG_ENV, str(scan_log)):
         started = time.monotonic()
