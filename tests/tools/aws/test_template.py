@@ -21,7 +21,7 @@ def test_task_sizes_are_the_templates_defaults_and_valid_on_fargate():
     assert sizes["InferenceShard"].memory_mib == parameters["InferenceMemory"]["Default"]
     for size in sizes.values():
         assert size.memory_mib in FARGATE_MEMORY_MIB[size.cpu_units]
-    assert set(configured_lambda_memory_mib(template)) == {"Cleanup", "PrepareData", "Publish"}
+    assert set(configured_lambda_memory_mib(template)) == {"Cleanup", "PrepareData", "KeepFeatures", "Publish"}
 
 
 @pytest.mark.parametrize("needed, preferred_cpu, expected", [
@@ -60,6 +60,8 @@ Resources:
     Properties: {MemorySize: 1024}
   PrepareDataFunction:
     Properties: {MemorySize: 2048}
+  KeepFeaturesFunction:
+    Properties: {MemorySize: 512}
   PublishFunction:
     Properties: {}
 """
@@ -89,7 +91,8 @@ def test_task_sizes_resolve_parameters_to_their_defaults_or_the_deploys_override
 
 
 def test_a_function_without_its_own_memory_size_has_the_globals(small_template):
-    assert configured_lambda_memory_mib(small_template) == {"Cleanup": 1024, "PrepareData": 2048, "Publish": 256}
+    assert configured_lambda_memory_mib(small_template) == {"Cleanup": 1024, "PrepareData": 2048, "KeepFeatures": 512,
+                                                            "Publish": 256}
     del small_template["Globals"]
     assert configured_lambda_memory_mib(small_template)["Publish"] == 128  # Lambda's own default
 

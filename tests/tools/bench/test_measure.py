@@ -36,7 +36,8 @@ def measured_run(max_training_rows: int = 100_000_000) -> Measured:
     idle = ProcessMeasure("idle", seconds=2, rows=0, peak_rss_mib=200)
     return Measured(
         customers=1000,
-        state_seconds={"Cleanup": 0.5, "PrepareData": 5, "Training": 12, "Inference": 4, "Publish": 1},
+        state_seconds={"Cleanup": 0.5, "PrepareData": 5, "Training": 12, "Inference": 4, "Publish": 1,
+                       "KeepFeatures": 0.2},
         training=ProcessMeasure("Training task", seconds=12, rows=8000, peak_rss_mib=210),
         shards=[ProcessMeasure("InferenceShard 0 task", seconds=3, rows=500, peak_rss_mib=210),
                 ProcessMeasure("InferenceShard 1 task", seconds=4, rows=500, peak_rss_mib=205)],
@@ -59,8 +60,9 @@ def test_projection_scales_each_state_with_its_rows():
     assert inference["per_shard"]["seconds"] == pytest.approx(2 + 2 / 500 * 50_000)
     assert inference["per_shard"]["peak_rss_mib"] == pytest.approx(200 + 10 / 500 * 50_000)
     assert projection["state_seconds"] == pytest.approx(
-        {"Cleanup": 0.5, "PrepareData": 5000, "Training": 10_002, "Inference": 3 * 202, "Publish": 1})
-    assert projection["total_seconds"] == pytest.approx(0.5 + 5000 + 10_002 + 606 + 1)
+        {"Cleanup": 0.5, "PrepareData": 5000, "Training": 10_002, "Inference": 3 * 202, "Publish": 1,
+         "KeepFeatures": 0.2})  # KeepFeatures as measured: its copies follow the weeks, not the rows
+    assert projection["total_seconds"] == pytest.approx(0.5 + 5000 + 10_002 + 606 + 1 + 0.2)
 
 
 def test_projection_sizes_tasks_with_headroom_and_says_what_would_break():
@@ -96,6 +98,7 @@ def run_results(execution_name: str, run_seconds: float, realized_auc: float | N
                        "cpu_seconds": 20.0}],
         "baseline": {"seconds": 9.0, "peak_rss_mib": 250.0, "rows_trained": 8000, "rows_scored": 1000, "rounds": 9},
         "ratio": run_seconds / 9.0, "auc": 0.81234, "bayes_auc": 0.85, "realized_auc": realized_auc,
+        "sql_statements": 5, "sql_bytes_read": 3 * 2**20,
     }
 
 
@@ -138,6 +141,7 @@ def test_the_markdown_sets_the_steady_state_and_cold_runs_side_by_side():
     assert "| **pipeline / baseline** | **2.50x** | **2.00x** |" in text
     assert "| holdout AUC | 0.8123 | 0.8123 |" in text
     assert "| realized AUC (the scores published 4 weeks before) | 0.7988 | none |" in text
+    assert "| SQL statements, MB read (Athena's data scanned) | 5, 3.0 MB | 5, 3.0 MB |" in text
 
 
 def test_the_markdown_gives_each_run_its_states_and_processes():
