@@ -28,15 +28,17 @@ def bin_edges(matrix: np.ndarray, spec: FeatureSpec) -> dict[str, list[float]]:
             for index, name in enumerate(spec.numeric)}
 
 
-def bin_counts(matrix: np.ndarray, spec: FeatureSpec, edges: dict[str, list[float]]) -> dict[str, list[int]]:
-    """Rows (every SAMPLE_STEP-th) per bin of each numeric feature."""
+def bin_counts(matrix: np.ndarray, spec: FeatureSpec, edges: dict[str, list[float]],
+               weights: np.ndarray | None = None) -> dict[str, list[float]]:
+    """Rows (every SAMPLE_STEP-th) per bin of each numeric feature; with `weights`, the rows they stand for."""
     matrix = matrix[::SAMPLE_STEP]
-    return {name: np.bincount(np.searchsorted(edges[name], matrix[:, index], side="right"),
+    weights = None if weights is None else weights[::SAMPLE_STEP]
+    return {name: np.bincount(np.searchsorted(edges[name], matrix[:, index], side="right"), weights=weights,
                               minlength=len(edges[name]) + 1).tolist()
             for index, name in enumerate(spec.numeric) if name in edges}
 
 
-def add_counts(total: dict[str, list[int]], more: dict[str, list[int]]) -> dict[str, list[int]]:
+def add_counts(total: dict[str, list[float]], more: dict[str, list[float]]) -> dict[str, list[float]]:
     return {name: [a + b for a, b in zip(total.get(name, [0] * len(counts)), counts)] for name, counts in more.items()}
 
 
@@ -49,15 +51,17 @@ def psi(expected: list[float], actual: list[float]) -> float:
 class DriftReference:
     """Each numeric feature's decile edges (of the newest labelled week) and the window's fitted rows per bin, for
     the PSI: the counts taken from the matrices the binned matrix is built from (no pass of their own over the
-    rows)."""
+    rows), each row weighted by the rows it stands for. Unweighted, the sampled older weeks (fewer retained
+    customers kept, each weighing more) would count churners several times over, and the window would look
+    unlike any week scored."""
 
     def __init__(self, spec: FeatureSpec):
         self.spec = spec
         self.newest_week: list[np.ndarray] = []
         self.edges: dict[str, list[float]] = {}
-        self.counts: dict[str, list[int]] = {}
+        self.counts: dict[str, list[float]] = {}
 
-    def keep(self, matrix: np.ndarray) -> None:
+    def keep(self, matrix: np.ndarray, weights: np.ndarray | None = None) -> None:
         room = EDGE_ROWS - sum(len(kept) for kept in self.newest_week)
         if room > 0:
             self.newest_week.append(matrix[:room, :len(self.spec.numeric)].copy())
@@ -66,8 +70,8 @@ class DriftReference:
         self.edges = bin_edges(np.concatenate(self.newest_week), self.spec)
         self.newest_week = []
 
-    def count(self, matrix: np.ndarray) -> None:
-        self.counts = add_counts(self.counts, bin_counts(matrix, self.spec, self.edges))
+    def count(self, matrix: np.ndarray, weights: np.ndarray | None = None) -> None:
+        self.counts = add_counts(self.counts, bin_counts(matrix, self.spec, self.edges, weights))
 
     def to_dict(self) -> dict:
         return {"edges": self.edges, "counts": self.counts}

@@ -55,15 +55,18 @@ class TrainingFiles:
         return max(self.weeks)  # the newest labelled week: the holdout's
 
 
+FirstPass = Callable[[np.ndarray, "np.ndarray | None"], None]  # a batch's matrix and its rows' weights
+
+
 class BatchFeed(xgb.DataIter):
     """XGBoost's view of some weeks' training rows: it pulls them batch by batch (twice: to find the bins,
     then to fill them), so no copy of the whole set is ever in memory, only its binned matrix."""
 
-    def __init__(self, paths: list[str], spec: FeatureSpec, first_pass: Callable[[np.ndarray], None] | None = None,
+    def __init__(self, paths: list[str], spec: FeatureSpec, first_pass: FirstPass | None = None,
                  rates: KeepRates = KeepRates()):
         self._paths, self._spec, self._rates = paths, spec, rates
         self._batches: Iterator[tuple[pa.RecordBatch, np.ndarray | None]] = iter(())
-        self._first_pass, self._passes = first_pass, 0  # sees each batch's matrix once (for the drift bins)
+        self._first_pass, self._passes = first_pass, 0  # sees each batch once (for the drift bins)
         super().__init__(release_data=True)
 
     def reset(self) -> None:
@@ -76,14 +79,14 @@ class BatchFeed(xgb.DataIter):
             return False
         matrix = feature_matrix(rows, self._spec)
         if self._first_pass and self._passes == 1:
-            self._first_pass(matrix)
+            self._first_pass(matrix, weights)
         input_data(data=matrix, label=rows.column(LABEL_COLUMN).to_numpy(),
                    weight=weights, feature_names=self._spec.names, feature_types=self._spec.feature_types)
         return True
 
 
 def binned_matrix(paths: list[str], spec: FeatureSpec, bins_of: xgb.QuantileDMatrix | None = None,
-                  first_pass: Callable[[np.ndarray], None] | None = None,
+                  first_pass: FirstPass | None = None,
                   rates: KeepRates = KeepRates()) -> xgb.QuantileDMatrix:
     """QuantileDMatrix keeps each feature as its bin number (a byte), not as floats; with `bins_of` it takes
     that matrix's bin edges, so the data is sketched once and only binned again. `rates`: the row cap's."""
