@@ -7,6 +7,7 @@ scans (`explain` shows the files read).
 """
 from __future__ import annotations
 
+import functools
 import json
 import os
 import tempfile
@@ -17,6 +18,7 @@ from typing import Iterator
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 import sqlglot
 import sqlglot.errors
 import sqlglot.expressions
@@ -211,13 +213,36 @@ class DuckDbEngine:
             columns = ", ".join(f"CAST(NULL AS {DUCKDB_TYPES[type_]}) AS {name}"
                                 for name, type_ in (*table.columns, *table.partition_keys))
             return f"SELECT {columns} WHERE false"
-        column_list = ", ".join(name for name, _ in table.columns)
-        # Columns by name, as Athena reads Parquet: a file written before a column was added reads it as null
-        typed = ", ".join(f"CAST(NULL AS {DUCKDB_TYPES[type_]}) AS {name}" for name, type_ in table.columns)
-        selects = [f"SELECT {column_list}, CAST({sql_string(value)} AS {DUCKDB_TYPES[key_type]}) AS {key} "
-                   f"FROM (SELECT {typed} WHERE false UNION ALL BY NAME "
-                   f"SELECT * FROM read_parquet([{', '.join(map(sql_string, files[value]))}]))" for value in partitions]
+        partition = {value: f"CAST({sql_string(value)} AS {DUCKDB_TYPES[key_type]}) AS {key}" for value in partitions}
+        selects = [f"SELECT {_columns_of(table, written)}, {partition[value]} "
+                   f"FROM read_parquet([{', '.join(map(sql_string, paths))}])"
+                   for value in partitions for written, paths in _by_columns(files[value]).items()]
         return "\nUNION ALL\n".join(selects)
+
+
+def _columns_of(table: TableDef, written: frozenset[str]) -> str:
+    """The table's columns as a file holds them, by name as Athena reads Parquet: one the file was written without
+    (before the column was added) reads as null."""
+    return ", ".join(name if name in written else f"CAST(NULL AS {DUCKDB_TYPES[type_]}) AS {name}"
+                     for name, type_ in table.columns)
+
+
+def _by_columns(paths: list[str]) -> dict[frozenset[str], list[str]]:
+    """The files grouped by the columns they hold (one group, unless the table gained a column between them)."""
+    groups: dict[frozenset[str], list[str]] = {}
+    for path in paths:
+        stat = os.stat(path)
+        groups.setdefault(_written_columns(path, stat.st_mtime_ns, stat.st_size), []).append(path)
+    return groups
+
+
+@functools.lru_cache(maxsize=65_536)
+def _written_columns(path: str, modified_ns: int, size: int) -> frozenset[str]:
+    """The columns of a Parquet file, read from its footer once for each version of the file."""
+    try:
+        return frozenset(pq.read_schema(path).names)
+    except (OSError, ValueError) as error:  # pyarrow's ArrowInvalid is a ValueError
+        raise QueryError(f"query failed: {path} does not read as Parquet ({error})") from None
 
 
 def _log_scan(connection: duckdb.DuckDBPyConnection, what: str) -> None:
