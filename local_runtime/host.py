@@ -1,7 +1,8 @@
 """The local stand-ins for S3, Glue and Athena under one data directory, installed as this process's services.
 
 PIPELINE_HOME  the local data directory (default: <repo>/local_data): warehouse/ stands in for the bucket,
-               catalog.json for the Glue Data Catalog, logs/ keeps each execution's logs and history.
+               catalog.json for the Glue Data Catalog, serving.sqlite3 for the DynamoDB serving table, logs/
+               keeps each execution's logs and history.
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 from local_runtime.folder_storage import FolderStorage
 from local_runtime.local_catalog import LocalCatalog
 from local_runtime.local_history import LocalExecutionHistory
+from local_runtime.sqlite_items import SqliteItems
 from pipeline.core.errors import ConfigError
 from pipeline.core.settings import REPO_ROOT, load_settings
 from pipeline.edge.host import install_host
@@ -37,6 +39,9 @@ class DuckDbOnFirstUse:
         return getattr(self._engine, name)
 
 
+SERVING_FILE = "serving.sqlite3"
+
+
 def local_home(environ: dict[str, str] | None = None) -> Path:
     env = os.environ if environ is None else environ
     return Path(env.get("PIPELINE_HOME", REPO_ROOT / "local_data")).resolve()
@@ -48,7 +53,7 @@ def local_services() -> Services:
     catalog = LocalCatalog(home / "catalog.json", home / "warehouse")
     settings = load_settings()
     return Services(settings, storage, catalog, DuckDbOnFirstUse(catalog, storage, settings.query_timeout_seconds),
-                    LocalExecutionHistory(home / "logs"))
+                    LocalExecutionHistory(home / "logs"), SqliteItems(home / SERVING_FILE))
 
 
 def check_data_directory(home: Path) -> None:

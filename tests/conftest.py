@@ -67,9 +67,22 @@ def aws(mocked_aws, monkeypatch) -> Services:
     """The AWS adapters on moto: the bucket and the Glue tables the SAM template creates."""
     monkeypatch.setenv("PIPELINE_RUNTIME", "aws")
     monkeypatch.setenv("PIPELINE_BUCKET", BUCKET)
+    monkeypatch.setenv("SERVING_TABLE", create_serving_table(boto3.client("dynamodb")))
     boto3.client("s3").create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": AWS_REGION})
     create_glue_tables(boto3.client("glue"), f"s3://{BUCKET}")
     return aws_services(load_settings())
+
+
+def create_serving_table(client, name: str = "churn-serving") -> str:
+    """The serving table as the SAM template creates it (keys, on-demand, the TTL attribute); its name."""
+    client.create_table(TableName=name, BillingMode="PAY_PER_REQUEST",
+                        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
+                                   {"AttributeName": "sk", "KeyType": "RANGE"}],
+                        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                                              {"AttributeName": "sk", "AttributeType": "S"}])
+    client.update_time_to_live(TableName=name, TimeToLiveSpecification={"Enabled": True,
+                                                                       "AttributeName": "expires_at"})
+    return name
 
 
 @pytest.fixture

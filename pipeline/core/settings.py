@@ -17,6 +17,9 @@ RETAINED_SAMPLE_RATE      of those, share of retained customers kept (default 0.
 MAX_TRAINING_ROWS         fitted rows Training keeps at most, sampled by class and weighted back (default 5000000)
 QUERY_TIMEOUT_SECONDS     a local query (DuckDB: `query`, `--explain` and the runs' UNLOADs) is stopped after this
                           (default 300; on AWS the Athena workgroup's own limit applies)
+SERVING_TABLE             the DynamoDB table the API serves the published scores from (on AWS)
+SERVING_DAYS              days a week's scores stay in the serving store once loaded (default 35: the four weeks
+                          before the newest answer ?run_date=, then they expire)
 """
 from __future__ import annotations
 
@@ -50,6 +53,7 @@ DEFAULT_MAX_TRAINING_ROWS = 5_000_000
 # Longer than a local UNLOAD of a 1,000,000-customer panel takes (its whole run: 163 s, docs/benchmark.md), short
 # enough that a query that never ends (a runaway WITH RECURSIVE) is stopped rather than left holding a core.
 DEFAULT_QUERY_TIMEOUT_SECONDS = 300
+DEFAULT_SERVING_DAYS = 35
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,8 @@ class Settings:
     champion_auc_tolerance: float = DEFAULT_CHAMPION_AUC_TOLERANCE
     max_training_rows: int = DEFAULT_MAX_TRAINING_ROWS
     query_timeout_seconds: int = DEFAULT_QUERY_TIMEOUT_SECONDS
+    serving_table: str | None = None
+    serving_days: int = DEFAULT_SERVING_DAYS
 
 
 def positive_int(value: object) -> int | None:
@@ -126,4 +132,6 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
                                               bounds="margin"),
         max_training_rows=_positive_setting(env, "MAX_TRAINING_ROWS", DEFAULT_MAX_TRAINING_ROWS),
         query_timeout_seconds=_positive_setting(env, "QUERY_TIMEOUT_SECONDS", DEFAULT_QUERY_TIMEOUT_SECONDS),
+        serving_table=env.get("SERVING_TABLE") or None,
+        serving_days=_positive_setting(env, "SERVING_DAYS", DEFAULT_SERVING_DAYS),
     )

@@ -10,6 +10,7 @@ import pyarrow as pa
 import xgboost as xgb
 
 from pipeline.core.errors import ModelStoreError
+from pipeline.model.explanations import approximate_reasons
 from pipeline.model.features import FeatureSpec, feature_matrix
 from pipeline.model.store import MODEL_FILE, ModelStore, StoredModel
 
@@ -46,6 +47,10 @@ class Scorer:
         """The calibrated churn probability of each row of `matrix` (feature_matrix of this model's spec)."""
         raw = self.booster.predict(_dmatrix(matrix, self.features), iteration_range=self.rounds)
         return self.calibration.apply(raw.astype("float64"))
+
+    def approximate_reasons(self, matrix: np.ndarray) -> list[list[tuple[str, object, float]]]:
+        """Each row's top reasons, by approximate contributions (see pipeline.model.explanations)."""
+        return approximate_reasons(self.booster, _dmatrix(matrix, self.features), matrix, self.features, self.rounds)
 
 
 

@@ -1,7 +1,8 @@
 """Inference (Fargate, one task per shard): score one shard of the run's week with the run's model.
 
-Beside the predictions it writes the shard's spot-check rows (`qa_predictions`, with each customer's top reasons)
-and its segment totals, which Publish adds up into `weekly_summary`.
+Beside the predictions it writes the shard's spot-check rows (`qa_predictions`, with each customer's exact top
+reasons), its segment totals, which Publish adds up into `weekly_summary`, and every customer's risk with its
+approximate top reasons into the serving store, under this execution's version (Publish points the API at it).
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from pipeline.model.scorer import Scorer, load_booster, risk_band
 from pipeline.model.store import ModelStore
 from pipeline.results.scored_rows import column_or_nulls, prediction_rows, spot_check_rows
 from pipeline.results.weekly_summary import SEGMENT_COLUMNS, SegmentTotals, tenure_band
+from pipeline.serving.store import Reason, Risk, expiry, load_risks
 from pipeline.warehouse.layout import attempt_prefix, drift_counts_key, scoring_prefix, segment_totals_key, shard_prefix
 from pipeline.warehouse.objects import (
     local_copies,
@@ -49,6 +51,7 @@ def score_shard(services: Services, run: Run, shard: int) -> int:
     scoring_set = newest_attempt(services.storage, scoring_prefix(run))
     input_keys = required_data_keys(services.storage, shard_prefix(scoring_set, shard))
     totals = SegmentTotals()
+    expires_at = expiry(services.settings.serving_days)
     with local_copies(services.storage, input_keys) as paths, \
             parquet_output(services.storage, _output_key("predictions", run, shard_file),
                            table("predictions").arrow_schema()) as predictions, \
@@ -61,6 +64,8 @@ def score_shard(services: Services, run: Run, shard: int) -> int:
             predictions.write_batch(prediction_rows(scorer, rows, probability, band))
             spot_checks.write_batch(spot_check_rows(scorer, rows, probability, band))
             totals.add(_segments(rows), probability, band == "high")
+            load_risks(services.serving, _risks(scorer, rows, matrix, probability, band), run.execution_name,
+                       expires_at)
             own_matrix = matrix if scorer.features == own.features else feature_matrix(rows, own.features)
             drift_counts = drift.add_counts(drift_counts, drift.bin_counts(own_matrix, own.features,
                                                                            reference["edges"]))
@@ -68,6 +73,15 @@ def score_shard(services: Services, run: Run, shard: int) -> int:
     write_json(services.storage, drift_counts_key(run, shard), drift_counts)
     logger.info("scored shard %d: %d customers", shard, totals.customers)
     return totals.customers
+
+
+def _risks(scorer: Scorer, rows: pa.RecordBatch, matrix, probability, band) -> list[Risk]:
+    reasons = scorer.approximate_reasons(matrix)
+    week = rows.column("snapshot_date")[0].as_py().isoformat() if rows.num_rows else ""
+    return [Risk(customer, week, round(float(score), 6), str(risk), scorer.model_version,
+                 [Reason(*reason) for reason in found])
+            for customer, score, risk, found in zip(rows.column("customer_id").cast(pa.string()).to_pylist(),
+                                                    probability, band, reasons)]
 
 
 def _output_key(table_name: str, run: Run, file_name: str) -> str:

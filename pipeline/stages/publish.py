@@ -25,6 +25,7 @@ from pipeline.results.realized_performance import realized_of_execution
 from pipeline.results.report import write_report
 from pipeline.results.run_history import record_attempt, state_seconds, state_times
 from pipeline.results.weekly_summary import write_weekly_summary
+from pipeline.serving.store import ServedWeek, expiry, publish_week
 from pipeline.warehouse.layout import attempt_prefix, work_prefix
 from pipeline.warehouse.objects import parquet_row_count, write_execution_rows
 from pipeline.warehouse.ports import Services
@@ -63,6 +64,7 @@ def publish(services: Services, run: Run, expected_rows: int, execution_id: str 
         published_by=execution_name))
     if metrics.get("promoted", True):
         champion.crown(services.storage, run, metrics["auc"])
+    _serve_week(services, run, metrics.get("scored_with", run.model_version), scored)
     report = write_report(services, run, metrics | {"rows_scored": scored}, drift, realized)
     services.storage.delete_prefix(work_prefix(run))
     release_week(services.storage, run)
@@ -71,6 +73,16 @@ def publish(services: Services, run: Run, expected_rows: int, execution_id: str 
     return {"rows_published": scored, "predictions_location": services.storage.uri(predictions_prefix),
             "auc": metrics["auc"], "bayes_auc": metrics["bayes_auc"],
             "realized_auc": realized["auc"] if realized else None, "report_location": report}
+
+
+def _serve_week(services: Services, run: Run, model_version: str, customers: int) -> None:
+    """Last: point the API at the week's items, which the shards loaded under this execution's version."""
+    week = ServedWeek(run.run_date.isoformat(), run.execution_name, model_version,
+                      dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), customers)
+    current = publish_week(services.serving, week, expiry(services.settings.serving_days))
+    purged = services.serving.purge_expired()
+    logger.info("the API serves run_date %s%s (%d expired item(s) purged)", run.run_date,
+                " as the newest week" if current else ", a week before the newest it serves", purged)
 
 
 def _previous_realized_auc(services: Services, run_date: dt.date) -> float | None:

@@ -1,18 +1,21 @@
 """The interfaces that hide the runtime, and the bundle a stage is given.
 
-Stages speak to storage, the catalog and the SQL engine only through these. The AWS adapters live in
-`pipeline/aws/`; the local stand-ins (a folder, a JSON catalog, DuckDB) in `local_runtime/`, which never ships.
+Stages speak to storage, the catalog, the SQL engine and the serving table only through these. The AWS adapters
+live in `pipeline/aws/`; the local stand-ins (a folder, a JSON catalog, DuckDB, SQLite) in `local_runtime/`, which
+never ships. Importing this module loads nothing else (its types are for annotations only), so the API's Lambda
+can use ItemTable without pyarrow.
 """
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import pyarrow as pa
+if TYPE_CHECKING:
+    import pyarrow as pa
 
-from pipeline.core.settings import Settings
-from pipeline.warehouse.tables import TableDef
+    from pipeline.core.settings import Settings
+    from pipeline.warehouse.tables import TableDef
 
 
 class Storage(Protocol):
@@ -55,6 +58,19 @@ class SqlEngine(Protocol):
     def query(self, sql: str, params: dict[str, str | int | float] | None = None) -> pa.Table: ...
 
 
+Item = dict[str, Any]  # a serving table's item: its key "pk" and "sk", then JSON-like values
+
+
+class ItemTable(Protocol):
+    """Items under a (pk, sk) key, each with an optional expiry (DynamoDB on AWS): the serving store's table."""
+
+    def put_items(self, items: list[Item]) -> None: ...  # any number, batched and retried by the adapter
+    def get_items(self, keys: list[tuple[str, str]]) -> list[Item]: ...  # the ones that exist, in the keys' order
+    # Write the item unless the stored one's `field` is greater (a compare-and-set); False if it was
+    def put_unless_later(self, item: Item, field: str) -> bool: ...
+    def purge_expired(self) -> int: ...  # delete expired items, where no TTL does; how many went
+
+
 @dataclass
 class StateTime:
     """One state's time in an execution: the seconds of its finished visits, and when an unfinished one began."""
@@ -88,3 +104,4 @@ class Services:
     catalog: Catalog
     sql: SqlEngine
     history: ExecutionHistory
+    serving: ItemTable

@@ -30,8 +30,8 @@ PARQUET_SERDE = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
 # What pipeline.core.settings reads: Lambdas all of it; tasks get the rest of their run in RUN.
 LAMBDA_ENVIRONMENT = {"PIPELINE_BUCKET", "ATHENA_WORKGROUP", "PIPELINE_NAME", "CHURN_HORIZON_WEEKS",
                       "INFERENCE_ROWS_PER_SHARD", "WEEKLY_SHRINK_LIMIT", "WEEKLY_GROWTH_LIMIT", "RETENTION_WEEKS",
-                      "TRAINING_WEEKS", "OLDER_WEEKS_SAMPLE_RATE", "RETAINED_SAMPLE_RATE"}
-TASK_ENVIRONMENT = {"PIPELINE_BUCKET", "ATHENA_WORKGROUP", "PIPELINE_NAME"}
+                      "TRAINING_WEEKS", "OLDER_WEEKS_SAMPLE_RATE", "RETAINED_SAMPLE_RATE", "SERVING_TABLE"}
+TASK_ENVIRONMENT = {"PIPELINE_BUCKET", "ATHENA_WORKGROUP", "PIPELINE_NAME", "SERVING_TABLE"}
 
 # ---------------------------------------------------------------------------------------------- loading
 

@@ -1,9 +1,11 @@
-"""The Fargate tasks on the AWS adapters: training and inference need S3 only, and only what their task roles in
-template.yaml grant: every S3 call each task makes against moto is recorded and checked against its role."""
+"""The Fargate tasks on the AWS adapters: training needs S3 only, inference S3 and the serving table, and only what
+their task roles in template.yaml grant: every call each task makes against moto is recorded and checked against
+its role."""
 import boto3
 import pytest
 
-from pipeline.aws import S3Storage
+from pipeline.aws.dynamodb_items import DynamoItems
+from pipeline.aws.s3 import S3Storage
 from pipeline.core.settings import load_settings
 from pipeline.execution.identity import Run
 from pipeline.execution.week_lock import hold_week
@@ -18,13 +20,13 @@ from tests.integration.iam import granted, recording_calls
 
 
 class NotGranted:
-    """A Glue or Athena client the task role does not allow: any use fails the test."""
+    """A client the task role does not allow (Glue, Athena...): any use fails the test."""
 
     def __init__(self, service: str):
         self.service = service
 
     def __getattr__(self, name):
-        raise AssertionError(f"a Fargate task called {self.service}.{name}; its TaskRole grants S3 only")
+        raise AssertionError(f"a Fargate task called {self.service}.{name}; its TaskRole does not grant it")
 
 
 @pytest.mark.slow
@@ -35,11 +37,13 @@ def test_training_and_inference_make_only_the_s3_calls_their_roles_grant(panel, 
     staging = S3Storage(BUCKET, boto3.client("s3"))
     for key in [*panel.storage.list_keys(work_prefix(run)), *panel.storage.list_keys("publications/snapshots/")]:
         staging.write_bytes(key, panel.storage.read_bytes(key))
-    hold_week(Services(load_settings(), staging, NotGranted("glue"), NotGranted("athena"),
-                       NotGranted("states")), run)  # as Cleanup did
+    settings = load_settings()
+    hold_week(Services(settings, staging, NotGranted("glue"), NotGranted("athena"), NotGranted("states"),
+                       NotGranted("dynamodb")), run)  # as Cleanup did
     with recording_calls(monkeypatch) as recorder:
-        task_services = Services(load_settings(), S3Storage(BUCKET, boto3.client("s3")), NotGranted("glue"),
-                                 NotGranted("athena"), NotGranted("states"))
+        task_services = Services(settings, S3Storage(BUCKET, boto3.client("s3")), NotGranted("glue"),
+                                 NotGranted("athena"), NotGranted("states"),
+                                 DynamoItems(settings.serving_table, boto3.client("dynamodb")))
         with recorder.as_role("TrainingTaskRole"):
             metrics = train(task_services, run)
         with recorder.as_role("InferenceTaskRole"):
@@ -48,6 +52,7 @@ def test_training_and_inference_make_only_the_s3_calls_their_roles_grant(panel, 
     assert 0.5 < metrics["auc"] <= 1 and metrics["bayes_auc"] is None  # the reference scores stayed local
     assert scored == PANEL_CUSTOMERS == parquet_row_count(staging, attempt_prefix("predictions", run.run_date, "e1"))
     assert set(recorder.calls) == {"TrainingTaskRole", "InferenceTaskRole"}
+    assert ("dynamodb:BatchWriteItem", "") in recorder.calls["InferenceTaskRole"]  # its customers, for the API
     assert recorder.refused() == {}
 
 

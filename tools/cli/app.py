@@ -18,7 +18,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from local_runtime.asl import ExecutionFailed, Redrive
-from local_runtime.host import install_local_host
+from local_runtime.host import install_local_host, local_home
 from local_runtime.run_records import past_runs
 from local_runtime.supervisor import INTERRUPTED, Outcome, new_record, resumable, supervise
 from pipeline.core.errors import ConfigError, PipelineError
@@ -424,6 +424,34 @@ def doctor(repair: Annotated[bool, typer.Option(
                   + (f" ({fixable} repaired by `{PROG} doctor --repair`)" if fixable else ""))
     if left:
         raise typer.Exit(1)
+
+
+@app.command()
+def serve(host: Annotated[str, typer.Option(help="the address to listen on")] = "127.0.0.1",
+          port: Annotated[int, typer.Option(min=0, max=65535, help="0: any free port (printed)")] = 8080,
+          rate: Annotated[float, typer.Option(min=0.001, help="requests a second per API key")] = 1000.0,
+          burst: Annotated[int, typer.Option(min=1, help="requests at once per API key")] = 2000,
+          max_requests: Annotated[Optional[int], typer.Option(min=1, help="stop after this many requests")] = None,
+          max_seconds: Annotated[Optional[float], typer.Option(min=0.1, help="stop after this long")] = None) -> None:
+    """The serving API over HTTP on this machine: the published scores by customer, from the local store the weekly
+    run loads (the routes: README, "The API"). Clients send the API key in x-api-key."""
+    _require_local("call the deployed API Gateway (its URL and keys are in the stack's outputs)")
+    # Here, not at the top: the router's library is loaded by this command only, not by every other one
+    from local_runtime.api_server import KEY_FILE, Gateway, api_key
+    from local_runtime.api_server import serve as run_server
+    from pipeline.serving.api import ServingApi
+
+    services = install_local_host()
+    key, generated = api_key(local_home())
+    if generated:
+        console.print(f"API key (generated, kept in {local_home() / KEY_FILE}; shown once): {key}", soft_wrap=True,
+                      highlight=False)
+
+    def ready(address: tuple[str, int]) -> None:
+        console.print(f"serving http://{address[0]}:{address[1]}/v1/health", soft_wrap=True, highlight=False)
+
+    api = ServingApi(lambda: services.serving)
+    run_server(api, Gateway(key, rate, burst), host, port, max_requests, max_seconds, on_ready=ready)
 
 
 @app.command()

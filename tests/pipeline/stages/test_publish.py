@@ -76,10 +76,11 @@ class Killed(BaseException):
 
 
 class DiesAfter:
-    """Storage or catalog that lets `calls` go through, then kills the process on the next write-like call."""
+    """Storage, catalog or serving table that lets `calls` go through, then kills the process on the next
+    write-like call."""
 
     WRITES = {"write_bytes", "create_exclusive", "delete_prefix", "put_partition", "publish_partitions",
-              "drop_partition"}
+              "drop_partition", "put_items", "put_unless_later", "purge_expired"}
 
     def __init__(self, target, budget: list[int]):
         self.target, self.budget = target, budget
@@ -107,7 +108,8 @@ def test_a_publish_killed_at_any_step_leaves_the_old_week_or_the_new_one_never_a
         scored(services, "second")
         remaining = [budget]
         dying = type(services)(services.settings, DiesAfter(services.storage, remaining),
-                               DiesAfter(services.catalog, remaining), services.sql, services.history)
+                               DiesAfter(services.catalog, remaining), services.sql, services.history,
+                               DiesAfter(services.serving, remaining))
         try:
             publish(dying, run("second"), expected_rows=2)
         except Killed:

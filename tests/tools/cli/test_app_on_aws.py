@@ -29,7 +29,8 @@ from pipeline.core.errors import PipelineError
 from pipeline.core.settings import REPO_ROOT, load_settings
 from pipeline.model.features import FeatureSpec
 from pipeline.model.store import ModelStore, StoredModel
-from tests.conftest import write_inference_output
+from pipeline.serving.store import ServedWeek, served_week
+from tests.conftest import create_serving_table, write_inference_output
 from tests.integration.glue_tables import create_glue_tables
 from tools.aws.executions import Executions, HistoryReader
 
@@ -108,12 +109,14 @@ def account(moto_server, monkeypatch):
     requests.post(f"{moto_server}/moto-api/config", json={"stepfunctions": {"execute_state_machine": True}},
                   timeout=10)
     environment = {"AWS_ENDPOINT_URL": moto_server, "AWS_DEFAULT_REGION": REGION, "AWS_ACCESS_KEY_ID": "testing",
-                   "AWS_SECRET_ACCESS_KEY": "testing", "PIPELINE_BUCKET": BUCKET, "ATHENA_WORKGROUP": "primary"}
+                   "AWS_SECRET_ACCESS_KEY": "testing", "PIPELINE_BUCKET": BUCKET, "ATHENA_WORKGROUP": "primary",
+                   "SERVING_TABLE": "churn-serving"}
     for variable, value in environment.items():
         monkeypatch.setenv(variable, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     boto3.client("s3").create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
     create_glue_tables(boto3.client("glue"), f"s3://{BUCKET}")
+    create_serving_table(boto3.client("dynamodb"))
     return environment
 
 
@@ -295,3 +298,5 @@ def test_a_published_week_is_in_s3_and_glue_and_reads_back_with_awswrangler(acco
                                                                      table="weekly_summary"))))
     overall = summary[summary["segment_type"] == "all"]
     assert overall["customers"].tolist() == [3] and overall["share_high_risk"].tolist() == [pytest.approx(1 / 3)]
+    assert served_week(services.serving) == ServedWeek(WEEK.isoformat(), "week-2026-11-16", "v1",
+                                                       served_week(services.serving).published_at, 3)

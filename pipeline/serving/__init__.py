@@ -1,0 +1,1 @@
+"""Serving the published scores: the store the weekly run loads, and the API that reads it."""
