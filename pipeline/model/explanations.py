@@ -50,27 +50,26 @@ def approximate_reasons(booster: xgb.Booster, matrix: xgb.DMatrix, values: np.nd
                         rounds: tuple[int, int], count: int = REASONS) -> list[list[tuple[str, object, float]]]:
     """Each row's top `count` reasons, (feature, the row's value of it, contribution), largest first: the features
     whose approximate contribution raised the score (fewer where fewer did). `values` is the feature_matrix the
-    DMatrix was made from; a value is None where missing, a category's name for a categorical feature."""
+    DMatrix was made from; a value is None where missing, a category's name for a categorical feature. Built from
+    whole columns (numpy, then lists): per-element numpy access would cost more than the contributions."""
     contributions = booster.predict(matrix, pred_contribs=True, approx_contribs=True, iteration_range=rounds)
     contributions = contributions.reshape(matrix.num_row(), matrix.num_col() + 1)[:, :-1]
     order = np.argsort(-contributions, axis=1, kind="stable")[:, :count]
-    ranked = np.take_along_axis(contributions, order, axis=1).astype("float64")
-    shown = [_shown(spec, index, np.take_along_axis(values, order[:, [rank]], axis=1)[:, 0])
-             for rank, index in enumerate(order.T)]
-    names = spec.names
-    return [[(names[order[row, rank]], shown[rank][row], round(float(ranked[row, rank]), 6))
-             for rank in range(order.shape[1]) if ranked[row, rank] > 0] for row in range(len(order))]
+    ranked = np.round(np.take_along_axis(contributions, order, axis=1).astype("float64"), 6)
+    names = np.asarray(spec.names, dtype=object)
+    columns = [list(zip(names[order[:, rank]].tolist(),
+                        _shown(spec, order[:, rank], values[np.arange(len(order)), order[:, rank]]),
+                        ranked[:, rank].tolist()))
+               for rank in range(order.shape[1])]
+    return [[reason for reason in reasons if reason[2] > 0] for reasons in zip(*columns)] if columns else \
+        [[] for _ in range(matrix.num_row())]
 
 
 def _shown(spec: FeatureSpec, feature_indices: np.ndarray, values: np.ndarray) -> list[object]:
     """The rows' values as a person reads them: None for a missing number, the category's name for a code."""
     numeric = len(spec.numeric)
-    categories = [spec.categories[name] for name in spec.categories]
-    shown: list[object] = []
-    for index, value in zip(feature_indices.tolist(), values.tolist()):
-        if index < numeric:
-            shown.append(None if value == MISSING_NUMBER else round(value, 6))
-        else:
-            names = categories[index - numeric]
-            shown.append(names[int(value)] if int(value) < len(names) else "other")
-    return shown
+    names = [*([None] * numeric), *(spec.categories[name] + ["other"] for name in spec.categories)]
+    rounded = np.round(values.astype("float64"), 6).tolist()
+    missing = (values == MISSING_NUMBER).tolist()
+    return [None if gone else value if index < numeric else names[index][min(int(value), len(names[index]) - 1)]
+            for index, value, gone in zip(feature_indices.tolist(), rounded, missing)]

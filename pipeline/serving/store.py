@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from dataclasses import asdict, dataclass
+from typing import Iterable
 
 from pipeline.warehouse.ports import Item, ItemTable
 
@@ -65,14 +66,32 @@ def expiry(days: int, now: float | None = None) -> int:
     return int((time.time() if now is None else now) + days * DAY_SECONDS)
 
 
+ReasonRow = tuple[str, object, float]  # feature, the customer's value of it, contribution
+
+
+def score_item(version: str, expires_at: int, run_date: str, model_version: str, customer_id: str,
+               probability: float, band: str, reasons: list[ReasonRow]) -> Item:
+    """A customer's item: built from plain values, as Inference has them (a week's million customers)."""
+    return {"pk": f"{CUSTOMER}{customer_id}", "sk": version, EXPIRES_AT: expires_at, "run_date": run_date,
+            "churn_probability": probability, "risk_band": band, "model_version": model_version,
+            "reasons": [{"feature": feature, "value": value, "contribution": contribution}
+                        for feature, value, contribution in reasons]}
+
+
 def risk_item(risk: Risk, version: str, expires_at: int) -> Item:
-    item = risk.to_json()
-    del item["customer_id"]  # it is in the key
-    return {"pk": f"{CUSTOMER}{risk.customer_id}", "sk": version, EXPIRES_AT: expires_at, **item}
+    return score_item(version, expires_at, risk.run_date, risk.model_version, risk.customer_id,
+                      risk.churn_probability, risk.risk_band,
+                      [(reason.feature, reason.value, reason.contribution) for reason in risk.reasons])
+
+
+def load_scores(table: ItemTable, version: str, expires_at: int, run_date: str, model_version: str,
+                scored: Iterable[tuple[str, float, str, list[ReasonRow]]]) -> None:
+    """Write a shard's customers (id, probability, band, reasons) under the execution's version; nothing reads
+    them until Publish points at it."""
+    table.put_items([score_item(version, expires_at, run_date, model_version, *row) for row in scored])
 
 
 def load_risks(table: ItemTable, risks: list[Risk], version: str, expires_at: int) -> None:
-    """Write a shard's customers under the execution's version; nothing reads them until Publish points at it."""
     table.put_items([risk_item(risk, version, expires_at) for risk in risks])
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 
+import numpy as np
 import pyarrow as pa
 
 from pipeline.execution.identity import Run
@@ -19,7 +20,7 @@ from pipeline.model.scorer import Scorer, load_booster, risk_band
 from pipeline.model.store import ModelStore
 from pipeline.results.scored_rows import column_or_nulls, prediction_rows, spot_check_rows
 from pipeline.results.weekly_summary import SEGMENT_COLUMNS, SegmentTotals, tenure_band
-from pipeline.serving.store import Reason, Risk, expiry, load_risks
+from pipeline.serving.store import expiry, load_scores
 from pipeline.warehouse.layout import attempt_prefix, drift_counts_key, scoring_prefix, segment_totals_key, shard_prefix
 from pipeline.warehouse.objects import (
     local_copies,
@@ -64,8 +65,10 @@ def score_shard(services: Services, run: Run, shard: int) -> int:
             predictions.write_batch(prediction_rows(scorer, rows, probability, band))
             spot_checks.write_batch(spot_check_rows(scorer, rows, probability, band))
             totals.add(_segments(rows), probability, band == "high")
-            load_risks(services.serving, _risks(scorer, rows, matrix, probability, band), run.execution_name,
-                       expires_at)
+            load_scores(services.serving, run.execution_name, expires_at, run.run_date.isoformat(),
+                        scorer.model_version, zip(rows.column("customer_id").cast(pa.string()).to_pylist(),
+                                                  np.round(probability, 6).tolist(), band.tolist(),
+                                                  scorer.approximate_reasons(matrix)))
             own_matrix = matrix if scorer.features == own.features else feature_matrix(rows, own.features)
             drift_counts = drift.add_counts(drift_counts, drift.bin_counts(own_matrix, own.features,
                                                                            reference["edges"]))
@@ -73,15 +76,6 @@ def score_shard(services: Services, run: Run, shard: int) -> int:
     write_json(services.storage, drift_counts_key(run, shard), drift_counts)
     logger.info("scored shard %d: %d customers", shard, totals.customers)
     return totals.customers
-
-
-def _risks(scorer: Scorer, rows: pa.RecordBatch, matrix, probability, band) -> list[Risk]:
-    reasons = scorer.approximate_reasons(matrix)
-    week = rows.column("snapshot_date")[0].as_py().isoformat() if rows.num_rows else ""
-    return [Risk(customer, week, round(float(score), 6), str(risk), scorer.model_version,
-                 [Reason(*reason) for reason in found])
-            for customer, score, risk, found in zip(rows.column("customer_id").cast(pa.string()).to_pylist(),
-                                                    probability, band, reasons)]
 
 
 def _output_key(table_name: str, run: Run, file_name: str) -> str:
