@@ -44,7 +44,6 @@ class Risk:
     reasons: list[Reason]
 
     def to_json(self) -> dict:
-        # By hand, not dataclasses.asdict, which deep-copies: this runs for every customer loaded (1M a week)
         return {"customer_id": self.customer_id, "run_date": self.run_date, "churn_probability": self.churn_probability,
                 "risk_band": self.risk_band, "model_version": self.model_version,
                 "reasons": [{"feature": reason.feature, "value": reason.value, "contribution": reason.contribution}
@@ -55,7 +54,7 @@ class Risk:
 class ServedWeek:
     run_date: str
     version: str  # the execution that published it
-    model_version: str  # the model most of its customers were scored with
+    model_version: str  # the model that scored its customers
     published_at: str
     customers: int
 

@@ -1,7 +1,8 @@
 """Publish (Lambda): check inference wrote every customer, write the metrics row, the week's segment summary (from
 the shards' totals) and its data-quality rows, then re-point the week's partitions of every results table at this
 execution's folders (the publication record first, then one catalog write; see `pipeline.warehouse.publication`),
-write the run report and give the week back.
+point the API at the customers the shards loaded into the serving store (`pipeline.serving.store`), write the run
+report and give the week back.
 
 The folders the partitions pointed at before are left for the next Cleanup of that week, so queries already
 reading them finish.

@@ -59,8 +59,8 @@ with mock_aws():
     loaded_by_moto = set(sys.modules) - before
     from lambdas.api.app import handler
     answer = handler({proxy_event("GET", "/v1/customers/c1/risk")!r}, None)
-print(json.dumps({{"status": answer["statusCode"],
-                  "loaded": sorted({{name.partition(".")[0] for name in set(sys.modules) - before - loaded_by_moto}})}}))
+loaded = {{name.partition(".")[0] for name in set(sys.modules) - before - loaded_by_moto}}
+print(json.dumps({{"status": answer["statusCode"], "loaded": sorted(loaded)}}))
 """
     done = subprocess.run([sys.executable, "-c", script], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
