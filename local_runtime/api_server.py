@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Callable
 from urllib.parse import parse_qsl, urlsplit
 
 from aws_lambda_powertools.event_handler import Response
@@ -105,11 +106,20 @@ def proxy_event(method: str, target: str, headers: dict[str, str], body: str | N
 class ApiServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], api: ServingApi, gateway: Gateway, max_requests: int | None):
+    def __init__(self, address: tuple[str, int], make_api: Callable[[], ServingApi], gateway: Gateway,
+                 max_requests: int | None):
         super().__init__(address, _Handler)
-        self.api, self.gateway = api, gateway
+        self.make_api, self.gateway = make_api, gateway
+        self.apis = threading.local()
         self.remaining = max_requests  # None: no bound
         self.count_lock = threading.Lock()
+
+    def api(self) -> ServingApi:
+        """This thread's route table: the resolver keeps the request it answers on itself (a Lambda answers one at
+        a time), so threads answering at once each need their own."""
+        if not hasattr(self.apis, "api"):
+            self.apis.api = self.make_api()
+        return self.apis.api
 
     def counted(self) -> bool:
         """Count one request; False once the bound is reached (the server then stops)."""
@@ -147,7 +157,7 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(refused)
         body = self.rfile.read(length).decode("utf-8", "replace") if length else None
         event = proxy_event(self.command, self.path, dict(self.headers), body, self.headers["x-api-key"])
-        self._send(self.server.api.handle(event))
+        self._send(self.server.api().handle(event))
 
     def _send(self, answer: dict) -> None:
         body = (answer.get("body") or "").encode()
@@ -165,10 +175,10 @@ class _Handler(BaseHTTPRequestHandler):
         pass  # one line a request would cost more than the lookup; errors are logged by the API
 
 
-def serve(api: ServingApi, gateway: Gateway, host: str, port: int, max_requests: int | None = None,
+def serve(make_api: Callable[[], ServingApi], gateway: Gateway, host: str, port: int, max_requests: int | None = None,
           max_seconds: float | None = None, on_ready=None) -> None:
     """Answer until interrupted, or until `max_requests` requests or `max_seconds` seconds, whichever first."""
-    server = ApiServer((host, port), api, gateway, max_requests)
+    server = ApiServer((host, port), make_api, gateway, max_requests)
     if max_seconds:
         timer = threading.Timer(max_seconds, server.shutdown)
         timer.daemon = True

@@ -450,8 +450,8 @@ def serve(host: Annotated[str, typer.Option(help="the address to listen on")] = 
     def ready(address: tuple[str, int]) -> None:
         console.print(f"serving http://{address[0]}:{address[1]}/v1/health", soft_wrap=True, highlight=False)
 
-    api = ServingApi(lambda: services.serving)
-    run_server(api, Gateway(key, rate, burst), host, port, max_requests, max_seconds, on_ready=ready)
+    run_server(lambda: ServingApi(lambda: services.serving), Gateway(key, rate, burst), host, port, max_requests,
+               max_seconds, on_ready=ready)
 
 
 @app.command()
