@@ -60,15 +60,14 @@ def score_shard(services: Services, run: Run, shard: int) -> int:
                            table("qa_predictions").arrow_schema()) as spot_checks:
         for rows in parquet_batches(paths):
             matrix = feature_matrix(rows, scorer.features)
-            probability = scorer.probability(matrix)
+            probability, reasons = scorer.probability_and_reasons(matrix)
             band = risk_band(probability)
             predictions.write_batch(prediction_rows(scorer, rows, probability, band))
             spot_checks.write_batch(spot_check_rows(scorer, rows, probability, band))
             totals.add(_segments(rows), probability, band == "high")
             load_scores(services.serving, run.execution_name, expires_at, run.run_date.isoformat(),
                         scorer.model_version, zip(rows.column("customer_id").cast(pa.string()).to_pylist(),
-                                                  np.round(probability, 6).tolist(), band.tolist(),
-                                                  scorer.approximate_reasons(matrix)))
+                                                  np.round(probability, 6).tolist(), band.tolist(), reasons))
             own_matrix = matrix if scorer.features == own.features else feature_matrix(rows, own.features)
             drift_counts = drift.add_counts(drift_counts, drift.bin_counts(own_matrix, own.features,
                                                                            reference["edges"]))
