@@ -80,7 +80,8 @@ class Gateway:
             return _proxy(error_response(401, "missing_api_key", "send your API key in the x-api-key header"))
         if not hmac.compare_digest(sent.encode(), self.key.encode()):
             return _proxy(error_response(403, "forbidden", "the API key is not valid"))
-        wait = self.buckets.setdefault(sent, TokenBucket(self.rate, self.burst)).take()
+        bucket = self.buckets.get(sent) or self.buckets.setdefault(sent, TokenBucket(self.rate, self.burst))
+        wait = bucket.take()
         if wait:
             return _proxy(error_response(429, "too_many_requests", f"over {self.rate:g} requests a second for "
                                           "this key; retry later", {"Retry-After": str(math.ceil(wait))}))
