@@ -40,6 +40,7 @@ class DuckDbOnFirstUse:
 
 
 SERVING_FILE = "serving.sqlite3"
+WAREHOUSE_DIR = "warehouse"  # the stand-in for the S3 bucket
 
 
 def local_home(environ: dict[str, str] | None = None) -> Path:
@@ -49,8 +50,8 @@ def local_home(environ: dict[str, str] | None = None) -> Path:
 
 def local_services() -> Services:
     home = local_home()
-    storage = FolderStorage(home / "warehouse")
-    catalog = LocalCatalog(home / "catalog.json", home / "warehouse")
+    storage = FolderStorage(home / WAREHOUSE_DIR)
+    catalog = LocalCatalog(home / "catalog.json", home / WAREHOUSE_DIR)
     settings = load_settings()
     return Services(settings, storage, catalog, DuckDbOnFirstUse(catalog, storage, settings.query_timeout_seconds),
                     LocalExecutionHistory(home / "logs"), SqliteItems(home / SERVING_FILE))

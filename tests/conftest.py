@@ -14,9 +14,11 @@ from pipeline.core.settings import load_settings
 from pipeline.edge.host import install_host
 from pipeline.execution.identity import Run, landed_weeks
 from pipeline.execution.work import record_inputs
+from pipeline.model.features import feature_matrix, fit_feature_spec
 from pipeline.landing.contract_checks import validate_snapshot
 from pipeline.landing.ingest import land_snapshot
 from pipeline.model.holdout import HOLDOUT_SHARE
+from pipeline.model.store import ModelStore, StoredModel
 from pipeline.results.weekly_summary import SegmentTotals
 from pipeline.stages.keep_features import keep_features
 from pipeline.warehouse.kept_features import FEATURE_PARTITION, features_sql, keep, stale_weeks
@@ -71,6 +73,23 @@ def aws(mocked_aws, monkeypatch) -> Services:
     boto3.client("s3").create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": AWS_REGION})
     create_glue_tables(boto3.client("glue"), f"s3://{BUCKET}")
     return aws_services(load_settings())
+
+
+def store_tiny_model(storage, version: str = "v1", extra: dict | None = None) -> None:
+    """A small complete model in the store: 200 customers' sessions_7d and plan (and `extra` columns), churned
+    where sessions_7d is 0."""
+    import xgboost as xgb  # only the tests that score load it
+
+    rng = np.random.default_rng(3)
+    rows = pa.table({"sessions_7d": rng.integers(0, 5, 200), "plan": rng.choice(["free", "basic"], 200),
+                     **(extra or {})})
+    labels = (rows.column("sessions_7d").to_numpy() == 0).astype(int)
+    spec = fit_feature_spec([rows])
+    matrix = xgb.DMatrix(feature_matrix(rows, spec), label=labels, feature_names=spec.names,
+                         feature_types=spec.feature_types, enable_categorical=True)
+    booster = xgb.train({"objective": "binary:logistic", "seed": 1, "nthread": 1}, matrix, 5)
+    ModelStore(storage).save(StoredModel(version, bytes(booster.save_raw("ubj")), spec, {}, {"best_iteration": 4}),
+                             pa.table({"customer_id": ["x"], "churned": [0], "churn_probability": [0.1]}))
 
 
 def create_serving_table(client, name: str = "churn-serving") -> str:

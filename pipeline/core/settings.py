@@ -20,6 +20,7 @@ QUERY_TIMEOUT_SECONDS     a local query (DuckDB: `query`, `--explain` and the ru
 SERVING_TABLE             the DynamoDB table the API serves the published scores from (on AWS)
 SERVING_DAYS              days a week's scores stay in the serving store once loaded (default 35: the four weeks
                           before the newest answer ?run_date=, then they expire)
+WHAT_IF_CACHE_SECONDS     seconds the API keeps a what-if answer for the same row and model (default 3600)
 """
 from __future__ import annotations
 
@@ -54,6 +55,7 @@ DEFAULT_MAX_TRAINING_ROWS = 5_000_000
 # enough that a query that never ends (a runaway WITH RECURSIVE) is stopped rather than left holding a core.
 DEFAULT_QUERY_TIMEOUT_SECONDS = 300
 DEFAULT_SERVING_DAYS = 35
+DEFAULT_WHAT_IF_CACHE_SECONDS = 3_600
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,7 @@ class Settings:
     query_timeout_seconds: int = DEFAULT_QUERY_TIMEOUT_SECONDS
     serving_table: str | None = None
     serving_days: int = DEFAULT_SERVING_DAYS
+    what_if_cache_seconds: int = DEFAULT_WHAT_IF_CACHE_SECONDS
 
 
 def positive_int(value: object) -> int | None:
@@ -134,4 +137,5 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         query_timeout_seconds=_positive_setting(env, "QUERY_TIMEOUT_SECONDS", DEFAULT_QUERY_TIMEOUT_SECONDS),
         serving_table=env.get("SERVING_TABLE") or None,
         serving_days=_positive_setting(env, "SERVING_DAYS", DEFAULT_SERVING_DAYS),
+        what_if_cache_seconds=_positive_setting(env, "WHAT_IF_CACHE_SECONDS", DEFAULT_WHAT_IF_CACHE_SECONDS),
     )

@@ -52,7 +52,8 @@ def approximate_reasons(booster: xgb.Booster, matrix: xgb.DMatrix, values: np.nd
     whose approximate contribution raised the score (fewer where fewer did). `values` is the feature_matrix the
     DMatrix was made from; a value is None where missing, a category's name for a categorical feature. Built from
     whole columns (numpy, then lists): per-element numpy access would cost more than the contributions."""
-    contributions = booster.predict(matrix, pred_contribs=True, approx_contribs=True, iteration_range=rounds)
+    contributions = booster.predict(matrix, pred_contribs=True, approx_contribs=True, iteration_range=rounds,
+                                    validate_features=False)  # made with the spec's names, as the scores' matrix
     contributions = contributions.reshape(matrix.num_row(), matrix.num_col() + 1)[:, :-1]
     order = np.argsort(-contributions, axis=1, kind="stable")[:, :count]
     ranked = np.round(np.take_along_axis(contributions, order, axis=1).astype("float64"), 6)

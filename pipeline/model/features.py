@@ -123,6 +123,21 @@ def feature_matrix(rows: Rows, spec: FeatureSpec) -> np.ndarray:
     return matrix
 
 
+def row_matrix(row: dict[str, object], spec: FeatureSpec) -> np.ndarray:
+    """One row given as plain values (a what-if row of the API) as feature_matrix would make it, without the
+    per-column Arrow work that costs 6 ms for one row of 75 features."""
+    numbers = [_number(row.get(name)) for name in spec.numeric]
+    codes = [categories.index(row[name]) if row.get(name) in categories else len(categories)
+             for name, categories in spec.categories.items()]
+    return np.array([numbers + codes], dtype=np.float32)
+
+
+def _number(value: object) -> float:
+    if value is None or value != value:  # missing, or NaN
+        return MISSING_NUMBER
+    return float(np.float32(value))
+
+
 def _numeric(column: pa.Array | pa.ChunkedArray) -> np.ndarray:
     values = pc.fill_null(column.cast(pa.float32()), MISSING_NUMBER).to_numpy(zero_copy_only=False)
     return np.nan_to_num(values, nan=MISSING_NUMBER)  # a NaN in the data itself, too

@@ -9,14 +9,23 @@ boosting is usually well calibrated already, and a calibration that does not hel
 """
 from __future__ import annotations
 
+import logging
 import zlib
+from typing import Iterable
 
 import numpy as np
+import pyarrow as pa
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import average_precision_score, brier_score_loss, log_loss, roc_auc_score
 
+from pipeline.core.errors import ModelStoreError
 from pipeline.model.calibration import Calibration, log_odds
+from pipeline.model.features import feature_matrix
+from pipeline.model.scorer import Scorer, load_booster
+from pipeline.model.store import ModelStore
+
+logger = logging.getLogger(__name__)
 
 CALIBRATION_BINS = 10  # equal-width bins of predicted probability for the ECE
 # A calibration must lower the Brier score by this share to be kept: on the default panel isotonic regression
@@ -111,3 +120,16 @@ def _isotonic(labels: np.ndarray, probability: np.ndarray) -> Calibration:
 
 
 FITS = {"platt": _platt, "isotonic": _isotonic}
+
+
+def stored_model_auc(store: ModelStore, version: str, rows: Iterable[pa.RecordBatch],
+                     labels: np.ndarray) -> float | None:
+    """A stored model's AUC on some rows, scored as inference would score them (None if its model cannot be read:
+    the reason is logged)."""
+    try:
+        scorer = Scorer(*load_booster(store, version), version)
+    except ModelStoreError as error:
+        logger.warning("model %s cannot be scored: %s", version, error)
+        return None
+    scores = [scorer.probability(feature_matrix(batch, scorer.features)) for batch in rows]
+    return float(roc_auc_score(labels, np.concatenate(scores)))

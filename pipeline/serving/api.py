@@ -4,11 +4,12 @@
     GET  /v1/health                        the week and model being served
     GET  /v1/customers/{customer_id}/risk  one customer's risk in the newest week (?run_date= an earlier one)
     POST /v1/customers/risk                {"customer_ids": [...up to 100], "run_date": optional}
+    POST /v1/score                         {"row": {...}}: a what-if row scored with the newest week's model
 
 Routing and the event's shape are AWS Lambda Powertools' (APIGatewayRestResolver): the resolver is the same
 object locally and on AWS, so a route cannot answer differently in the two places. The lookup path imports only
-the store client, never XGBoost. Every error is a JSON body {"error", "message"} with its status; no traceback
-ever reaches a client.
+the store client, never XGBoost: the what-if route imports pipeline.serving.what_if (pyarrow, XGBoost) when first
+asked. Every error is a JSON body {"error", "message"} with its status; no traceback ever reaches a client.
 """
 from __future__ import annotations
 
@@ -16,12 +17,16 @@ import datetime as dt
 import json
 import logging
 import re
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 
+from pipeline.core.errors import ModelStoreError
 from pipeline.serving.store import ServedWeek, risks_of, served_week
 from pipeline.warehouse.ports import ItemTable
+
+if TYPE_CHECKING:
+    from pipeline.serving.what_if import WhatIf
 
 logger = logging.getLogger(__name__)
 CUSTOMER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}")
@@ -29,25 +34,30 @@ WEEK = re.compile(r"\d{4}-\d{2}-\d{2}")
 MAX_BATCH = 100
 MAX_BODY_BYTES = 64 * 1024
 ROUTES = {re.compile(r"/v1/health"): ("GET",), re.compile(r"/v1/customers/[^/]+/risk"): ("GET",),
-          re.compile(r"/v1/customers/risk"): ("POST",)}
+          re.compile(r"/v1/customers/risk"): ("POST",), re.compile(r"/v1/score"): ("POST",)}
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, error: str, message: str, headers: dict[str, str] | None = None):
+    def __init__(self, status: int, error: str, message: str, headers: dict[str, str] | None = None,
+                 details: dict[str, str] | None = None):
         super().__init__(message)
         self.status, self.error, self.message, self.headers = status, error, message, headers or {}
+        self.details = details or {}
 
 
-def error_response(status: int, error: str, message: str, headers: dict[str, str] | None = None) -> Response:
-    return Response(status, content_types.APPLICATION_JSON, json.dumps({"error": error, "message": message}),
-                    headers=headers)
+def error_response(status: int, error: str, message: str, headers: dict[str, str] | None = None,
+                   details: dict[str, str] | None = None) -> Response:
+    return Response(status, content_types.APPLICATION_JSON,
+                    json.dumps({"error": error, "message": message, **(details or {})}), headers=headers)
 
 
 class ServingApi:
-    """The routes over one serving table (DynamoDB on AWS, SQLite locally), made when first needed."""
+    """The routes over one serving table (DynamoDB on AWS, SQLite locally) and the what-if scorer, each made when
+    first needed."""
 
-    def __init__(self, table: Callable[[], ItemTable]):
+    def __init__(self, table: Callable[[], ItemTable], what_if: Callable[[], WhatIf]):
         self._table_factory, self._table = table, None
+        self._what_if_factory, self._what_if = what_if, None
         self.app = APIGatewayRestResolver()
         self._routes()
 
@@ -56,6 +66,12 @@ class ServingApi:
         if self._table is None:
             self._table = self._table_factory()
         return self._table
+
+    @property
+    def what_if(self) -> WhatIf:
+        if self._what_if is None:
+            self._what_if = self._what_if_factory()
+        return self._what_if
 
     def handle(self, event: dict, context: Any = None) -> dict:
         return self.app.resolve(event, context)
@@ -95,9 +111,27 @@ class ServingApi:
             return {**_week_fields(week), "risks": [found[customer].to_json() for customer in ids if customer in found],
                     "not_found": [customer for customer in ids if customer not in found]}
 
+        @app.post("/v1/score")
+        def what_if_score() -> dict:
+            from pipeline.serving.what_if import InvalidRow, normalised_row  # pyarrow, and XGBoost: this route's only
+
+            body = _json_body(app.current_event.body)
+            week = self._week(None)  # the newest: its model is the champion Publish crowned with it
+            try:
+                row = normalised_row(body.get("row"), dt.date.fromisoformat(week.run_date))
+            except InvalidRow as invalid:
+                raise ApiError(422, "invalid_row", invalid.message,
+                               details={"field": invalid.field, "rule": invalid.rule}) from None
+            return self.what_if.score(self.table, week, row).to_json(week)
+
         @app.exception_handler(ApiError)
         def refused(error: ApiError) -> Response:
-            return error_response(error.status, error.error, error.message, error.headers)
+            return error_response(error.status, error.error, error.message, error.headers, error.details)
+
+        @app.exception_handler(ModelStoreError)
+        def model_unavailable(error: ModelStoreError) -> Response:
+            logger.error("the served model cannot be loaded: %s", error)
+            return error_response(503, "model_unavailable", "the served week's model cannot be loaded; it is logged")
 
         @app.exception_handler(Exception)
         def failed(error: Exception) -> Response:

@@ -33,6 +33,9 @@ class Reason:
     value: float | str | None  # the customer's value of the feature (a category's name for a categorical one)
     contribution: float  # what it added to the log-odds of churn
 
+    def to_json(self) -> dict:
+        return {"feature": self.feature, "value": self.value, "contribution": self.contribution}
+
 
 @dataclass(frozen=True)
 class Risk:
@@ -46,8 +49,7 @@ class Risk:
     def to_json(self) -> dict:
         return {"customer_id": self.customer_id, "run_date": self.run_date, "churn_probability": self.churn_probability,
                 "risk_band": self.risk_band, "model_version": self.model_version,
-                "reasons": [{"feature": reason.feature, "value": reason.value, "contribution": reason.contribution}
-                            for reason in self.reasons]}
+                "reasons": [reason.to_json() for reason in self.reasons]}
 
 
 @dataclass(frozen=True)

@@ -21,10 +21,9 @@ from pipeline.model.drift import DriftReference
 from pipeline.model.features import LABEL_COLUMN, TRAINING_PART_COLUMN, fit_feature_spec
 from pipeline.model.fit import TrainingFiles, feature_importance, fit
 from pipeline.model.holdout import HOLDOUT_PART, HOLDOUT_SHARE
-from pipeline.model.quality import choose_calibration, in_calibration_half, quality_metrics
+from pipeline.model.quality import choose_calibration, in_calibration_half, quality_metrics, stored_model_auc
 from pipeline.model.reference_scores import reference_auc
 from pipeline.model.row_cap import keep_rates
-from pipeline.model.scorer import stored_model_auc
 from pipeline.model.store import ModelStore, StoredModel
 from pipeline.warehouse.layout import training_prefix
 from pipeline.warehouse.objects import data_keys_by_partition, local_copies, newest_attempt, parquet_batches

@@ -13,6 +13,7 @@ from local_runtime.api_server import ApiServer, Gateway
 from pipeline.core.settings import REPO_ROOT
 from pipeline.serving.api import ServingApi
 from pipeline.serving.store import Reason, Risk, ServedWeek, expiry, load_risks, publish_week
+from tests.conftest import store_tiny_model
 
 KEY = "test-key-123"
 WEEKS = (dt.date(2026, 3, 2), dt.date(2026, 3, 9))
@@ -26,7 +27,8 @@ def risk(customer: str, run_date: dt.date, probability: float) -> Risk:
 
 @pytest.fixture
 def published(services):
-    """Two weeks published to the local store: c1 and c2 the first week, c1 alone the second."""
+    """Two weeks published to the local store: c1 and c2 the first week, c1 alone the second, scored by model m1."""
+    store_tiny_model(services.storage, "m1")
     for run_date, customers in zip(WEEKS, (["c1", "c2"], ["c1"])):
         version = f"exec-{run_date}"
         load_risks(services.serving, [risk(customer, run_date, 0.6) for customer in customers], version, LATER)
@@ -92,6 +94,21 @@ def test_a_batch_answers_for_every_id_and_names_those_not_scored(server):
     assert [row["customer_id"] for row in body["risks"]] == ["c1"] and body["not_found"] == ["c2"]
 
 
+def test_a_what_if_row_is_scored_with_the_served_model_then_answered_from_the_cache(server):
+    row = json.dumps({"row": {"sessions_7d": 0, "plan": "free", "signup_date": "2025-06-01"}})
+    status, body, _ = server.call("POST", "/v1/score", row)
+    assert status == 200 and body["model_version"] == "m1" and body["run_date"] == "2026-03-09"
+    assert body["risk_band"] == "high" and body["reasons"][0]["feature"] == "sessions_7d" and not body["cached"]
+    status, again, _ = server.call("POST", "/v1/score", row)
+    assert status == 200 and again == {**body, "cached": True}
+
+
+def test_a_bad_what_if_row_is_422_naming_the_field_and_the_rule(server):
+    status, body, _ = server.call("POST", "/v1/score", json.dumps({"row": {"sessions_7d": -2}}))
+    assert status == 422
+    assert (body["error"], body["field"], body["rule"]) == ("invalid_row", "sessions_7d", "non_negative")
+
+
 @pytest.mark.parametrize("method, path, body, status, error", [
     ("GET", "/v1/customers/c2/risk", None, 404, "unknown_customer"),  # not scored in the newest week
     ("GET", "/v1/customers/c1/risk?run_date=2026-02-23", None, 404, "week_not_published"),
@@ -104,6 +121,8 @@ def test_a_batch_answers_for_every_id_and_names_those_not_scored(server):
     ("POST", "/v1/customers/risk", json.dumps({"customer_ids": ["c1"], "pad": "x" * 70_000}), 413, "body_too_large"),
     ("DELETE", "/v1/health", None, 405, "method_not_allowed"),
     ("GET", "/v1/customers/risk", None, 405, "method_not_allowed"),
+    ("GET", "/v1/score", None, 405, "method_not_allowed"),
+    ("POST", "/v1/score", json.dumps({"row": {"sessions_7d": 1}, "pad": "x" * 70_000}), 413, "body_too_large"),
     ("GET", "/v2/anything", None, 404, "no_such_route"),
 ])
 def test_bad_requests_get_their_status_and_a_json_error(server, method, path, body, status, error):
@@ -117,7 +136,8 @@ def test_bad_requests_get_their_status_and_a_json_error(server, method, path, bo
 def test_each_thread_of_the_server_answers_with_a_route_table_of_its_own(services):
     """The router keeps the request it answers on itself (a Lambda answers one at a time): two threads sharing one
     mixed their requests up (1 in ~900 lookups lost its customer id under load)."""
-    server = ApiServer(("127.0.0.1", 0), lambda: ServingApi(lambda: services.serving), Gateway(KEY, 1.0, 1), None)
+    server = ApiServer(("127.0.0.1", 0), lambda: ServingApi(lambda: services.serving, lambda: None),
+                       Gateway(KEY, 1.0, 1), None)
     try:
         seen = []
         threads = [threading.Thread(target=lambda: seen.append((server.api(), server.api()))) for _ in range(2)]

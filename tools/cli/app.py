@@ -440,8 +440,10 @@ def serve(host: Annotated[str, typer.Option(help="the address to listen on")] = 
     from local_runtime.api_server import KEY_FILE, Gateway, api_key
     from local_runtime.api_server import serve as run_server
     from pipeline.serving.api import ServingApi
+    from pipeline.serving.what_if import WhatIf
 
     services = install_local_host()
+    what_if = WhatIf(lambda: services.storage, services.settings.what_if_cache_seconds)  # one model for all threads
     key, generated = api_key(local_home())
     if generated:
         console.print(f"API key (generated, kept in {local_home() / KEY_FILE}; shown once): {key}", soft_wrap=True,
@@ -450,7 +452,7 @@ def serve(host: Annotated[str, typer.Option(help="the address to listen on")] = 
     def ready(address: tuple[str, int]) -> None:
         console.print(f"serving http://{address[0]}:{address[1]}/v1/health", soft_wrap=True, highlight=False)
 
-    run_server(lambda: ServingApi(lambda: services.serving), Gateway(key, rate, burst), host, port, max_requests,
+    run_server(lambda: ServingApi(lambda: services.serving, lambda: what_if), Gateway(key, rate, burst), host, port, max_requests,
                max_seconds, on_ready=ready)
 
 

@@ -4,7 +4,15 @@ import numpy as np
 import pyarrow as pa
 
 from pipeline.core.settings import REPO_ROOT
-from pipeline.model.features import HISTORY_FEATURES, MAX_CATEGORIES, MISSING_NUMBER, feature_matrix, fit_feature_spec
+from pipeline.model.features import (
+    HISTORY_FEATURES,
+    MAX_CATEGORIES,
+    MISSING_NUMBER,
+    FeatureSpec,
+    feature_matrix,
+    fit_feature_spec,
+    row_matrix,
+)
 
 
 def test_spec_keeps_columns_with_values_and_never_identifiers_or_weights():
@@ -58,3 +66,15 @@ def test_every_history_feature_the_sql_computes_is_documented():
     computed = set(re.findall(r"^    h\.([a-z0-9_]+)", sql, re.MULTILINE))  # the SELECT list
     assert computed == set(HISTORY_FEATURES)
     assert all(formula and why for formula, why in HISTORY_FEATURES.values())
+
+
+def test_a_row_of_plain_values_makes_the_matrix_its_table_would():
+    spec = FeatureSpec(numeric=["sessions_7d", "auto_renew", "minutes_7d", "nps_score"],
+                       categories={"plan": ["basic", "free"], "device": ["ios", "web"]})
+    rows = [{"sessions_7d": 3, "auto_renew": True, "minutes_7d": 12.5, "plan": "free", "device": "tv"},
+            {"sessions_7d": 0, "auto_renew": False, "nps_score": None, "plan": None},
+            {"minutes_7d": float("nan"), "device": "web"}]
+    table = pa.Table.from_pylist(rows, schema=pa.schema([("sessions_7d", pa.int64()), ("auto_renew", pa.bool_()),
+                                                         ("minutes_7d", pa.float64()), ("nps_score", pa.int64()),
+                                                         ("plan", pa.string()), ("device", pa.string())]))
+    assert np.array_equal(np.vstack([row_matrix(row, spec) for row in rows]), feature_matrix(table, spec))

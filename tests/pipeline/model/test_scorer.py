@@ -11,7 +11,8 @@ from sklearn.metrics import roc_auc_score
 from pipeline.core.errors import ModelStoreError
 from pipeline.model.calibration import Calibration
 from pipeline.model.features import FeatureSpec, feature_matrix, fit_feature_spec
-from pipeline.model.scorer import Scorer, load_booster, risk_band, scoring_matrix, stored_model_auc
+from pipeline.model.quality import stored_model_auc
+from pipeline.model.scorer import Scorer, load_booster, risk_band, scoring_matrix
 from pipeline.model.store import ModelStore, StoredModel
 
 ROUNDS = 6

@@ -10,14 +10,13 @@ from pipeline.core.errors import ModelStoreError
 from pipeline.execution.identity import Run
 from pipeline.execution.work import record_inputs
 from pipeline.model.explanations import in_qa_sample, top_reasons
-from pipeline.model.features import feature_matrix, fit_feature_spec
-from pipeline.model.store import ModelStore, StoredModel
 from pipeline.results.weekly_summary import SegmentTotals
 from pipeline.stages import inference
 from pipeline.stages.inference import score_shard
 from pipeline.warehouse.layout import attempt_prefix, scoring_prefix, segment_totals_key, shard_prefix
 from pipeline.warehouse.objects import read_json, read_parquet, write_parquet
 from pipeline.warehouse.tables import table
+from tests.conftest import store_tiny_model
 
 WEEK = dt.date(2026, 3, 2)
 RUN = Run(run_date=WEEK, churn_horizon_weeks=4, model_version="v1", execution_name="e1")
@@ -30,21 +29,8 @@ def prepared(services):
     record_inputs(services, RUN, WEEK)
 
 
-def store_tiny_model(services) -> None:
-    rng = np.random.default_rng(3)
-    rows = pa.table({"sessions_7d": rng.integers(0, 5, 200), "plan": rng.choice(["free", "basic"], 200)})
-    labels = (rows.column("sessions_7d").to_numpy() == 0).astype(int)
-    spec = fit_feature_spec([rows])
-    matrix = xgb.DMatrix(feature_matrix(rows, spec), label=labels, feature_names=spec.names,
-                         feature_types=spec.feature_types, enable_categorical=True)
-    booster = xgb.train({"objective": "binary:logistic", "seed": 1}, matrix, 5)
-    ModelStore(services.storage).save(StoredModel("v1", bytes(booster.save_raw("ubj")), spec, {},
-                                                  {"best_iteration": 4}),
-                                      pa.table({"customer_id": ["x"], "churned": [0], "churn_probability": [0.1]}))
-
-
 def test_a_shard_is_scored_into_the_executions_folder(services):
-    store_tiny_model(services)
+    store_tiny_model(services.storage)
     shard = pa.table({"customer_id": ["a", "b", "c"], "snapshot_date": [WEEK] * 3, "sessions_7d": [0, 4, None],
                       "plan": ["free", "basic", "unknown"]})
     write_parquet(services.storage, f"{shard_prefix(SCORING_SET, 2)}part-0.parquet", shard)
@@ -57,14 +43,14 @@ def test_a_shard_is_scored_into_the_executions_folder(services):
 
 
 def test_a_damaged_model_file_is_named(services):
-    store_tiny_model(services)
+    store_tiny_model(services.storage)
     services.storage.write_bytes("models/model_version=v1/model.ubj", b"\x00 not a model")
     with pytest.raises(ModelStoreError, match="model version v1: .*model.ubj is damaged"):
         score_shard(services, RUN, 0)
 
 
 def test_a_shard_larger_than_a_batch_is_streamed_in_batches_and_scored_whole(services, monkeypatch):
-    store_tiny_model(services)
+    store_tiny_model(services.storage)
     customers = [f"c{index:04d}" for index in range(1000)]
     shard = pa.table({"customer_id": customers, "snapshot_date": [WEEK] * 1000,
                       "sessions_7d": [index % 5 for index in range(1000)], "plan": ["free", "basic"] * 500})
@@ -83,7 +69,7 @@ def test_a_shard_larger_than_a_batch_is_streamed_in_batches_and_scored_whole(ser
 
 
 def test_the_spot_check_sample_gets_its_top_reasons_and_the_shard_its_segment_totals(services):
-    store_tiny_model(services)
+    store_tiny_model(services.storage)
     customers = [f"c{index:04d}" for index in range(1000)]
     shard = pa.table({"customer_id": customers, "snapshot_date": [WEEK] * 1000,
                       "sessions_7d": [index % 5 for index in range(1000)], "plan": ["free", "basic"] * 500,

@@ -10,6 +10,10 @@ def test_bench_serve_loads_drives_each_route_and_prices_the_weekly_load(tmp_path
     results = json.loads((tmp_path / "bench-serve-3000.json").read_text())
     assert results["load"]["customers"] == 3000 and results["load"]["size_mib"] > 0
     assert 100 < results["load"]["item_bytes"] < 1024  # one DynamoDB write unit an item
+    lookup, batch, scored, cached = results["routes"]
+    assert [route["route"] for route in results["routes"]] == ["lookup", "batch", "what_if", "what_if_cached"]
+    assert scored["cached"] == 0 and cached["cached"] >= cached["requests"] - 100  # 100 rows asked again and again
+    assert results["first_what_if_ms"] > 0
     for route in results["routes"]:
         assert route["requests"] > 10 and route["failed"] == 0
         assert 0 < route["p50_ms"] <= route["p95_ms"] <= route["p99_ms"]
