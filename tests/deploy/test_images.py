@@ -26,10 +26,14 @@ NEVER_SHIPPED = ("local_runtime", "tools", "tests")
 CLI_ONLY_WINGS = ("landing",)
 SHIPPED_WINGS = tuple(f"pipeline/{folder.name}/" for folder in sorted((REPO_ROOT / "pipeline").iterdir())
                       if (folder / "__init__.py").is_file() and folder.name not in CLI_ONLY_WINGS)
+API_HANDLER = "lambdas.api.app"
+# name -> (Dockerfile, build target (None: the last stage), the modules it runs)
 IMAGES = {
-    "lambda": (REPO_ROOT / "lambdas" / "Dockerfile",
-               [f"lambdas.{path.parent.name}.app" for path in sorted((REPO_ROOT / "lambdas").glob("*/app.py"))]),
-    "task": (REPO_ROOT / "containers" / "Dockerfile",
+    "lambda": (REPO_ROOT / "lambdas" / "Dockerfile", None,
+               [f"lambdas.{path.parent.name}.app" for path in sorted((REPO_ROOT / "lambdas").glob("*/app.py"))
+                if f"lambdas.{path.parent.name}.app" != API_HANDLER]),
+    "api": (REPO_ROOT / "lambdas" / "Dockerfile", "api", [API_HANDLER]),
+    "task": (REPO_ROOT / "containers" / "Dockerfile", None,
              [f"containers.{family}.entrypoint" for family in TASK_FAMILIES.values()]),
 }
 # Imported in the image's Python: every module given, then the services a Lambda or task builds on AWS, then what
@@ -75,16 +79,29 @@ print(json.dumps(loaded))
 """
 
 
-def dockerfile_lines(dockerfile: Path) -> list[str]:
-    """Instructions with their continuation lines joined, comments dropped."""
+def dockerfile_lines(dockerfile: Path, target: str | None = None) -> list[str]:
+    """The instructions that build `target` (None: the last stage), its base stages' first, with their continuation
+    lines joined, comments dropped."""
     text = re.sub(r"\\\n", "", dockerfile.read_text())
-    return [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    stages: dict[str, tuple[str, list[str]]] = {}  # name -> (what it is FROM, its instructions)
+    for line in (line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")):
+        if line.startswith("FROM "):
+            words = line.split()
+            name = words[3] if len(words) > 3 else str(len(stages))
+            stages[name] = (words[1], [])
+        stages[name][1].append(line)
+    name = target or name
+    lines = []
+    while name in stages:
+        parent, instructions = stages[name]
+        lines, name = instructions + lines, parent
+    return lines
 
 
-def copied_files(dockerfile: Path) -> set[str]:
+def copied_files(dockerfile: Path, target: str | None) -> set[str]:
     """The files the COPY lines put in the image, relative to its WORKDIR (the build context is the repo)."""
     files = set()
-    for line in dockerfile_lines(dockerfile):
+    for line in dockerfile_lines(dockerfile, target):
         if line.startswith("COPY "):
             *sources, destination = line.split()[1:]
             for source in sources:
@@ -96,13 +113,15 @@ def copied_files(dockerfile: Path) -> set[str]:
     return files
 
 
-def installed_requirements(dockerfile: Path) -> list[Requirement]:
-    """What the image's `pip install` installs: the requirement list its RUN line prints, plus named pins."""
-    (line,) = [line for line in dockerfile_lines(dockerfile) if "pip install" in line]
-    printer = re.search(r'python -c "(.*?)"\s*> /tmp/requirements.txt', line).group(1)
+def installed_requirements(dockerfile: Path, target: str | None) -> list[Requirement]:
+    """What the image's `pip install` lines install: the requirement list the first one prints, plus named ones."""
+    first, *more = [line for line in dockerfile_lines(dockerfile, target) if "pip install" in line]
+    printer = re.search(r'python -c "(.*?)"\s*> /tmp/requirements.txt', first).group(1)
     printed = subprocess.run([sys.executable, "-c", printer], cwd=REPO_ROOT, capture_output=True, text=True,
                              check=True).stdout.split()
-    named = re.search(r"-r /tmp/requirements.txt(.*?)(&&|$)", line).group(1).split()
+    named = re.search(r"-r /tmp/requirements.txt(.*?)(&&|$)", first).group(1).split()
+    for line in more:  # pip install [--no-cache-dir] -c constraints.txt NAME...
+        named += re.search(r"-c constraints.txt(.*?)(&&|$)", line).group(1).split()
     return [Requirement(text) for text in printed + named]
 
 
@@ -138,12 +157,12 @@ def modules_not_in_image(installed: set[str]) -> set[str]:
 
 
 def build_image(name: str, root: Path) -> dict:
-    dockerfile, entrypoints = IMAGES[name]
-    files = copied_files(dockerfile)
+    dockerfile, target, entrypoints = IMAGES[name]
+    files = copied_files(dockerfile, target)
     for file in files:
         (root / file).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(REPO_ROOT / file, root / file)
-    installed, not_here = distribution_closure(installed_requirements(dockerfile))
+    installed, not_here = distribution_closure(installed_requirements(dockerfile, target))
     return {"name": name, "root": root, "files": files, "installed": installed, "not_here": not_here,
             "blocked": modules_not_in_image(installed), "entrypoints": entrypoints}
 
@@ -151,6 +170,11 @@ def build_image(name: str, root: Path) -> dict:
 @pytest.fixture(scope="module")
 def lambda_image(tmp_path_factory) -> dict:
     return build_image("lambda", tmp_path_factory.mktemp("lambda"))
+
+
+@pytest.fixture(scope="module")
+def api_image(tmp_path_factory) -> dict:
+    return build_image("api", tmp_path_factory.mktemp("api"))
 
 
 @pytest.fixture(scope="module")
@@ -174,7 +198,7 @@ def import_in_image(image: dict, modules: list[str]) -> dict[str, str | None]:
 def test_the_image_copies_production_code_and_nothing_else(image):
     tops = {Path(file).parts[0] for file in image["files"]}
     assert tops == {"pyproject.toml", "constraints.txt", "pipeline", "athena_sql", "glue",
-                    "lambdas" if image["name"] == "lambda" else "containers"}
+                    "containers" if image["name"] == "task" else "lambdas"}
     assert not tops & set(NEVER_SHIPPED)
 
 
@@ -203,16 +227,18 @@ def test_an_import_deferred_into_a_function_is_checked_too(tmp_path):
         import_in_image(image, ["lambdas.deferring"])
 
 
-def test_only_the_lambda_runtime_client_is_pinned_outside_the_project(lambda_image, task_image):
+def test_only_the_lambda_runtime_client_is_pinned_outside_the_project(lambda_image, api_image, task_image):
     """Everything else an image installs is in this environment, so the import checks see all of it."""
-    assert lambda_image["not_here"] == {"awslambdaric", "simplejson", "snapshot-restore-py"}
+    assert lambda_image["not_here"] == api_image["not_here"] == {"awslambdaric", "simplejson", "snapshot-restore-py"}
     assert task_image["not_here"] == set()
 
 
-def test_the_lambda_image_installs_no_machine_learning_libraries(lambda_image, task_image):
+def test_the_lambda_image_installs_no_machine_learning_libraries(lambda_image, api_image, task_image):
     assert not lambda_image["installed"] & {"xgboost-cpu", "scikit-learn", "scipy"}
     assert {"xgboost-cpu", "scikit-learn", "scipy"} <= task_image["installed"]  # the check sees them when there
-    for image in (lambda_image, task_image):
+    # The API's scores what-if rows: XGBoost, without scikit-learn (which XGBoost would import on every cold start)
+    assert "xgboost-cpu" in api_image["installed"] and "scikit-learn" not in api_image["installed"]
+    for image in (lambda_image, api_image, task_image):
         assert not image["installed"] & {"duckdb", "sqlglot", "rich", "typer"}  # local runtime and tools only
         assert {"pandas", "pyarrow", "boto3", "awswrangler", "pydantic"} <= image["installed"]
 

@@ -122,11 +122,16 @@ def test_lambda_substitutions_point_at_the_launchers_handlers(resources, state_m
 
 def test_lambda_functions_are_images_of_one_dockerfile(template, resources):
     functions = of_type(resources, "AWS::Serverless::Function")
-    assert len(functions) == len(LAMBDA_FUNCTIONS) + 1  # and RecordFailure, which EventBridge calls
+    assert len(functions) == len(LAMBDA_FUNCTIONS) + 2  # and RecordFailure, which EventBridge calls, and the API's
+    stages = re.findall(r"^FROM \S+ AS (\S+)$", (REPO_ROOT / "lambdas" / "Dockerfile").read_text(), re.MULTILINE)
     for name, function in functions.items():
         assert function["Properties"]["PackageType"] == "Image", name
         assert function["Metadata"]["Dockerfile"] == "lambdas/Dockerfile", name
         assert function["Metadata"]["DockerContext"] == ".", name
+        # The API's image adds XGBoost; the others build the last stage, without it
+        assert function["Metadata"].get("DockerBuildTarget", stages[-1]) == ("api" if name == "ApiFunction" else
+                                                                            stages[-1]), name
+    assert "api" in stages
     assert functions["PrepareDataFunction"]["Properties"]["Timeout"] < 900  # the UNLOADs wait in PrepareSets
     environment = template["Globals"]["Function"]["Environment"]["Variables"]
     assert set(environment) == LAMBDA_ENVIRONMENT
@@ -136,6 +141,25 @@ def test_lambda_functions_are_images_of_one_dockerfile(template, resources):
     settings = load_settings({key: defaults.get(value["Ref"], "stand-in") for key, value in environment.items()})
     assert (settings.churn_horizon_weeks, settings.rows_per_shard) == (4, 250_000)
     assert (settings.weekly_shrink_limit, settings.weekly_growth_limit, settings.retention_weeks) == (0.5, 2.0, 8)
+
+
+def test_the_api_is_one_function_behind_a_rest_api_that_requires_a_key_and_throttles_it(resources):
+    function = resources["ApiFunction"]["Properties"]
+    assert function["ImageConfig"]["Command"] == ["lambdas.api.app.handler"]
+    (event,) = function["Events"].values()
+    assert event["Type"] == "Api" and event["Properties"]["RestApiId"] == {"Ref": "ServingApi"}
+    assert (event["Properties"]["Path"], event["Properties"]["Method"]) == ("/{proxy+}", "ANY")
+    api = resources["ServingApi"]["Properties"]
+    assert api["Auth"]["ApiKeyRequired"] and api["AccessLogSetting"]["DestinationArn"]
+    plan = resources["ApiUsagePlan"]["Properties"]
+    assert plan["Throttle"] == {"RateLimit": {"Ref": "ApiRateLimit"}, "BurstLimit": {"Ref": "ApiBurstLimit"}}
+    assert plan["Quota"]["Limit"] == {"Ref": "ApiQuotaPerDay"}
+    assert resources["ApiUsagePlanKey"]["Properties"]["KeyId"] == {"Ref": "ApiKey"}
+    actions = {action for policy in function["Policies"] for statement in policy["Statement"]
+               for action in ([statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"])}
+    # reads the scores, caches what-if answers, reads the served model: nothing else
+    assert actions == {"dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "kms:Decrypt", "kms:Encrypt",
+                       "kms:GenerateDataKey", "s3:ListBucket", "s3:GetObject"}
 
 
 def test_a_failed_execution_is_recorded_by_eventbridge_not_by_a_state(resources, asl_text):
