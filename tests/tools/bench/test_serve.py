@@ -12,7 +12,8 @@ def test_bench_serve_loads_drives_each_route_and_prices_the_weekly_load(tmp_path
     assert 100 < results["load"]["item_bytes"] < 1024  # one DynamoDB write unit an item
     lookup, batch, scored, cached = results["routes"]
     assert [route["route"] for route in results["routes"]] == ["lookup", "batch", "what_if", "what_if_cached"]
-    assert scored["cached"] == 0 and cached["cached"] >= cached["requests"] - 100  # 100 rows asked again and again
+    # 100 rows asked again and again: each scored once, or once by each client asking it at the same moment
+    assert scored["cached"] == 0 and cached["cached"] >= cached["requests"] - 100 * results["clients"]
     assert results["first_what_if_ms"] > 0
     for route in results["routes"]:
         assert route["requests"] > 10 and route["failed"] == 0
