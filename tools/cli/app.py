@@ -25,6 +25,8 @@ from pipeline.core.errors import ConfigError, PipelineError
 from pipeline.core.settings import load_settings
 from pipeline.execution.events import root_cause
 from pipeline.execution.identity import landed_weeks
+from pipeline.landing.event_mapping import read_mapping
+from pipeline.landing.events import event_log_file, ingest_events
 from pipeline.landing.ingest import ingest_file
 from pipeline.landing.remove_week import remove_landed_week
 from pipeline.warehouse.contract import markdown_table
@@ -123,6 +125,26 @@ def ingest(file: Path, snapshot_date: SnapshotDate, target: TargetOption = None,
     for note in notes:
         console.print(f"[yellow]note:[/] {escape(note)}")
     console.print(f"landed {rows:,} rows for snapshot {snapshot_date} at {escape(location)}", soft_wrap=True)
+
+
+@app.command("ingest-events")
+def ingest_event_log(
+        file: Annotated[str, typer.Argument(help="the event log, CSV (with a header) or Parquet: a path or s3://…")],
+        mapping: Annotated[Path, typer.Option(help="the mapping file (TOML): which column is what, the time zone, "
+                                                   "which event types count as what (README)")],
+        target: TargetOption = None) -> None:
+    """Land an event log (customer, time, type, amount, …) and build the contract's weekly snapshots it covers,
+    each as of its cut-off; a late event rebuilds its weeks. A file with a bad row lands nothing."""
+    use_target(target)
+    services, event_mapping = edge_services(), read_mapping(mapping)
+    with event_log_file(file) as path:
+        landed = ingest_events(services, path, event_mapping)
+    for note in landed.notes:
+        console.print(f"[yellow]note:[/] {escape(note)}")
+    console.print(f"landed {landed.events:,} events ({landed.ignored:,} of ignored types left out) at "
+                  f"{escape(landed.location)}", soft_wrap=True, highlight=False)
+    for week, customers in landed.weeks:
+        console.print(f"built snapshot {week}: {customers:,} customers", highlight=False)
 
 
 @app.command()

@@ -35,6 +35,20 @@ def test_ingest_of_a_bad_file_names_the_problem_and_lands_nothing(services, tmp_
     assert services.catalog.partitions(table("snapshots")) == {}
 
 
+def test_ingest_events_lands_the_log_and_builds_its_weeks(services, tmp_path, capsys):
+    mapping = tmp_path / "mapping.toml"
+    mapping.write_text('[columns]\ncustomer_id = "user"\nevent_time = "at"\nevent_type = "type"\n'
+                       '[event_types]\nsession = ["open"]\n')
+    log = tmp_path / "events.csv"
+    log.write_text("user,at,type\na,2026-03-06T10:00:00Z,open\nb,2026-03-08T10:00:00Z,open\n")
+    assert main(["ingest-events", str(log), "--mapping", str(mapping)]) == 0
+    out = capsys.readouterr().out
+    assert "landed 2 events" in out and "built snapshot 2026-03-09: 2 customers" in out
+    log.write_text("user,at,type\na,soon,open\n")
+    assert main(["ingest-events", str(log), "--mapping", str(mapping)]) == 2
+    assert "column 'at': is not a time" in capsys.readouterr().err
+
+
 @pytest.mark.slow
 def test_run_then_query_and_runs(services, capsys):
     main(["generate", "--customers", "400", "--weeks", "9"])

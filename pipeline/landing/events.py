@@ -1,0 +1,364 @@
+"""`ingest-events`: a team's event log in, the contract's weekly snapshots out.
+
+1. Read the log (CSV or Parquet) batch by batch, only the columns the mapping names, and conform each row: its
+   kind from its type, its time in UTC and in the mapping's zone (the local day decides its week), its amount and
+   length. A bad row (no customer or id, a time that is not one, a type the mapping neither counts nor ignores, a
+   negative or unreadable amount) is refused, naming its row, column and rule; a file with any refused row lands
+   nothing. Memory holds a batch, whatever the log's size.
+2. Land the conformed events as one partition of engagement.events (glue/events.json).
+3. Build the weekly snapshots the upload touches, each in SQL as of its cut-off (athena_sql/event_weeks.sql, the
+   same text on DuckDB and Athena), and land each through the usual landing path, so a rebuilt week (a late event)
+   is re-landed and the kept features of it and of the weeks after it are computed again.
+
+A week's snapshot holds the customers with an event in the 90 days before its cut-off. Columns of kinds the
+mapping names are counts (0 for no event); those of kinds it does not name stay empty, as the contract allows.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import tempfile
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from pipeline.core.errors import ContractError
+from pipeline.execution.identity import landed_weeks
+from pipeline.landing.event_mapping import IGNORE, KIND_COLUMNS, EventMapping
+from pipeline.landing.ingest import land_snapshot
+from pipeline.landing.week_checks import compare_with_previous_week, cycle_weekday
+from pipeline.warehouse.contract import arrow_schema
+from pipeline.warehouse.ports import Services
+from pipeline.warehouse.sql import render
+from pipeline.warehouse.tables import table
+
+logger = logging.getLogger(__name__)
+BATCH_ROWS = 1 << 20
+WINDOW_DAYS = 90  # a customer is in a week's snapshot with an event this many days before its cut-off
+EXAMPLES = 3
+OFFSET = r"(Z|[+-]\d{2}:?\d{2})$"
+ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)?" + OFFSET[:-1] + "?$")
+
+
+@dataclass
+class Refusals:
+    """The broken rules of a file: by (column, rule), how many rows and the first few (row, value)."""
+    source: str
+    found: dict[tuple[str, str], list] = field(default_factory=dict)
+    counts: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    def add(self, column: str, rule: str, rows: list[int], values: list[object]) -> None:
+        if not rows:
+            return
+        key = (column, rule)
+        self.counts[key] = self.counts.get(key, 0) + len(rows)
+        examples = self.found.setdefault(key, [])
+        examples.extend(list(zip(rows, values))[:EXAMPLES - len(examples)])
+
+    def raise_any(self) -> None:
+        if not self.counts:
+            return
+        lines = [f"{self.source}: column '{column}': {rule}: {self.counts[(column, rule)]:,} row(s), e.g. "
+                 + ", ".join(f"row {row}: {value!r}" for row, value in examples)
+                 for (column, rule), examples in self.found.items()]
+        raise ContractError("the event log breaks the mapping's rules; nothing was landed:\n  " + "\n  ".join(lines))
+
+
+@dataclass
+class Landed:
+    events: int
+    ignored: int
+    location: str
+    weeks: list[tuple[dt.date, int]]  # each snapshot built: (week, customers)
+    notes: list[str]
+
+
+@contextmanager
+def event_log_file(source: str) -> Iterator[Path]:
+    """The log as a local file: itself, or an s3:// object downloaded to a temporary one (streamed to disk)."""
+    if not source.startswith("s3://"):
+        yield Path(source)
+        return
+    import boto3
+
+    bucket, _, key = source.removeprefix("s3://").partition("/")
+    with tempfile.TemporaryDirectory(prefix="event-log-") as scratch:
+        path = Path(scratch) / Path(key).name
+        boto3.client("s3").download_file(bucket, key, str(path))
+        yield path
+
+
+def ingest_events(services: Services, path: Path, mapping: EventMapping) -> Landed:
+    _check_weekday(services, mapping)
+    events_table = table("events")
+    upload = f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+    with tempfile.TemporaryDirectory(prefix="events-") as scratch:
+        conformed = Path(scratch) / "part-0.parquet"
+        counted = _conform_file(path, mapping, conformed, events_table.arrow_schema())
+        folder = f"{events_table.partition_prefix(upload)}"
+        services.storage.upload_file(str(conformed), f"{folder}part-0.parquet")
+    services.catalog.put_partition(events_table, upload, services.storage.uri(folder))
+    logger.info("landed %d events of %s as upload %s", counted.events, path, upload)
+    weeks, notes = _build_weeks(services, mapping, counted)
+    return Landed(counted.events, counted.ignored, services.storage.uri(folder), weeks, notes)
+
+
+@dataclass
+class _Counted:
+    events: int = 0
+    ignored: int = 0
+    first_day: dt.date | None = None
+    last_day: dt.date | None = None
+
+    def add(self, days: pa.Array) -> None:
+        if len(days):
+            low, high = pc.min(days).as_py(), pc.max(days).as_py()
+            self.first_day = min(filter(None, (self.first_day, low)))
+            self.last_day = max(filter(None, (self.last_day, high)))
+        self.events += len(days)
+
+
+def _conform_file(path: Path, mapping: EventMapping, out: Path, schema: pa.Schema) -> _Counted:
+    """Conform every batch into `out`; raise naming every broken rule (then `out` is never landed)."""
+    refusals, counted, first_row = Refusals(str(path)), _Counted(), 1
+    with pq.ParquetWriter(out, schema) as writer:
+        for batch in _batches(path, mapping):
+            rows, ignored = _conform(batch, mapping, first_row, refusals)
+            counted.ignored += ignored
+            if not refusals.counts:
+                writer.write_table(rows.select(schema.names).cast(schema))
+                counted.add(rows.column("local_date"))
+            first_row += batch.num_rows
+    refusals.raise_any()
+    if counted.events == 0:
+        raise ContractError(f"{path}: no event to land ({counted.ignored:,} of the types the mapping ignores)")
+    return counted
+
+
+def _batches(path: Path, mapping: EventMapping) -> Iterator[pa.RecordBatch]:
+    names = [name for name in mapping.columns.model_dump().values() if name]
+    try:
+        if path.suffix.lower() == ".parquet":
+            reader = pq.ParquetFile(path)
+            _require_columns(path, names, reader.schema_arrow.names)
+            yield from reader.iter_batches(batch_size=BATCH_ROWS, columns=names)
+            return
+        header = pacsv.open_csv(path).schema.names
+        _require_columns(path, names, header)
+        stream = pacsv.open_csv(path, read_options=pacsv.ReadOptions(block_size=64 << 20),
+                                convert_options=pacsv.ConvertOptions(include_columns=names,
+                                                                     column_types={name: pa.string() for name in names},
+                                                                     strings_can_be_null=True))
+        yield from stream
+    except (OSError, pa.ArrowInvalid) as error:
+        raise ContractError(f"{path}: cannot be read as an event log (CSV with a header, or Parquet): "
+                            f"{str(error).strip()}") from None
+
+
+def _require_columns(path: Path, names: list[str], found: list[str]) -> None:
+    missing = [name for name in names if name not in found]
+    if missing:
+        raise ContractError(f"{path}: column(s) the mapping names are not in the file: {', '.join(missing)} "
+                            f"(found: {', '.join(found)})")
+
+
+def _conform(batch: pa.RecordBatch, mapping: EventMapping, first_row: int,
+             refusals: Refusals) -> tuple[pa.Table, int]:
+    """The batch's events in engagement.events' columns (types the mapping ignores left out), and how many were
+    ignored; its broken rules go to `refusals`."""
+    columns = mapping.columns
+    row_numbers = pa.array(range(first_row, first_row + batch.num_rows), pa.int64())
+    customer = _text(batch.column(columns.customer_id))
+    refusals.add(columns.customer_id, "is required", *_where(pc.is_null(customer), row_numbers, customer))
+    event_type = _text(batch.column(columns.event_type))
+    kinds = _kinds(event_type, mapping)
+    unknown = pc.and_(pc.is_null(kinds), pc.is_valid(event_type))
+    refusals.add(columns.event_type, "is not a type the mapping's event_types count or ignore",
+                 *_where(pc.or_(unknown, pc.is_null(event_type)), row_numbers, event_type))
+    utc, local = _times(batch.column(columns.event_time), mapping.time_zone, row_numbers, columns.event_time,
+                        refusals)
+    amount = _amount(batch, columns.amount, row_numbers, refusals, "amount")
+    minutes = _amount(batch, columns.minutes, row_numbers, refusals, "minutes")
+    event_id = _event_id(batch, columns.event_id, row_numbers, refusals, customer, utc, event_type, amount)
+    rows = pa.table({"customer_id": customer, "event_id": event_id, "kind": kinds, "event_type": event_type,
+                     "event_time": pc.strftime(utc, format="%Y-%m-%dT%H:%M:%SZ"),
+                     "local_date": local.cast(pa.date32()), "local_hour": pc.hour(local).cast(pa.int64()),
+                     "amount": amount, "minutes": minutes})
+    counted = pc.not_equal(pc.fill_null(kinds, IGNORE), IGNORE)
+    return rows.filter(counted), batch.num_rows - pc.sum(counted.cast(pa.int64())).as_py()
+
+
+def _where(bad: pa.Array, row_numbers: pa.Array, values: pa.Array) -> tuple[list[int], list[object]]:
+    bad = pc.fill_null(bad, False)
+    if not pc.any(bad).as_py():
+        return [], []
+    return row_numbers.filter(bad).to_pylist(), values.filter(bad).to_pylist()
+
+
+def _text(column: pa.Array) -> pa.Array:
+    """Text, trimmed; blank is missing."""
+    text = pc.utf8_trim_whitespace(column.cast(pa.string()))
+    return pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
+
+
+def _kinds(event_type: pa.Array, mapping: EventMapping) -> pa.Array:
+    kind_of_type = mapping.kind_of_type
+    types = pa.array(list(kind_of_type), pa.string())
+    return pc.take(pa.array(list(kind_of_type.values()), pa.string()), pc.index_in(event_type, value_set=types))
+
+
+def _times(column: pa.Array, zone: str, row_numbers: pa.Array, name: str,
+           refusals: Refusals) -> tuple[pa.Array, pa.Array]:
+    """The times in UTC, and as local wall-clock times in `zone`. A time written with an offset (Z, +01:00) is that
+    instant; one without is read in `zone`."""
+    if pa.types.is_timestamp(column.type):
+        utc = column if column.type.tz else _in_zone(column, zone)
+        refusals.add(name, "is required", *_where(pc.is_null(utc), row_numbers, utc))
+    else:
+        text = _text(column)
+        refusals.add(name, "is required", *_where(pc.is_null(text), row_numbers, text))
+        shaped = pc.fill_null(pc.match_substring_regex(text, ISO_TIME.pattern), True)
+        with_offset = pc.fill_null(pc.match_substring_regex(text, OFFSET), False)
+        instants, bad_instants = _cast(_only(text, pc.and_(shaped, with_offset)), pa.timestamp("us", tz="UTC"))
+        walls, bad_walls = _cast(_only(text, pc.and_(shaped, pc.invert(with_offset))), pa.timestamp("us"))
+        utc = pc.coalesce(instants, _in_zone(walls, zone))
+        refusals.add(name, "is not a time (ISO 8601: 2026-03-09T08:15:00, with Z or +01:00, or in the mapping's "
+                           "time_zone)", *_where(pc.or_(pc.invert(shaped), pc.or_(bad_instants, bad_walls)),
+                                                 row_numbers, text))
+    utc = utc.cast(pa.timestamp("us", tz="UTC"))
+    return utc, pc.local_timestamp(utc.cast(pa.timestamp("us", tz=zone)))
+
+
+def _in_zone(walls: pa.Array, zone: str) -> pa.Array:
+    """Wall-clock times in `zone` as instants: a time a DST change skips moves forward, a repeated one is the
+    first."""
+    return pc.assume_timezone(walls, timezone=zone, nonexistent="latest", ambiguous="earliest")
+
+
+def _only(values: pa.Array, keep: pa.Array) -> pa.Array:
+    return pc.if_else(keep, values, pa.scalar(None, values.type))
+
+
+def _cast(text: pa.Array, to: pa.DataType) -> tuple[pa.Array, pa.Array]:
+    """`text` cast, and which values could not be (null then): a 30th of February has the shape of a date."""
+    try:
+        return text.cast(to), pa.array([False] * len(text))
+    except pa.ArrowInvalid:  # some value is not a real date or time: find which, one by one
+        bad = pa.array([value is not None and not _casts(value, to) for value in text.to_pylist()])
+        return _only(text, pc.invert(bad)).cast(to), bad
+
+
+def _casts(value: str, to: pa.DataType) -> bool:
+    try:
+        pa.array([value]).cast(to)
+        return True
+    except pa.ArrowInvalid:
+        return False
+
+
+def _amount(batch: pa.RecordBatch, name: str | None, row_numbers: pa.Array, refusals: Refusals,
+            what: str) -> pa.Array:
+    if name is None:
+        return pa.nulls(batch.num_rows, pa.float64())
+    column = batch.column(name)
+    if not (pa.types.is_integer(column.type) or pa.types.is_floating(column.type)):
+        text = _text(column)
+        number = pc.match_substring_regex(text, r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+        refusals.add(name, f"is not a number (the {what})",
+                     *_where(pc.and_(pc.is_valid(text), pc.invert(number)), row_numbers, text))
+        column = pc.if_else(number, text, pa.scalar(None, pa.string()))
+    values = column.cast(pa.float64())
+    refusals.add(name, f"must be >= 0 (the {what})", *_where(pc.less(values, 0), row_numbers, values))
+    return values
+
+
+def _event_id(batch: pa.RecordBatch, name: str | None, row_numbers: pa.Array, refusals: Refusals,
+              customer: pa.Array, utc: pa.Array, event_type: pa.Array, amount: pa.Array) -> pa.Array:
+    if name is not None:
+        event_id = _text(batch.column(name))
+        refusals.add(name, "is required", *_where(pc.is_null(event_id), row_numbers, event_id))
+        return event_id
+    # No id in the log: the event's content is its id, so a row sent twice counts once
+    parts = [customer, pc.strftime(utc, format="%Y-%m-%dT%H:%M:%S"), event_type,
+             pc.fill_null(amount.cast(pa.string()), "")]
+    return pc.binary_join_element_wise(*parts, "|")
+
+
+def _check_weekday(services: Services, mapping: EventMapping) -> None:
+    landed = landed_weeks(services)
+    weekday = cycle_weekday(landed)
+    if weekday is not None and weekday != mapping.weekday:
+        raise ContractError(f"the mapping's snapshot_weekday ({mapping.snapshot_weekday}) is not the weekday of the "
+                            f"weeks already landed ({landed[-1]:%A}): set snapshot_weekday to it")
+
+
+def _build_weeks(services: Services, mapping: EventMapping, counted: _Counted) -> tuple[list, list[str]]:
+    """Build and land every week the upload touches: those whose 90 days hold one of its days, up to the newest
+    week the log covers whole (its day before the cut-off is in the log)."""
+    newest_day = services.sql.query("SELECT max(local_date) AS newest FROM engagement.events").column(0)[0].as_py()
+    first = counted.first_day + dt.timedelta(days=(mapping.weekday - counted.first_day.weekday()) % 7 or 7)
+    last = min(newest_day + dt.timedelta(days=1), counted.last_day + dt.timedelta(days=WINDOW_DAYS + 1))
+    weeks, notes = [], []
+    week = first
+    while week <= last:
+        snapshot = week_snapshot(services, mapping, week)
+        notes += compare_with_previous_week(services, snapshot, week, f"events of the week {week}")
+        land_snapshot(services, snapshot, week)
+        weeks.append((week, snapshot.num_rows))
+        week += dt.timedelta(days=7)
+    if not weeks:
+        notes.append(f"no week is complete yet: the first cut-off after the events, {first}, needs events up to "
+                     f"the day before it (the log ends on {newest_day})")
+    return weeks, notes
+
+
+def week_snapshot(services: Services, mapping: EventMapping, week: dt.date) -> pa.Table:
+    """The week's snapshot in the contract's schema, from the long rows of athena_sql/event_weeks.sql."""
+    long = services.sql.query(render("event_weeks", week=week))
+    customers = pc.unique(long.column("customer_id"))
+    first_seen = long.group_by("customer_id").aggregate([("first_seen", "min")])
+    snapshot = pa.table({"customer_id": customers}).join(first_seen, "customer_id", join_type="left outer")
+    columns = {"customer_id": snapshot.column("customer_id"), "signup_date": snapshot.column("first_seen_min")}
+    for kind in mapping.kinds:
+        columns |= _kind_columns(kind, _of_kind(long, kind, snapshot.column("customer_id")), mapping)
+    schema = arrow_schema()
+    return pa.table({name: (columns[name].cast(schema.field(name).type) if name in columns
+                            else pa.nulls(snapshot.num_rows, schema.field(name).type)) for name in schema.names})
+
+
+def _of_kind(long: pa.Table, kind: str, customers: pa.ChunkedArray) -> pa.Table:
+    """The kind's rows, one per customer in `customers`' order (null where the customer had none)."""
+    rows = long.filter(pc.equal(long.column("kind"), kind))
+    joined = pa.table({"customer_id": customers, "order": pa.array(range(len(customers)))}).join(
+        rows, "customer_id", join_type="left outer")
+    return joined.sort_by("order")
+
+
+def _kind_columns(kind: str, rows: pa.Table, mapping: EventMapping) -> dict[str, pa.Array]:
+    """The contract's columns of one kind: counts (0 where the customer had no such event in the window); minutes
+    and revenue only where the mapping names their column."""
+    prefix, windows = KIND_COLUMNS[kind]
+    columns = {f"{prefix}_{window}": pc.fill_null(rows.column(f"events_{window}"), 0) for window in windows}
+    if kind == "session":
+        columns |= {f"active_days_{window}": pc.fill_null(rows.column(f"days_{window}"), 0) for window in ("7d", "30d")}
+        if mapping.columns.minutes:
+            columns |= {f"minutes_{window}": pc.fill_null(rows.column(f"minutes_{window}"), 0.0)
+                        for window in ("7d", "30d", "90d")}
+            sessions = pc.if_else(pc.equal(columns["sessions_30d"], 0), None, columns["sessions_30d"])
+            columns["avg_session_minutes_30d"] = pc.divide(columns["minutes_30d"], sessions.cast(pa.float64()))
+        columns["weekend_sessions_30d"] = pc.fill_null(rows.column("weekend_30d"), 0)
+        columns["late_night_sessions_30d"] = pc.fill_null(rows.column("late_night_30d"), 0)
+        columns["days_since_last_session"] = rows.column("days_since_last")
+    if kind == "purchase" and mapping.columns.amount:
+        columns |= {f"revenue_{window}": pc.fill_null(rows.column(f"amount_{window}"), 0.0)
+                    for window in ("7d", "30d", "90d")}
+        columns["days_since_last_purchase"] = rows.column("days_since_last")
+    return columns

@@ -1,0 +1,148 @@
+"""ingest-events: an event log in, the contract's weekly snapshots out, each as of its cut-off in the mapping's time
+zone; duplicates once; a late event rebuilds its weeks; a bad row refuses the file, naming row, column and rule."""
+import datetime as dt
+import textwrap
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from pipeline.core.errors import ContractError
+from pipeline.landing.event_mapping import read_mapping
+from pipeline.landing.events import ingest_events
+from pipeline.warehouse.publication import recorded
+from pipeline.warehouse.tables import table
+
+MONDAY = dt.date(2026, 3, 9)
+MAPPING = """
+time_zone = "Europe/Paris"
+
+[columns]
+customer_id = "user"
+event_time = "at"
+event_id = "id"
+event_type = "type"
+amount = "value"
+
+[event_types]
+session = ["open", "login"]
+purchase = ["order"]
+ignore = ["view"]
+"""
+
+
+@pytest.fixture
+def mapping(tmp_path):
+    def write(text: str = MAPPING):
+        path = tmp_path / "mapping.toml"
+        path.write_text(textwrap.dedent(text))
+        return read_mapping(path)
+    return write
+
+
+def log(tmp_path, rows: list[str], name: str = "events.csv"):
+    path = tmp_path / name
+    path.write_text("id,user,at,type,value\n" + "\n".join(rows) + "\n")
+    return path
+
+
+def snapshot(services, week: dt.date) -> dict[str, dict]:
+    rows = services.sql.query(f"SELECT * FROM engagement.snapshots WHERE snapshot_date = DATE '{week}'").to_pylist()
+    return {row["customer_id"]: row for row in rows}
+
+
+def test_a_week_holds_the_events_of_the_local_days_before_its_cut_off(services, mapping, tmp_path):
+    landed = ingest_events(services, log(tmp_path, [
+        "1,a,2026-03-08T23:59:59,open,",  # Sunday, Paris: the week of Monday 9 March
+        "2,a,2026-03-09T00:00:00,open,",  # Monday 00:00, Paris: the next week
+        "3,b,2026-03-08T22:59:59Z,open,",  # 23:59:59 in Paris: this week
+        "4,b,2026-03-08T23:00:00Z,order,5",  # 00:00 on Monday in Paris: the next week
+        "5,c,2026-03-15T12:00:00+01:00,login,",  # the last day: completes the week of 16 March
+    ]), mapping())
+    assert [week for week, _ in landed.weeks] == [MONDAY, MONDAY + dt.timedelta(days=7)]
+    first, second = snapshot(services, MONDAY), snapshot(services, MONDAY + dt.timedelta(days=7))
+    assert {customer: row["sessions_7d"] for customer, row in first.items()} == {"a": 1, "b": 1}
+    assert first["b"]["purchases_7d"] == 0 and second["b"]["purchases_7d"] == 1 and second["b"]["revenue_7d"] == 5
+    assert second["a"]["sessions_7d"] == 1 and second["a"]["sessions_30d"] == 2
+    assert first["a"]["days_since_last_session"] == 1 and second["a"]["days_since_last_session"] == 7
+    assert second["a"]["signup_date"] == dt.date(2026, 3, 8)  # its first event, as of each week
+
+
+def test_an_event_sent_twice_counts_once_in_one_file_or_two(services, mapping, tmp_path):
+    rows = ["1,a,2026-03-02T10:00:00,open,", "1,a,2026-03-02T10:00:00,open,", "2,a,2026-03-08T10:00:00,open,"]
+    ingest_events(services, log(tmp_path, rows), mapping())
+    ingest_events(services, log(tmp_path, rows[:1], "again.csv"), mapping())
+    assert snapshot(services, MONDAY)["a"]["sessions_7d"] == 2
+
+
+def test_a_late_event_rebuilds_its_weeks_only(services, mapping, tmp_path):
+    ingest_events(services, log(tmp_path, [f"{day},a,2026-03-{day:02d}T10:00:00,open," for day in range(1, 23)]),
+                  mapping())
+    before = {week: recorded(services.storage, "snapshots", week.isoformat()).locations["snapshots"]
+              for week in (MONDAY - dt.timedelta(days=7), MONDAY, MONDAY + dt.timedelta(days=7))}
+    landed = ingest_events(services, log(tmp_path, ["late,a,2026-03-03T10:00:00,order,9"], "late.csv"), mapping())
+    assert [week for week, _ in landed.weeks] == [MONDAY, MONDAY + dt.timedelta(days=7),
+                                                  MONDAY + dt.timedelta(days=14)]
+    after = {week: recorded(services.storage, "snapshots", week.isoformat()).locations["snapshots"] for week in before}
+    assert after[MONDAY - dt.timedelta(days=7)] == before[MONDAY - dt.timedelta(days=7)]  # before the event: kept
+    assert after[MONDAY] != before[MONDAY] and snapshot(services, MONDAY)["a"]["purchases_7d"] == 1
+
+
+def test_kinds_the_mapping_does_not_name_stay_empty_and_named_ones_count_zero(services, mapping, tmp_path):
+    ingest_events(services, log(tmp_path, ["1,a,2026-03-02T10:00:00,order,3", "2,b,2026-03-08T10:00:00,open,"]),
+                  mapping())
+    week = snapshot(services, MONDAY)
+    assert week["a"]["sessions_7d"] == 0 and week["a"]["purchases_7d"] == 1
+    assert week["a"]["support_tickets_7d"] is None and week["a"]["minutes_7d"] is None  # not in the mapping
+    assert week["b"]["revenue_30d"] == 0
+
+
+@pytest.mark.parametrize("row, column, rule", [
+    ("9,,2026-03-02T10:00:00,open,", "user", "is required"),
+    (",a,2026-03-02T10:00:00,open,", "id", "is required"),
+    ("9,a,yesterday,open,", "at", "is not a time"),
+    ("9,a,2026-02-30T10:00:00,open,", "at", "is not a time"),
+    ("9,a,,open,", "at", "is required"),
+    ("9,a,2026-03-02T10:00:00,swim,", "type", "is not a type the mapping"),
+    ("9,a,2026-03-02T10:00:00,order,-1", "value", "must be >= 0"),
+    ("9,a,2026-03-02T10:00:00,order,ten", "value", "is not a number"),
+])
+def test_a_bad_row_refuses_the_file_naming_row_column_and_rule_and_lands_nothing(services, mapping, tmp_path, row,
+                                                                                  column, rule):
+    path = log(tmp_path, ["1,a,2026-03-02T10:00:00,open,", row])
+    with pytest.raises(ContractError, match=rf"column '{column}': {rule}.*1 row\(s\), e\.g\. row 2:"):
+        ingest_events(services, path, mapping())
+    assert services.catalog.partitions(table("events")) == {}
+    assert services.catalog.partitions(table("snapshots")) == {}
+
+
+@pytest.mark.parametrize("text, problem", [
+    (MAPPING.replace('purchase = ["order"]', 'sales = ["order"]'), "kinds the contract has no columns for: sales"),
+    (MAPPING.replace('session = ["open", "login"]\n', ""), "must name the session types"),
+    (MAPPING.replace('ignore = ["view"]', 'ignore = ["order"]'), "is under both purchase and ignore"),
+    (MAPPING.replace("Europe/Paris", "Mars/Olympus"), "is not an IANA time zone"),
+    (MAPPING.replace('[columns]', 'snapshot_weekday = "funday"\n[columns]'), "is not a day of the week"),
+    (MAPPING.replace('customer_id = "user"\n', ""), "columns.customer_id"),
+])
+def test_a_mapping_file_that_cannot_work_is_refused_naming_the_problem(mapping, text, problem):
+    with pytest.raises(ContractError, match=problem):
+        mapping(text)
+
+
+def test_a_parquet_log_with_typed_times_and_numeric_ids(services, mapping, tmp_path):
+    path = tmp_path / "events.parquet"
+    pq.write_table(pa.table({
+        "id": pa.array([1, 2], pa.int64()), "user": pa.array([7, 7], pa.int64()),
+        "at": pa.array([dt.datetime(2026, 3, 8, 23, 30), dt.datetime(2026, 3, 2, 9)], pa.timestamp("ms")),
+        "type": ["open", "order"], "value": pa.array([None, 4.5], pa.float64())}), path)
+    ingest_events(services, path, mapping())
+    assert snapshot(services, MONDAY)["7"]["sessions_7d"] == 1  # 23:30 on Sunday in Paris
+    assert snapshot(services, MONDAY)["7"]["revenue_7d"] == 4.5
+
+
+def test_a_log_whose_weekday_differs_from_the_landed_weeks_is_refused(services, mapping, tmp_path):
+    ingest_events(services, log(tmp_path, ["1,a,2026-03-08T10:00:00,open,"]), mapping())
+    with pytest.raises(ContractError, match="snapshot_weekday"):
+        ingest_events(services, log(tmp_path, ["2,a,2026-03-10T10:00:00,open,"], "tuesday.csv"),
+                      mapping(MAPPING.replace("[columns]", 'snapshot_weekday = "wednesday"\n[columns]')))
+    assert len(services.catalog.partitions(table("events"))) == 1  # nothing of the refused one landed
