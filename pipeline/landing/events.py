@@ -37,6 +37,7 @@ from pipeline.landing.ingest import land_snapshot
 from pipeline.landing.week_checks import compare_with_previous_week, cycle_weekday
 from pipeline.warehouse.contract import arrow_schema
 from pipeline.warehouse.ports import Services
+from pipeline.warehouse.publication import Publication, publish
 from pipeline.warehouse.sql import render
 from pipeline.warehouse.tables import table
 
@@ -103,9 +104,12 @@ def ingest_events(services: Services, path: Path, mapping: EventMapping) -> Land
     with tempfile.TemporaryDirectory(prefix="events-") as scratch:
         conformed = Path(scratch) / "part-0.parquet"
         counted = _conform_file(path, mapping, conformed, events_table.arrow_schema())
-        folder = f"{events_table.partition_prefix(upload)}"
-        services.storage.upload_file(str(conformed), f"{folder}part-0.parquet")
-    services.catalog.put_partition(events_table, upload, services.storage.uri(folder))
+        folder = events_table.partition_prefix(upload)
+        data_key = f"{folder}part-0.parquet"
+        services.storage.upload_file(str(conformed), data_key)
+    # Recorded, as a landed week is: `doctor --repair` rebuilds a lost catalog's partitions from the records
+    publish(services, Publication("events", upload, {"events": folder}, published_by=f"ingest-events {path.name}",
+                                  checksums={data_key: services.storage.checksum(data_key)}))
     logger.info("landed %d events of %s as upload %s", counted.events, path, upload)
     weeks, notes = _build_weeks(services, mapping, counted)
     return Landed(counted.events, counted.ignored, services.storage.uri(folder), weeks, notes)

@@ -23,13 +23,14 @@ REPAIR_COMMAND = "engagement-pipeline doctor --repair (PIPELINE_RUNTIME=aws for 
 GROUPS = {"results": ("predictions", "model_metrics", "qa_predictions", "weekly_summary", "data_quality",
                       "realized_performance"),
           "snapshots": ("snapshots",),
-          "features": ("features",)}
+          "features": ("features",),
+          "events": ("events",)}
 
 
 @dataclass(frozen=True)
 class Publication:
     group: str
-    value: str  # the partition value the tables share (a run_date or a snapshot_date)
+    value: str  # the partition value the tables share (a run_date, a snapshot_date or an events upload)
     locations: dict[str, str]  # table name -> folder key
     published_by: str  # the execution, or the landing
     checksums: dict[str, str] = field(default_factory=dict)  # data file key -> checksum, taken as it was written

@@ -474,8 +474,8 @@ def serve(host: Annotated[str, typer.Option(help="the address to listen on")] = 
     def ready(address: tuple[str, int]) -> None:
         console.print(f"serving http://{address[0]}:{address[1]}/v1/health", soft_wrap=True, highlight=False)
 
-    run_server(lambda: ServingApi(lambda: services.serving, lambda: what_if), Gateway(key, rate, burst), host, port, max_requests,
-               max_seconds, on_ready=ready)
+    run_server(lambda: ServingApi(lambda: services.serving, lambda: what_if), Gateway(key, rate, burst), host, port,
+               max_requests, max_seconds, on_ready=ready)
 
 
 @app.command()

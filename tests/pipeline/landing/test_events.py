@@ -12,6 +12,7 @@ from pipeline.landing.event_mapping import read_mapping
 from pipeline.landing.events import ingest_events
 from pipeline.warehouse.publication import recorded
 from pipeline.warehouse.tables import table
+from tools.cli.app import main
 
 MONDAY = dt.date(2026, 3, 9)
 MAPPING = """
@@ -146,3 +147,12 @@ def test_a_log_whose_weekday_differs_from_the_landed_weeks_is_refused(services, 
         ingest_events(services, log(tmp_path, ["2,a,2026-03-10T10:00:00,open,"], "tuesday.csv"),
                       mapping(MAPPING.replace("[columns]", 'snapshot_weekday = "wednesday"\n[columns]')))
     assert len(services.catalog.partitions(table("events"))) == 1  # nothing of the refused one landed
+
+
+def test_an_upload_is_recorded_so_a_lost_catalog_is_rebuilt_with_it(services, mapping, tmp_path, home):
+    ingest_events(services, log(tmp_path, ["1,a,2026-03-08T10:00:00,open,"]), mapping())
+    before = services.catalog.partitions(table("events"))
+    (home / "catalog.json").unlink()
+    assert main(["doctor", "--repair"]) == 0
+    assert services.catalog.partitions(table("events")) == before
+    assert services.sql.query("SELECT count(*) AS n FROM engagement.events").to_pylist() == [{"n": 1}]
