@@ -8,6 +8,7 @@ import datetime as dt
 import json
 import os
 import sys
+import tempfile
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
@@ -37,6 +38,7 @@ from tools.aws.stack import fill_from_stack
 from tools.cli import doctor as doctor_checks
 from tools.cli.terminal import RunProgress, metrics_line, realized_line, summary_table
 from tools.synthetic.panel import land_synthetic_panel
+from tools.synthetic.sparse_events import HISTORY_DAYS, sparse_event_log, write_event_log
 
 PROG = "engagement-pipeline"
 EXIT_INTERRUPTED = 130  # what a shell reports for a process ended by Ctrl-C
@@ -101,13 +103,41 @@ def generate(customers: PositiveInt = 100_000, weeks: PositiveInt = 12, seed: in
              if_missing: Annotated[bool, typer.Option(
                  help="keep data already landed (the same panel, or your own ingested weeks)")] = False,
              force: Annotated[bool, typer.Option(help="replace weeks you ingested with synthetic ones")] = False,
+             sparse: Annotated[bool, typer.Option(
+                 help="the sparse-purchase world instead (most customers buy 1-5 times in two years), as an event "
+                      "log landed through ingest-events")] = False,
+             events: Annotated[Optional[Path], typer.Option(
+                 help="with --sparse: write the event log here (.csv or .parquet) and its mapping file beside it, "
+                      "and land nothing")] = None,
+             history_days: Annotated[int, typer.Option(
+                 min=7, help="with --sparse: days of purchase history before the first week")] = HISTORY_DAYS,
              target: TargetOption = None) -> None:
     """Land a seeded synthetic panel of weekly snapshots, through the same validation as ingest."""
     use_target(target)
+    if events and not sparse:
+        raise typer.BadParameter("only the sparse-purchase world is generated as events: add --sparse")
+    if sparse:
+        return _generate_sparse(customers, weeks, seed, history_days, events)
     with console.status("generating synthetic weekly snapshots") as status:
         outcome = land_synthetic_panel(edge_services(), customers, weeks, seed, if_missing=if_missing, force=force,
                                        progress=lambda week: status.update(f"landed week {week}"))
     console.print(outcome)
+
+
+def _generate_sparse(customers: int, weeks: int, seed: int, history_days: int, events: Path | None) -> None:
+    log = sparse_event_log(customers, weeks, seed, history_days)
+    with tempfile.TemporaryDirectory(prefix="sparse-") as scratch:
+        path = events or Path(scratch) / "events.parquet"
+        mapping = write_event_log(log, path)
+        if events:
+            console.print(f"wrote {log.num_rows:,} events of {customers:,} customers to {escape(str(path))}, and "
+                          f"their mapping to {escape(str(mapping))}: land them with `{PROG} ingest-events "
+                          f"{escape(str(path))} --mapping {escape(str(mapping))}`", soft_wrap=True, highlight=False)
+            return
+        with console.status(f"landing {log.num_rows:,} events and building their weeks"):
+            landed = ingest_events(edge_services(), path, read_mapping(mapping))
+    console.print(f"generated {customers:,} sparse-purchase customers (seed {seed}): {landed.events:,} events, "
+                  f"{len(landed.weeks)} weekly snapshots", highlight=False)
 
 
 SnapshotDate = Annotated[dt.date, typer.Option(parser=_iso_date, metavar="YYYY-MM-DD")]

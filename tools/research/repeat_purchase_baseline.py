@@ -32,6 +32,7 @@ from pipeline.warehouse.tables import table
 # p and theta are integrated at 400 quantiles each of their fitted Beta laws, equally likely a priori: the nodes
 # follow the law wherever its mass is (a fitted theta can be as narrow as 0.0082 +- 0.0001).
 QUANTILES = (np.arange(400) + 0.5) / 400
+PATTERN_CHUNK = 64  # patterns integrated at once: 400 x 400 x 64 doubles, 82 MB an array
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,15 @@ def fit(patterns: Patterns) -> np.ndarray:
 
 
 def inactive_probability(params: np.ndarray, patterns: Patterns, horizon_weeks: int) -> np.ndarray:
-    """P(no activity in each of the next horizon_weeks | pattern), by integrating p and theta over their laws."""
+    """P(no activity in each of the next horizon_weeks | pattern), by integrating p and theta over their laws, a
+    chunk of patterns at a time (the grid is 400 x 400 per pattern: two years of weeks have thousands)."""
+    return np.concatenate([_inactive_probability(params, Patterns(*(values[start:start + PATTERN_CHUNK] for values in
+                                                                    (patterns.x, patterns.t_x, patterns.n,
+                                                                     patterns.customers))), horizon_weeks)
+                           for start in range(0, len(patterns.x), PATTERN_CHUNK)])
+
+
+def _inactive_probability(params: np.ndarray, patterns: Patterns, horizon_weeks: int) -> np.ndarray:
     alpha, beta, gamma, delta = params
     p = stats.beta.ppf(QUANTILES, alpha, beta)[:, None, None]
     theta = stats.beta.ppf(QUANTILES, gamma, delta)[None, :, None]
