@@ -49,6 +49,34 @@ history AS (
         cast(sum(sessions_7d) OVER (PARTITION BY customer_id ORDER BY week_number
                                     RANGE BETWEEN 3 PRECEDING AND CURRENT ROW) AS bigint) AS sessions_4w
     FROM weekly
+),
+-- The whole-history features (LIFETIME_FEATURES): the snapshot's lifetime totals as rates and shares of the
+-- customer's own tenure (a week at least), so a long history and a short one compare; null where the data has no
+-- lifetime totals, and where it has no signup_date (CASE, not greatest(): DuckDB's skips a null, Athena's is null).
+tenure AS (
+    SELECT
+        customer_id, snapshot_date, lifetime_purchases, lifetime_revenue, lifetime_active_days,
+        days_since_first_purchase, days_since_last_purchase, days_since_last_session,
+        cast(date_diff('day', signup_date, snapshot_date) AS double) AS days
+    FROM engagement.snapshots
+    WHERE snapshot_date BETWEEN DATE '{{first_week}}' AND DATE '{{run_date}}'
+),
+lifetime AS (
+    SELECT
+        customer_id,
+        snapshot_date,
+        CAST(lifetime_purchases * 7 AS double) / CASE WHEN days < 7 THEN 7e0 ELSE days END AS purchases_per_week,
+        CAST(lifetime_revenue * 7 AS double) / CASE WHEN days < 7 THEN 7e0 ELSE days END AS revenue_per_week,
+        CAST(lifetime_active_days AS double) / CASE WHEN days < 1 THEN 1e0 ELSE days END AS active_day_share,
+        CAST(days_since_last_purchase AS double) / CASE WHEN days < 1 THEN 1e0 ELSE days END AS purchase_recency_share,
+        lifetime_purchases - 1 AS repeat_purchases,
+        days_since_first_purchase - days_since_last_purchase AS repeat_span_days,
+        CAST(lifetime_revenue AS double) / nullif(lifetime_purchases, 0) AS mean_spend,
+        CAST(lifetime_purchases * days_since_last_purchase AS double) / CASE WHEN days < 7 THEN 7e0 ELSE days END
+            AS missed_purchases,
+        CAST(lifetime_active_days * days_since_last_session AS double) / CASE WHEN days < 1 THEN 1e0 ELSE days END
+            AS missed_active_days
+    FROM tenure
 )
 SELECT
     h.sessions_7d_prev_1w,
@@ -57,7 +85,17 @@ SELECT
     h.active_weeks_4w,
     h.sessions_4w,
     date_diff('day', s.signup_date, s.snapshot_date) AS tenure_days,
+    l.purchases_per_week,
+    l.revenue_per_week,
+    l.active_day_share,
+    l.purchase_recency_share,
+    l.repeat_purchases,
+    l.repeat_span_days,
+    l.mean_spend,
+    l.missed_purchases,
+    l.missed_active_days,
     s.*
 FROM engagement.snapshots s
 JOIN history h ON h.customer_id = s.customer_id AND h.snapshot_date = s.snapshot_date
+JOIN lifetime l ON l.customer_id = s.customer_id AND l.snapshot_date = s.snapshot_date
 WHERE s.snapshot_date BETWEEN DATE '{{first_week}}' AND DATE '{{run_date}}'

@@ -6,12 +6,14 @@
    negative or unreadable amount) is refused, naming its row, column and rule; a file with any refused row lands
    nothing. Memory holds a batch, whatever the log's size.
 2. Land the conformed events as one partition of engagement.events (glue/events.json).
-3. Build the weekly snapshots the upload touches, each in SQL as of its cut-off (athena_sql/event_weeks.sql, the
-   same text on DuckDB and Athena), and land each through the usual landing path, so a rebuilt week (a late event)
-   is re-landed and the kept features of it and of the weeks after it are computed again.
+3. Build the weekly snapshots the upload touches (from its first day on: lifetime totals count every earlier
+   event), each in SQL as of its cut-off (athena_sql/event_weeks.sql, the same text on DuckDB and Athena), and land
+   each through the usual landing path, so a rebuilt week (a late event) is re-landed and its kept features are
+   computed again.
 
 A week's snapshot holds the customers with an event in the 90 days before its cut-off. Columns of kinds the
-mapping names are counts (0 for no event); those of kinds it does not name stay empty, as the contract allows.
+mapping names are counts (0 for no event), with the lifetime totals of sessions and purchases; those of kinds it
+does not name stay empty, as the contract allows.
 """
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
@@ -43,7 +46,6 @@ from pipeline.warehouse.tables import table
 
 logger = logging.getLogger(__name__)
 BATCH_ROWS = 1 << 20
-WINDOW_DAYS = 90  # a customer is in a week's snapshot with an event this many days before its cut-off
 EXAMPLES = 3
 OFFSET = r"(Z|[+-]\d{2}:?\d{2})$"
 ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)?" + OFFSET[:-1] + "?$")
@@ -305,19 +307,21 @@ def _check_weekday(services: Services, mapping: EventMapping) -> None:
 
 
 def _build_weeks(services: Services, mapping: EventMapping, counted: _Counted) -> tuple[list, list[str]]:
-    """Build and land every week the upload touches: those whose 90 days hold one of its days, up to the newest
-    week the log covers whole (its day before the cut-off is in the log)."""
+    """Build and land every week the upload touches: from the first cut-off after its first day (the lifetime
+    totals of every later week count its events) to the newest week the log covers whole (its day before the
+    cut-off is in the log)."""
     newest_day = services.sql.query("SELECT max(local_date) AS newest FROM engagement.events").column(0)[0].as_py()
     first = counted.first_day + dt.timedelta(days=(mapping.weekday - counted.first_day.weekday()) % 7 or 7)
-    last = min(newest_day + dt.timedelta(days=1), counted.last_day + dt.timedelta(days=WINDOW_DAYS + 1))
+    last = newest_day + dt.timedelta(days=1)
     weeks, notes = [], []
-    week = first
-    while week <= last:
+    for week in (first + dt.timedelta(weeks=number) for number in range(max(0, (last - first).days // 7 + 1))):
         snapshot = week_snapshot(services, mapping, week)
+        if snapshot.num_rows == 0:  # nobody had an event in its 90 days: the contract has no empty week
+            notes.append(f"no customer has an event in the 90 days before {week}: that week is not landed")
+            continue
         notes += compare_with_previous_week(services, snapshot, week, f"events of the week {week}")
         land_snapshot(services, snapshot, week)
         weeks.append((week, snapshot.num_rows))
-        week += dt.timedelta(days=7)
     if not weeks:
         notes.append(f"no week is complete yet: the first cut-off after the events, {first}, needs events up to "
                      f"the day before it (the log ends on {newest_day})")
@@ -327,10 +331,13 @@ def _build_weeks(services: Services, mapping: EventMapping, counted: _Counted) -
 def week_snapshot(services: Services, mapping: EventMapping, week: dt.date) -> pa.Table:
     """The week's snapshot in the contract's schema, from the long rows of athena_sql/event_weeks.sql."""
     long = services.sql.query(render("event_weeks", week=week))
-    customers = pc.unique(long.column("customer_id"))
-    first_seen = long.group_by("customer_id").aggregate([("first_seen", "min")])
-    snapshot = pa.table({"customer_id": customers}).join(first_seen, "customer_id", join_type="left outer")
-    columns = {"customer_id": snapshot.column("customer_id"), "signup_date": snapshot.column("first_seen_min")}
+    if long.num_rows == 0:
+        return arrow_schema().empty_table()
+    # A customer's first event, of any kind, is the week's signup_date
+    snapshot = long.group_by("customer_id").aggregate([("days_since_first", "max")]).sort_by("customer_id")
+    days = snapshot.column("days_since_first_max").to_numpy().astype("timedelta64[D]")
+    columns = {"customer_id": snapshot.column("customer_id"),
+               "signup_date": pa.array(np.datetime64(week, "D") - days, pa.date32())}
     for kind in mapping.kinds:
         columns |= _kind_columns(kind, _of_kind(long, kind, snapshot.column("customer_id")), mapping)
     schema = arrow_schema()
@@ -347,8 +354,9 @@ def _of_kind(long: pa.Table, kind: str, customers: pa.ChunkedArray) -> pa.Table:
 
 
 def _kind_columns(kind: str, rows: pa.Table, mapping: EventMapping) -> dict[str, pa.Array]:
-    """The contract's columns of one kind: counts (0 where the customer had no such event in the window); minutes
-    and revenue only where the mapping names their column."""
+    """The contract's columns of one kind: counts (0 where the customer had no such event in the window), the
+    lifetime totals and the days since the first and last (over the whole history before the cut-off); minutes and
+    revenue only where the mapping names their column."""
     prefix, windows = KIND_COLUMNS[kind]
     columns = {f"{prefix}_{window}": pc.fill_null(rows.column(f"events_{window}"), 0) for window in windows}
     if kind == "session":
@@ -361,8 +369,13 @@ def _kind_columns(kind: str, rows: pa.Table, mapping: EventMapping) -> dict[str,
         columns["weekend_sessions_30d"] = pc.fill_null(rows.column("weekend_30d"), 0)
         columns["late_night_sessions_30d"] = pc.fill_null(rows.column("late_night_30d"), 0)
         columns["days_since_last_session"] = rows.column("days_since_last")
+        columns["lifetime_active_days"] = pc.fill_null(rows.column("lifetime_days"), 0)
+    if kind == "purchase":
+        columns["lifetime_purchases"] = pc.fill_null(rows.column("lifetime_events"), 0)
+        columns["days_since_first_purchase"] = rows.column("days_since_first")
+        columns["days_since_last_purchase"] = rows.column("days_since_last")
     if kind == "purchase" and mapping.columns.amount:
         columns |= {f"revenue_{window}": pc.fill_null(rows.column(f"amount_{window}"), 0.0)
                     for window in ("7d", "30d", "90d")}
-        columns["days_since_last_purchase"] = rows.column("days_since_last")
+        columns["lifetime_revenue"] = pc.fill_null(rows.column("lifetime_amount"), 0.0)
     return columns

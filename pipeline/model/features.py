@@ -35,6 +35,26 @@ HISTORY_FEATURES = {
     "sessions_4w": ("sum of sessions_7d over this week and the 3 before", "a month's activity, on data whose "
                     "snapshots hold only the week's counts"),
 }
+# The whole-history features athena_sql/customer_weeks.sql computes from the snapshot's lifetime totals (optional
+# contract columns: ingest-events fills them from every event before the cut-off): name -> (formula, why). Rates and
+# shares of the customer's own tenure, not totals: a total grows with the length of the history the data holds, so
+# the older weeks a model is fitted on would see smaller ones than the week it scores.
+LIFETIME_FEATURES = {
+    "purchases_per_week": ("7 x lifetime_purchases / tenure_days (a week at least)", "how often the customer buys, "
+                           "whatever their age: Pareto/NBD's purchase rate"),
+    "revenue_per_week": ("7 x lifetime_revenue / tenure_days (a week at least)", "what they spend a week"),
+    "active_day_share": ("lifetime_active_days / tenure_days", "how regular their visits are over their whole life"),
+    "purchase_recency_share": ("days_since_last_purchase / tenure_days", "how long the silence is for them: long "
+                               "for a weekly buyer, short for a yearly one"),
+    "repeat_purchases": ("lifetime_purchases - 1", "Pareto/NBD's frequency x: purchases after the first"),
+    "repeat_span_days": ("days_since_first_purchase - days_since_last_purchase", "Pareto/NBD's recency t_x: first "
+                         "to last purchase"),
+    "mean_spend": ("lifetime_revenue / lifetime_purchases", "the Gamma-Gamma model's monetary value"),
+    "missed_purchases": ("lifetime_purchases x days_since_last_purchase / tenure_days", "the purchases the "
+                         "customer's own rate expected during their silence: the heart of P(alive) in Pareto/NBD, "
+                         "a product a tree would need many splits for"),
+    "missed_active_days": ("lifetime_active_days x days_since_last_session / tenure_days", "the same for visits"),
+}
 LABEL_COLUMN = "churned"
 WEIGHT_COLUMN = "sample_weight"
 # athena_sql/training_set.sql partitions the training set by it: the fitted rows' week, or the holdout

@@ -95,7 +95,15 @@ COLUMNS: tuple[Column, ...] = (
     *_counts("refunds", ("90d",), "Refunds granted"),
     *_counts("unsubscribes", ("90d",), "Unsubscribes from marketing lists"),
     Column("credit_balance", "double", "Store credit balance", non_negative=True),
+    # The customer's whole history up to the snapshot, where the data has it (ingest-events fills them from every
+    # event before the cut-off): what repeat-purchase models read, beyond the 90-day windows
+    Column("lifetime_purchases", "bigint", "Purchases since the customer's first event", non_negative=True),
+    Column("lifetime_revenue", "double", "Revenue since the customer's first event", non_negative=True),
+    Column("lifetime_active_days", "bigint", "Days with a session since the customer's first event",
+           non_negative=True),
+    Column("days_since_first_purchase", "bigint", "Days since the customer's first purchase", non_negative=True),
 )
+LIFETIME_COLUMNS = ("lifetime_purchases", "lifetime_revenue", "lifetime_active_days", "days_since_first_purchase")
 
 COLUMNS_BY_NAME = {column.name: column for column in COLUMNS}
 REQUIRED_COLUMNS = tuple(column.name for column in COLUMNS if column.required)

@@ -11,13 +11,12 @@ each of the next weeks | their weeks so far), the question of the pipeline's chu
 starts at their first landed row: weeks before it are not in the warehouse.
 
 Customers with the same (active weeks, last active week, weeks seen) share a score, so the work is done per
-pattern (at most weeks^2 of them), not per customer.
+pattern (tools/research/activity_patterns.py). Pareto/NBD (tools/research/pareto_nbd.py) is fitted beside it.
 """
 from __future__ import annotations
 
 import argparse
 import datetime as dt
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -28,39 +27,12 @@ from sklearn.metrics import roc_auc_score
 from pipeline.warehouse.objects import read_parquet
 from pipeline.warehouse.ports import Services
 from pipeline.warehouse.tables import table
+from tools.research import pareto_nbd
+from tools.research.activity_patterns import PATTERN_CHUNK, Patterns, activity_patterns
 
 # p and theta are integrated at 400 quantiles each of their fitted Beta laws, equally likely a priori: the nodes
 # follow the law wherever its mass is (a fitted theta can be as narrow as 0.0082 +- 0.0001).
 QUANTILES = (np.arange(400) + 0.5) / 400
-PATTERN_CHUNK = 64  # patterns integrated at once: 400 x 400 x 64 doubles, 82 MB an array
-
-
-@dataclass(frozen=True)
-class Patterns:
-    """Customers grouped by (x active weeks after the first, t_x = the last active one, n weeks after the first)."""
-    x: np.ndarray
-    t_x: np.ndarray
-    n: np.ndarray
-    customers: np.ndarray  # how many customers share each pattern
-
-
-def activity_patterns(active: pd.DataFrame) -> tuple[pd.Series, Patterns]:
-    """`active`: customers x weeks of True/False/NaN (NaN before a customer's first row). Returns each
-    customer's pattern number and the patterns. Week 0 of a customer is their first row, counted as the start
-    (BG/BB's transaction at time 0), so opportunities are the n weeks after it."""
-    seen = active.notna().to_numpy()
-    first = seen.argmax(axis=1)
-    weeks = active.to_numpy(dtype=float, na_value=0.0) > 0
-    offsets = np.arange(weeks.shape[1])[None, :] - first[:, None]
-    after_first = weeks & (offsets > 0)
-    x = after_first.sum(axis=1)
-    t_x = np.where(x > 0, np.where(after_first, offsets, 0).max(axis=1), 0)
-    n = weeks.shape[1] - 1 - first
-    keys = pd.DataFrame({"x": x, "t_x": t_x, "n": n})
-    grouped = keys.groupby(["x", "t_x", "n"]).size().reset_index(name="customers")
-    number = keys.merge(grouped.reset_index(), on=["x", "t_x", "n"], how="left")["index"]
-    return pd.Series(number.to_numpy(), index=active.index), Patterns(*(grouped[c].to_numpy() for c in
-                                                                         ("x", "t_x", "n", "customers")))
 
 
 def log_likelihood(params: np.ndarray, patterns: Patterns) -> np.ndarray:
@@ -90,9 +62,7 @@ def fit(patterns: Patterns) -> np.ndarray:
 def inactive_probability(params: np.ndarray, patterns: Patterns, horizon_weeks: int) -> np.ndarray:
     """P(no activity in each of the next horizon_weeks | pattern), by integrating p and theta over their laws, a
     chunk of patterns at a time (the grid is 400 x 400 per pattern: two years of weeks have thousands)."""
-    return np.concatenate([_inactive_probability(params, Patterns(*(values[start:start + PATTERN_CHUNK] for values in
-                                                                    (patterns.x, patterns.t_x, patterns.n,
-                                                                     patterns.customers))), horizon_weeks)
+    return np.concatenate([_inactive_probability(params, patterns.chunk(start, PATTERN_CHUNK), horizon_weeks)
                            for start in range(0, len(patterns.x), PATTERN_CHUNK)])
 
 
@@ -125,7 +95,7 @@ def weekly_activity(services: Services, last_week: dt.date) -> pd.DataFrame:
 
 
 def baseline_auc(services: Services, week: dt.date, churn_horizon_weeks: int) -> dict:
-    """BG/BB's AUC on `week` against the churn label, from the landed weeks up to it."""
+    """BG/BB's and Pareto/NBD's AUC on `week` against the churn label, each fitted on the landed weeks up to it."""
     later = weekly_activity(services, week + dt.timedelta(weeks=churn_horizon_weeks))
     history = later.loc[:, :week.isoformat()]
     if later.shape[1] - history.shape[1] < churn_horizon_weeks:
@@ -133,11 +103,16 @@ def baseline_auc(services: Services, week: dt.date, churn_horizon_weeks: int) ->
     customers = history.index[history[week.isoformat()].notna()]
     active_later = later.loc[customers].iloc[:, history.shape[1]:].fillna(False).astype(bool).any(axis=1)
     pattern_of, patterns = activity_patterns(history.loc[customers])
+    churned = ~active_later.to_numpy()
     params = fit(patterns)
     scores = inactive_probability(params, patterns, churn_horizon_weeks)[pattern_of.to_numpy()]
+    pareto_params = pareto_nbd.fit(patterns)
+    pareto_scores = pareto_nbd.inactive_probability(pareto_params, patterns, churn_horizon_weeks)[pattern_of.to_numpy()]
     return {"week": week.isoformat(), "customers": len(customers), "patterns": len(patterns.x),
             "params": dict(zip(("alpha", "beta", "gamma", "delta"), params.round(4).tolist())),
-            "auc": float(roc_auc_score(~active_later.to_numpy(), scores))}
+            "auc": float(roc_auc_score(churned, scores)),
+            "pareto_nbd_params": dict(zip(("r", "alpha", "s", "beta"), pareto_params.round(4).tolist())),
+            "pareto_nbd_auc": float(roc_auc_score(churned, pareto_scores))}
 
 
 def main(argv: list[str] | None = None) -> None:

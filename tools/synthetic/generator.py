@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from pipeline.warehouse.contract import COLUMNS, COLUMNS_BY_NAME
+from pipeline.warehouse.contract import COLUMNS, COLUMNS_BY_NAME, LIFETIME_COLUMNS
 
 DAYS_PER_WEEK = 7
 RECENT_WEEKS = 4  # the 30d window spans 4 weekly values
@@ -40,7 +40,8 @@ HISTORY_WEEKS = 13  # the 90d window spans 13 weekly values
 LINGER_WEEKS = 13  # an absorbed customer keeps appearing until 13 weeks after the last session
 WARMUP_WEEKS = 52  # state-only weeks before the history, so the population mix starts near its steady state
 DEFAULT_FIRST_SNAPSHOT = datetime.date(2026, 1, 5)  # a Monday
-NULLABLE_BIGINT_COLUMNS = ("days_since_last_session", "days_since_last_purchase", "nps_score")
+NULLABLE_BIGINT_COLUMNS = ("days_since_last_session", "days_since_last_purchase", "nps_score",
+                           *(name for name in LIFETIME_COLUMNS if COLUMNS_BY_NAME[name].type == "bigint"))
 STRING_DTYPE = pd.StringDtype(na_value=np.nan)  # what pandas 3 calls "str"
 
 PLANS = ("free", "basic", "premium")
@@ -322,6 +323,9 @@ class _PanelSimulator:
             "days_since_last_purchase": _days_since(self.last_purchase_day, snapshot_day),
             **self._survey_columns(),
             **self._window_columns(),
+            # The panel simulates no history before its first weeks: it has no lifetime totals
+            **{name: np.full(self.size, None if name in NULLABLE_BIGINT_COLUMNS else np.nan)
+               for name in LIFETIME_COLUMNS},
         }
         sessions_30d = values["sessions_30d"]
         values["avg_session_minutes_30d"] = np.divide(values["minutes_30d"], sessions_30d,

@@ -156,3 +156,18 @@ def test_an_upload_is_recorded_so_a_lost_catalog_is_rebuilt_with_it(services, ma
     assert main(["doctor", "--repair"]) == 0
     assert services.catalog.partitions(table("events")) == before
     assert services.sql.query("SELECT count(*) AS n FROM engagement.events").to_pylist() == [{"n": 1}]
+
+
+def test_lifetime_totals_count_the_whole_history_before_the_cut_off_and_nothing_after(services, mapping, tmp_path):
+    ingest_events(services, log(tmp_path, [
+        "1,a,2025-06-02T10:00:00,order,10",  # nine months before: outside every window, inside the lifetime
+        "2,a,2026-03-02T10:00:00,order,5",
+        "3,a,2026-03-02T11:00:00,open,",
+        "4,a,2026-03-09T10:00:00,order,100",  # the cut-off's own day: the next week's
+        "5,a,2026-03-15T10:00:00,open,",
+    ]), mapping())
+    week = snapshot(services, MONDAY)["a"]
+    assert (week["lifetime_purchases"], week["lifetime_revenue"], week["lifetime_active_days"]) == (2, 15.0, 1)
+    assert week["days_since_first_purchase"] == (MONDAY - dt.date(2025, 6, 2)).days
+    assert week["days_since_last_purchase"] == 7 and week["purchases_90d"] == 1
+    assert week["signup_date"] == dt.date(2025, 6, 2)

@@ -6,6 +6,7 @@ import pyarrow as pa
 from pipeline.core.settings import REPO_ROOT
 from pipeline.model.features import (
     HISTORY_FEATURES,
+    LIFETIME_FEATURES,
     MAX_CATEGORIES,
     MISSING_NUMBER,
     FeatureSpec,
@@ -61,11 +62,12 @@ def test_a_nan_in_the_data_is_missing_like_a_null():
     assert matrix[:, 0].tolist() == [MISSING_NUMBER, MISSING_NUMBER, 2.0]
 
 
-def test_every_history_feature_the_sql_computes_is_documented():
+def test_every_history_and_lifetime_feature_the_sql_computes_is_documented():
     sql = (REPO_ROOT / "athena_sql" / "customer_weeks.sql").read_text()
-    computed = set(re.findall(r"^    h\.([a-z0-9_]+)", sql, re.MULTILINE))  # the SELECT list
-    assert computed == set(HISTORY_FEATURES)
-    assert all(formula and why for formula, why in HISTORY_FEATURES.values())
+    for prefix, documented in (("h", HISTORY_FEATURES), ("l", LIFETIME_FEATURES)):
+        computed = set(re.findall(rf"^    {prefix}\.([a-z0-9_]+)", sql, re.MULTILINE))  # the SELECT list
+        assert computed == set(documented)
+        assert all(formula and why for formula, why in documented.values())
 
 
 def test_a_row_of_plain_values_makes_the_matrix_its_table_would():

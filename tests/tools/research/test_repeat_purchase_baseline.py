@@ -8,9 +8,8 @@ import pytest
 from scipy import special
 
 from tests.conftest import land_weeks, week
+from tools.research.activity_patterns import Patterns, activity_patterns
 from tools.research.repeat_purchase_baseline import (
-    Patterns,
-    activity_patterns,
     baseline_auc,
     fit,
     inactive_probability,
