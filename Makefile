@@ -11,7 +11,7 @@ RUN_DATE ?=
 VALIDATORS := $(VENV)/validators
 LOCKS := tools/aws/validators
 
-.PHONY: run test bench bench-serve install validate deploy clean
+.PHONY: run test bench bench-serve bench-events install validate deploy clean
 
 run: $(VENV)/.installed
 	$(CLI) generate --customers $(CUSTOMERS) --weeks $(WEEKS) --seed $(SEED) --if-missing
@@ -26,6 +26,10 @@ bench: $(VENV)/.installed
 # The serving API on 1M customers: the store's load, then a bounded load over loopback on each route.
 bench-serve: $(VENV)/.installed
 	$(PY) -m tools.bench.serve $(BENCH_ARGS)
+
+# ingest-events on 100M events: landing (events a second, peak memory), then one week's snapshot built from them.
+bench-events: $(VENV)/.installed
+	$(PY) -m tools.bench.events $(BENCH_ARGS)
 
 # cfn-lint, sam validate --lint, asl-validator and checkov on template.yaml and statemachine/ (tools/aws/lint.py).
 validate: $(VENV)/.installed $(VALIDATORS)/.installed

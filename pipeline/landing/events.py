@@ -19,13 +19,16 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import re
 import tempfile
 import uuid
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator, TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -45,6 +48,7 @@ from pipeline.warehouse.sql import render
 from pipeline.warehouse.tables import table
 
 logger = logging.getLogger(__name__)
+T, R = TypeVar("T"), TypeVar("R")
 BATCH_ROWS = 1 << 20
 EXAMPLES = 3
 OFFSET = r"(Z|[+-]\d{2}:?\d{2})$"
@@ -65,6 +69,12 @@ class Refusals:
         self.counts[key] = self.counts.get(key, 0) + len(rows)
         examples = self.found.setdefault(key, [])
         examples.extend(list(zip(rows, values))[:EXAMPLES - len(examples)])
+
+    def merge(self, other: "Refusals") -> None:
+        for key, examples in other.found.items():
+            rows, values = zip(*examples)
+            self.add(*key, list(rows), list(values))
+            self.counts[key] += other.counts[key] - len(examples)
 
     def raise_any(self) -> None:
         if not self.counts:
@@ -100,6 +110,27 @@ def event_log_file(source: str) -> Iterator[Path]:
 
 
 def ingest_events(services: Services, path: Path, mapping: EventMapping) -> Landed:
+    """Land the log, then build and land the weeks it touches."""
+    counted, location = land_event_log(services, path, mapping)
+    weeks, notes = build_weeks(services, mapping, counted.first_day)
+    return Landed(counted.events, counted.ignored, location, weeks, notes)
+
+
+@dataclass
+class Counted:
+    events: int = 0
+    ignored: int = 0
+    first_day: dt.date | None = None  # the earliest local day of the events landed
+
+    def add(self, days: pa.Array) -> None:
+        if len(days):
+            low = pc.min(days).as_py()
+            self.first_day = min(filter(None, (self.first_day, low)))
+        self.events += len(days)
+
+
+def land_event_log(services: Services, path: Path, mapping: EventMapping) -> tuple[Counted, str]:
+    """Conform the log and land it as one partition of engagement.events; its counts and location."""
     _check_weekday(services, mapping)
     events_table = table("events")
     upload = f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
@@ -113,40 +144,50 @@ def ingest_events(services: Services, path: Path, mapping: EventMapping) -> Land
     publish(services, Publication("events", upload, {"events": folder}, published_by=f"ingest-events {path.name}",
                                   checksums={data_key: services.storage.checksum(data_key)}))
     logger.info("landed %d events of %s as upload %s", counted.events, path, upload)
-    weeks, notes = _build_weeks(services, mapping, counted)
-    return Landed(counted.events, counted.ignored, services.storage.uri(folder), weeks, notes)
+    return counted, services.storage.uri(folder)
 
 
-@dataclass
-class _Counted:
-    events: int = 0
-    ignored: int = 0
-    first_day: dt.date | None = None
-    last_day: dt.date | None = None
+def _conform_file(path: Path, mapping: EventMapping, out: Path, schema: pa.Schema) -> Counted:
+    """Conform every batch into `out`, a batch per core at once (Arrow's kernels leave Python's lock); raise naming
+    every broken rule (then `out` is never landed)."""
+    refusals, counted = Refusals(str(path)), Counted()
 
-    def add(self, days: pa.Array) -> None:
-        if len(days):
-            low, high = pc.min(days).as_py(), pc.max(days).as_py()
-            self.first_day = min(filter(None, (self.first_day, low)))
-            self.last_day = max(filter(None, (self.last_day, high)))
-        self.events += len(days)
+    def conform(numbered: tuple[pa.RecordBatch, int]) -> tuple[pa.Table, int, Refusals]:
+        found = Refusals(str(path))
+        return (*_conform(numbered[0], mapping, numbered[1], found), found)
 
-
-def _conform_file(path: Path, mapping: EventMapping, out: Path, schema: pa.Schema) -> _Counted:
-    """Conform every batch into `out`; raise naming every broken rule (then `out` is never landed)."""
-    refusals, counted, first_row = Refusals(str(path)), _Counted(), 1
     with pq.ParquetWriter(out, schema) as writer:
-        for batch in _batches(path, mapping):
-            rows, ignored = _conform(batch, mapping, first_row, refusals)
+        for rows, ignored, found in _in_order(conform, _numbered(_batches(path, mapping)), os.cpu_count() or 1):
+            refusals.merge(found)
             counted.ignored += ignored
             if not refusals.counts:
                 writer.write_table(rows.select(schema.names).cast(schema))
                 counted.add(rows.column("local_date"))
-            first_row += batch.num_rows
     refusals.raise_any()
     if counted.events == 0:
         raise ContractError(f"{path}: no event to land ({counted.ignored:,} of the types the mapping ignores)")
     return counted
+
+
+def _numbered(batches: Iterator[pa.RecordBatch]) -> Iterator[tuple[pa.RecordBatch, int]]:
+    """Each batch with the number of its first row in the file (from 1)."""
+    first_row = 1
+    for batch in batches:
+        yield batch, first_row
+        first_row += batch.num_rows
+
+
+def _in_order(function: Callable[[T], R], items: Iterator[T], workers: int) -> Iterator[R]:
+    """function(item) of each item on `workers` threads, in the items' order; at most two per worker in flight, so
+    memory holds that many batches whatever the file's size."""
+    with ThreadPoolExecutor(workers) as pool:
+        pending: deque[Future] = deque()
+        for item in items:
+            pending.append(pool.submit(function, item))
+            if len(pending) >= 2 * workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
 
 
 def _batches(path: Path, mapping: EventMapping) -> Iterator[pa.RecordBatch]:
@@ -195,7 +236,7 @@ def _conform(batch: pa.RecordBatch, mapping: EventMapping, first_row: int,
     minutes = _amount(batch, columns.minutes, row_numbers, refusals, "minutes")
     event_id = _event_id(batch, columns.event_id, row_numbers, refusals, customer, utc, event_type, amount)
     rows = pa.table({"customer_id": customer, "event_id": event_id, "kind": kinds, "event_type": event_type,
-                     "event_time": pc.strftime(utc, format="%Y-%m-%dT%H:%M:%SZ"),
+                     "event_time": utc.cast(pa.timestamp("ms", tz="UTC"), safe=False).cast(pa.timestamp("ms")),
                      "local_date": local.cast(pa.date32()), "local_hour": pc.hour(local).cast(pa.int64()),
                      "amount": amount, "minutes": minutes})
     counted = pc.not_equal(pc.fill_null(kinds, IGNORE), IGNORE)
@@ -293,8 +334,7 @@ def _event_id(batch: pa.RecordBatch, name: str | None, row_numbers: pa.Array, re
         refusals.add(name, "is required", *_where(pc.is_null(event_id), row_numbers, event_id))
         return event_id
     # No id in the log: the event's content is its id, so a row sent twice counts once
-    parts = [customer, pc.strftime(utc, format="%Y-%m-%dT%H:%M:%S"), event_type,
-             pc.fill_null(amount.cast(pa.string()), "")]
+    parts = [customer, utc.cast(pa.int64()).cast(pa.string()), event_type, pc.fill_null(amount.cast(pa.string()), "")]
     return pc.binary_join_element_wise(*parts, "|")
 
 
@@ -306,12 +346,12 @@ def _check_weekday(services: Services, mapping: EventMapping) -> None:
                             f"weeks already landed ({landed[-1]:%A}): set snapshot_weekday to it")
 
 
-def _build_weeks(services: Services, mapping: EventMapping, counted: _Counted) -> tuple[list, list[str]]:
-    """Build and land every week the upload touches: from the first cut-off after its first day (the lifetime
+def build_weeks(services: Services, mapping: EventMapping, first_day: dt.date) -> tuple[list, list[str]]:
+    """Build and land every week an upload touches: from the first cut-off after its first day (the lifetime
     totals of every later week count its events) to the newest week the log covers whole (its day before the
     cut-off is in the log)."""
     newest_day = services.sql.query("SELECT max(local_date) AS newest FROM engagement.events").column(0)[0].as_py()
-    first = counted.first_day + dt.timedelta(days=(mapping.weekday - counted.first_day.weekday()) % 7 or 7)
+    first = first_day + dt.timedelta(days=(mapping.weekday - first_day.weekday()) % 7 or 7)
     last = newest_day + dt.timedelta(days=1)
     weeks, notes = [], []
     for week in (first + dt.timedelta(weeks=number) for number in range(max(0, (last - first).days // 7 + 1))):

@@ -16,6 +16,7 @@ ARROW_TYPES = {
     "double": pa.float64(),
     "date": pa.date32(),
     "boolean": pa.bool_(),
+    "timestamp": pa.timestamp("ms"),  # UTC by convention: Athena's timestamp has no zone
 }
 
 

@@ -1,0 +1,13 @@
+"""`make bench-events` on a small log: it lands every event it wrote, builds the newest week, and reports both."""
+import json
+
+from tools.bench.events import main
+
+
+def test_bench_events_lands_the_log_and_builds_its_newest_week(tmp_path, capsys):
+    main(["--events", "20000", "--out-dir", str(tmp_path)])
+    results = json.loads((tmp_path / "bench-events-20000.json").read_text())
+    assert results["land"]["events"] == results["events"] > 15_000  # about what was asked, all landed
+    assert results["land"]["events_per_second"] > 0 and results["land"]["peak_mib"] > 0
+    assert results["build_week"]["customers"] > 0 and results["build_week"]["seconds"] > 0
+    assert "events/s" in capsys.readouterr().out

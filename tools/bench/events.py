@@ -1,0 +1,113 @@
+"""`make bench-events`: `ingest-events` measured on this machine, at 100M events by default.
+
+    python -m tools.bench.events [--events N] [--out-dir DIR]
+
+In a temporary data directory:
+1. write a sparse-purchase event log of about N events (tools/synthetic/sparse_events.py) to Parquet, customers
+   a chunk at a time, so the log's size is bounded by the disk, not by memory;
+2. land it (read, check and conform every row, write engagement.events) in a process of its own: events a second
+   and the process's peak memory;
+3. build the newest week's snapshot from the landed events, as each weekly upload does, in a process of its own:
+   seconds and peak memory. (A first upload of a long log builds every week it covers: that many times this.)
+It writes `bench-results/bench-events-<N>.json`.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from pipeline.core.settings import REPO_ROOT
+from tools.synthetic.sparse_events import MAPPING, sparse_event_log
+
+EVENTS_PER_CUSTOMER = 7.6  # what the sparse world gives over two years of history
+CHUNK_CUSTOMERS = 500_000
+WEEKS = 4
+PHASES = {
+    "land": "from pipeline.landing.events import land_event_log\n"
+            "counted, _ = land_event_log(services, log, mapping)\n"
+            "result = {'events': counted.events}\n",
+    "build_week": "import datetime as dt\n"
+                  "from pipeline.landing.events import week_snapshot\n"
+                  "newest = services.sql.query('SELECT max(local_date) AS d FROM engagement.events').column(0)[0]"
+                  ".as_py()\n"
+                  "week = newest + dt.timedelta(days=(mapping.weekday - newest.weekday()) % 7 or 7)\n"
+                  "result = {'week': week.isoformat(), 'customers': week_snapshot(services, mapping, week).num_rows}\n",
+}
+PHASE_SCRIPT = """
+import json, resource, sys, time
+from pathlib import Path
+from local_runtime.host import install_local_host
+from pipeline.landing.event_mapping import read_mapping
+services, log, mapping = install_local_host(), Path(sys.argv[1]), read_mapping(Path(sys.argv[2]))
+started = time.monotonic()
+{phase}
+result['seconds'] = time.monotonic() - started
+result['peak_mib'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps(result))
+"""
+
+
+def write_log(path: Path, events: int, seed: int) -> int:
+    """About `events` events of the sparse world, written a chunk of customers at a time; how many were written."""
+    customers, written = int(events / EVENTS_PER_CUSTOMER), 0
+    with pq.ParquetWriter(path, sparse_event_log(1, WEEKS, seed).schema) as writer:
+        for chunk, start in enumerate(range(0, customers, CHUNK_CUSTOMERS)):
+            log = sparse_event_log(min(CHUNK_CUSTOMERS, customers - start), WEEKS, seed + chunk)
+            # Each chunk numbers its customers and events from 0: prefix them with the chunk
+            for name in ("event_id", "customer_id"):
+                log = log.set_column(log.schema.get_field_index(name), name,
+                                     pc.binary_join_element_wise(pa.scalar(f"c{chunk}-"), log.column(name), ""))
+            writer.write_table(log)
+            written += log.num_rows
+    return written
+
+
+def run_phase(name: str, home: Path, log: Path, mapping: Path) -> dict:
+    done = subprocess.run([sys.executable, "-c", PHASE_SCRIPT.format(phase=PHASES[name]), str(log), str(mapping)],
+                          cwd=REPO_ROOT, env={**os.environ, "PIPELINE_HOME": str(home)}, capture_output=True,
+                          text=True, check=True)
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m tools.bench.events", description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=100_000_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--out-dir", type=Path, default=REPO_ROOT / "bench-results")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="events-bench-") as scratch:
+        log, mapping = Path(scratch) / "log.parquet", Path(scratch) / "log.mapping.toml"
+        started = time.monotonic()
+        events = write_log(log, args.events, args.seed)
+        mapping.write_text(MAPPING)
+        generated = {"events": events, "seconds": time.monotonic() - started, "file_mib": log.stat().st_size / 2**20,
+                     "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+        print(f"wrote {events:,} events ({generated['file_mib']:,.0f} MiB of Parquet) in {generated['seconds']:.0f} s")
+        land = run_phase("land", Path(scratch) / "home", log, mapping)
+        land["events_per_second"] = land["events"] / land["seconds"]
+        print(f"landed {land['events']:,} events in {land['seconds']:.1f} s: {land['events_per_second']:,.0f} "
+              f"events/s, peak {land['peak_mib']:,.0f} MiB")
+        week = run_phase("build_week", Path(scratch) / "home", log, mapping)
+        print(f"built the week of {week['week']} ({week['customers']:,} customers) in {week['seconds']:.1f} s, "
+              f"peak {week['peak_mib']:,.0f} MiB")
+    results = {"events": events, "machine_cpus": os.cpu_count(), "generate": generated, "land": land,
+               "build_week": week}
+    args.out_dir.mkdir(parents=True, exist_ok=True)
+    path = args.out_dir / f"bench-events-{args.events}.json"
+    path.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"written: {path}")
+
+
+if __name__ == "__main__":
+    main()
