@@ -74,9 +74,13 @@ def write_log(path: Path, events: int, seed: int) -> int:
 
 
 def run_phase(name: str, home: Path, log: Path, mapping: Path) -> dict:
+    """The phase's measures, or {"error": its last line} (a week's statement may pass QUERY_TIMEOUT_SECONDS)."""
+    started = time.monotonic()
     done = subprocess.run([sys.executable, "-c", PHASE_SCRIPT.format(phase=PHASES[name]), str(log), str(mapping)],
                           cwd=REPO_ROOT, env={**os.environ, "PIPELINE_HOME": str(home)}, capture_output=True,
-                          text=True, check=True)
+                          text=True)
+    if done.returncode != 0:
+        return {"error": done.stderr.strip().splitlines()[-1], "seconds": time.monotonic() - started}
     return json.loads(done.stdout.splitlines()[-1])
 
 
@@ -95,12 +99,15 @@ def main(argv: list[str] | None = None) -> None:
                      "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
         print(f"wrote {events:,} events ({generated['file_mib']:,.0f} MiB of Parquet) in {generated['seconds']:.0f} s")
         land = run_phase("land", Path(scratch) / "home", log, mapping)
+        if "error" in land:
+            raise SystemExit(f"landing failed: {land['error']}")
         land["events_per_second"] = land["events"] / land["seconds"]
         print(f"landed {land['events']:,} events in {land['seconds']:.1f} s: {land['events_per_second']:,.0f} "
               f"events/s, peak {land['peak_mib']:,.0f} MiB")
         week = run_phase("build_week", Path(scratch) / "home", log, mapping)
-        print(f"built the week of {week['week']} ({week['customers']:,} customers) in {week['seconds']:.1f} s, "
-              f"peak {week['peak_mib']:,.0f} MiB")
+        print(f"building the newest week failed after {week['seconds']:.0f} s: {week['error']}" if "error" in week
+              else f"built the week of {week['week']} ({week['customers']:,} customers) in {week['seconds']:.1f} s, "
+                   f"peak {week['peak_mib']:,.0f} MiB")
     results = {"events": events, "machine_cpus": os.cpu_count(), "generate": generated, "land": land,
                "build_week": week}
     args.out_dir.mkdir(parents=True, exist_ok=True)

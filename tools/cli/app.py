@@ -112,7 +112,8 @@ def generate(customers: PositiveInt = 100_000, weeks: PositiveInt = 12, seed: in
              history_days: Annotated[int, typer.Option(
                  min=7, help="with --sparse: days of purchase history before the first week")] = HISTORY_DAYS,
              target: TargetOption = None) -> None:
-    """Land a seeded synthetic panel of weekly snapshots, through the same validation as ingest."""
+    """Land a seeded synthetic panel of weekly snapshots through the same validation as ingest, or (--sparse) the
+    sparse-purchase world as an event log through ingest-events."""
     use_target(target)
     if events and not sparse:
         raise typer.BadParameter("only the sparse-purchase world is generated as events: add --sparse")
