@@ -69,7 +69,7 @@ lifetime AS (
         CAST(lifetime_revenue * 7 AS double) / CASE WHEN days < 7 THEN 7e0 ELSE days END AS revenue_per_week,
         CAST(lifetime_active_days AS double) / CASE WHEN days < 1 THEN 1e0 ELSE days END AS active_day_share,
         CAST(days_since_last_purchase AS double) / CASE WHEN days < 1 THEN 1e0 ELSE days END AS purchase_recency_share,
-        lifetime_purchases - 1 AS repeat_purchases,
+        nullif(lifetime_purchases, 0) - 1 AS repeat_purchases,
         days_since_first_purchase - days_since_last_purchase AS repeat_span_days,
         CAST(lifetime_revenue AS double) / nullif(lifetime_purchases, 0) AS mean_spend,
         CAST(lifetime_purchases * days_since_last_purchase AS double) / CASE WHEN days < 7 THEN 7e0 ELSE days END

@@ -46,7 +46,8 @@ LIFETIME_FEATURES = {
     "active_day_share": ("lifetime_active_days / tenure_days", "how regular their visits are over their whole life"),
     "purchase_recency_share": ("days_since_last_purchase / tenure_days", "how long the silence is for them: long "
                                "for a weekly buyer, short for a yearly one"),
-    "repeat_purchases": ("lifetime_purchases - 1", "Pareto/NBD's frequency x: purchases after the first"),
+    "repeat_purchases": ("lifetime_purchases - 1 (none without a purchase)", "Pareto/NBD's frequency x: purchases "
+                         "after the first"),
     "repeat_span_days": ("days_since_first_purchase - days_since_last_purchase", "Pareto/NBD's recency t_x: first "
                          "to last purchase"),
     "mean_spend": ("lifetime_revenue / lifetime_purchases", "the Gamma-Gamma model's monetary value"),

@@ -11,6 +11,7 @@ from pipeline.core.errors import ContractError
 from pipeline.landing.event_mapping import read_mapping
 from pipeline.landing.events import ingest_events
 from pipeline.warehouse.publication import recorded
+from pipeline.warehouse.sql import render
 from pipeline.warehouse.tables import table
 from tools.cli.app import main
 
@@ -171,3 +172,11 @@ def test_lifetime_totals_count_the_whole_history_before_the_cut_off_and_nothing_
     assert week["days_since_first_purchase"] == (MONDAY - dt.date(2025, 6, 2)).days
     assert week["days_since_last_purchase"] == 7 and week["purchases_90d"] == 1
     assert week["signup_date"] == dt.date(2025, 6, 2)
+
+
+def test_a_customer_without_a_purchase_has_no_repeat_purchase_features(services, mapping, tmp_path):
+    ingest_events(services, log(tmp_path, ["1,a,2026-03-08T10:00:00,open,"]), mapping())
+    features = render("customer_weeks", first_week=MONDAY, run_date=MONDAY)
+    (row,) = services.sql.query(f"SELECT * FROM ({features}) AS f").to_pylist()
+    assert row["lifetime_purchases"] == 0 and row["repeat_purchases"] is None and row["mean_spend"] is None
+    assert row["active_day_share"] > 0
