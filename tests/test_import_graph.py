@@ -21,7 +21,8 @@ TOOL_GROUPS = {
     "cli": {"aws",         # --target aws: executions and the stack's outputs
             "synthetic"},  # `generate` lands the synthetic panel
     "aws": set(),
-    "bench": {"aws"},      # the cost and the projection size tasks as template.yaml does
+    "bench": {"aws",       # the cost and the projection size tasks as template.yaml does
+              "synthetic"},  # bench-events writes the sparse-purchase world's event log
     "synthetic": set(),
     "research": {"synthetic",   # the observable ceiling filters the generator's own hidden chain
                  "bench"},      # the studies run weeks in a data directory of their own, and the row-cap
