@@ -62,9 +62,12 @@ WEIGHT_COLUMN = "sample_weight"
 TRAINING_PART_COLUMN = "training_part"
 HOLDOUT_COLUMN = "in_holdout"
 FEATURE_VERSION_COLUMN = "feature_version"  # which definitions computed the kept row (glue/features.json)
+# The holdout rows' weekly activity patterns (x, t_x, n), which the repeat-purchase baselines are fitted on
+# (pipeline/model/repeat_purchase): a yardstick's input, never the model's.
+PATTERN_COLUMNS = ("pattern_active_weeks", "pattern_last_active_week", "pattern_weeks")
 # Identifiers, dates and bookkeeping: never features (signup_date reaches the model as tenure_days).
 NOT_FEATURES = {KEY_COLUMN, "snapshot_date", "signup_date", LABEL_COLUMN, WEIGHT_COLUMN, TRAINING_PART_COLUMN,
-                HOLDOUT_COLUMN, "shard", FEATURE_VERSION_COLUMN}
+                HOLDOUT_COLUMN, "shard", FEATURE_VERSION_COLUMN, *PATTERN_COLUMNS}
 CATEGORICAL_COLUMNS = tuple(c.name for c in COLUMNS if c.type == "string" and c.name != KEY_COLUMN)
 MAX_CATEGORIES = 100  # rarer values share the "other" category rather than growing the model
 MISSING_NUMBER = np.finfo(np.float32).min

@@ -130,7 +130,7 @@ def render(*, run_date: dt.date, execution_name: str, metrics: dict, labels: np.
     trend_plot = _trend_plot(history, realized_history)
     decision = _decision(metrics)
     summary = [{"metric": name, "value": metrics.get(name)} for name in (
-        "auc", "bayes_auc", "pr_auc", "log_loss", "brier", "ece", "lift_top_decile", "recall_top_decile",
+        "auc", "bayes_auc", "bg_bb_auc", "pareto_nbd_auc", "pr_auc", "log_loss", "brier", "ece", "lift_top_decile", "recall_top_decile",
         "calibration", "rows_trained", "rows_scored")]
     shifted = sorted(drift, key=lambda row: -row["psi"])
     return f"""<!doctype html><html><head><meta charset="utf-8"><title>Churn run {run_date}</title>
@@ -160,7 +160,14 @@ def _trend_plot(history: list[dict], realized_history: list[dict]) -> str:
                   label="realized AUC (published scores, labels complete)"),
         axes.plot([str(row["run_date"]) for row in trend], [row.get("bayes_auc") for row in trend], "x--",
                   label="true-state AUC (bayes_auc)"),
+        axes.plot([str(row["run_date"]) for row in trend], [_best_baseline(row) for row in trend], "+:",
+                  label="best repeat-purchase model (BG/BB, Pareto/NBD)"),
         axes.legend(), axes.tick_params(axis="x", rotation=45)), "AUC of every published week", "week", "AUC")
+
+
+def _best_baseline(metrics: dict) -> float | None:
+    aucs = [metrics[key] for key in ("bg_bb_auc", "pareto_nbd_auc") if metrics.get(key) is not None]
+    return max(aucs, default=None)
 
 
 def _realized_section(realized: dict | None) -> str:

@@ -17,6 +17,7 @@ from pipeline.execution.week_lock import hold_week
 from pipeline.execution.work import record_inputs
 from pipeline.model.features import TRAINING_PART_COLUMN
 from pipeline.model.holdout import HOLDOUT_SHARE
+from pipeline.model.repeat_purchase.patterns import HISTORY_WEEKS
 from pipeline.results.data_quality import Check, held, record_checks, warning
 from pipeline.results.realized_performance import realize
 from pipeline.warehouse import sql
@@ -61,6 +62,11 @@ class Window:
     @property
     def first_week(self) -> dt.date:
         return self.first_labelled_week - WEEK * FEATURE_LOOKBACK_WEEKS
+
+    @property
+    def first_pattern_week(self) -> dt.date:
+        """The oldest week the holdout's activity patterns count (pipeline.model.repeat_purchase)."""
+        return self.validation_week - WEEK * (HISTORY_WEEKS - 1)
 
     def featured_weeks(self, landed: list[dt.date]) -> list[dt.date]:
         """The landed weeks whose feature rows the sets read (the labelled weeks and the run's), and those in
@@ -161,7 +167,8 @@ def training_set_sql(window: Window, settings: Settings) -> str:
     return sql.render(
         "training_set", first_week=window.first_week, run_date=window.run_date,
         churn_horizon_weeks=window.churn_horizon_weeks, first_labelled_week=window.first_labelled_week,
-        validation_week=window.validation_week, older_weeks_rate=settings.older_weeks_sample_rate,
+        validation_week=window.validation_week, first_pattern_week=window.first_pattern_week,
+        older_weeks_rate=settings.older_weeks_sample_rate,
         retained_rate=settings.retained_sample_rate, holdout_share=HOLDOUT_SHARE)
 
 

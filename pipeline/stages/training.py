@@ -18,11 +18,12 @@ from pipeline.execution.week_lock import hold_week
 from pipeline.execution.work import check_inputs
 from pipeline.model import champion
 from pipeline.model.drift import DriftReference
-from pipeline.model.features import LABEL_COLUMN, TRAINING_PART_COLUMN, fit_feature_spec
+from pipeline.model.features import LABEL_COLUMN, PATTERN_COLUMNS, TRAINING_PART_COLUMN, fit_feature_spec
 from pipeline.model.fit import TrainingFiles, feature_importance, fit
 from pipeline.model.holdout import HOLDOUT_PART, HOLDOUT_SHARE
 from pipeline.model.quality import choose_calibration, in_calibration_half, quality_metrics, stored_model_auc
 from pipeline.model.reference_scores import reference_auc
+from pipeline.model.repeat_purchase.baselines import baseline_aucs
 from pipeline.model.row_cap import keep_rates
 from pipeline.model.store import ModelStore, StoredModel
 from pipeline.warehouse.layout import training_prefix
@@ -99,6 +100,7 @@ def _train_on(services: Services, run: Run, files: TrainingFiles) -> dict:
         **quality_metrics(labels, calibrated),
         "bayes_auc": reference_auc(services.storage, validation.to_pandas(), validation_week,
                                    run.churn_horizon_weeks),
+        **repeat_purchase_aucs(files, labels, run.churn_horizon_weeks),
         "calibration": calibration.method,
         "brier_uncalibrated": briers["none"],
         "validation_week": validation_week.isoformat(),
@@ -143,6 +145,13 @@ def _champion_auc(store: ModelStore, opponent: champion.Champion, files: Trainin
                        "none" if held_out is None else f"{held_out:.0%}", f"{HOLDOUT_SHARE:.0%}")
         return None
     return stored_model_auc(store, opponent.model_version, parquet_batches(files.holdout), labels)
+
+
+def repeat_purchase_aucs(files: TrainingFiles, labels: np.ndarray, horizon_weeks: int) -> dict[str, float | None]:
+    """BG/BB's and Pareto/NBD's AUC on the holdout rows (pipeline.model.repeat_purchase), fitted on the holdout
+    customers' activity patterns, in the order of `labels`."""
+    rows = pa.Table.from_batches(list(parquet_batches(files.holdout, columns=list(PATTERN_COLUMNS))))
+    return baseline_aucs(*(rows.column(name).to_numpy() for name in PATTERN_COLUMNS), labels, horizon_weeks)
 
 
 def holdout_scores(files: TrainingFiles, predicted: np.ndarray) -> pa.Table:

@@ -48,6 +48,7 @@ def test_weekly_run_scores_every_customer_and_records_metrics(panel):
     assert len(metrics) == 1 and metrics[0]["run_date"].isoformat() == run_date
     assert metrics[0]["rows_scored"] == CUSTOMERS and metrics[0]["bayes_auc"] is not None
     assert abs(metrics[0]["auc"] - metrics[0]["bayes_auc"]) < 0.1  # tight bounds are measured at full size
+    assert 0.5 < metrics[0]["bg_bb_auc"] < 1 and 0.5 < metrics[0]["pareto_nbd_auc"] < 1  # the yardsticks, same rows
     (history,) = panel.sql.query("SELECT * FROM engagement.runs").to_pylist()
     assert (history["execution_name"], history["attempt"], history["status"]) == ("first", 0, "SUCCEEDED")
     assert (history["customers"], history["rows_scored"], history["error"]) == (CUSTOMERS, CUSTOMERS, None)

@@ -255,8 +255,9 @@ def _seconds(event) -> float:
     return event.ended - event.started
 
 
-def task_processes(run: PipelineRun, log_dir: Path) -> tuple[ProcessMeasure, list[ProcessMeasure]]:
-    """The training task and each inference shard task: durations from the execution, memory from their logs."""
+def task_processes(run: PipelineRun, log_dir: Path) -> tuple[ProcessMeasure, list[ProcessMeasure], dict]:
+    """The training task and each inference shard task: durations from the execution, memory from their logs; and
+    the model's metrics, as Training reported them."""
     history, prepared = run.result.history, run.result.output["prepared"]
     logs = task_logs(log_dir)
     training_log = logs["Training"][-1]
@@ -270,7 +271,7 @@ def task_processes(run: PipelineRun, log_dir: Path) -> tuple[ProcessMeasure, lis
         entry = shard_logs[shard]
         shards.append(ProcessMeasure(f"InferenceShard {shard} task", _seconds(event), entry["result"]["rows_scored"],
                                      entry["peak_rss_mib"], entry["cpu_seconds"]))
-    return training, sorted(shards, key=lambda process: process.name)
+    return training, sorted(shards, key=lambda process: process.name), training_log["result"]
 
 
 def state_rows(output: dict, customers: int, weeks: int, rows_trained: int) -> dict[str, tuple[int | None, str]]:
@@ -392,17 +393,18 @@ class MeasuredRun:
     baseline: ProcessMeasure
     baseline_did: dict
     states: list[dict]
+    model_metrics: dict
 
 
 def measure_run(home: Path, scratch: Path, run_date: str, customers: int, weeks: int) -> MeasuredRun:
     """Run the week in `home` (PIPELINE_HOME), then the bare baseline on the Parquet that run prepared."""
     run = run_pipeline(home, scratch / "kept", run_date)
     output = run.result.output
-    training, shards = task_processes(run, home / "logs" / run.execution_name)
+    training, shards, model_metrics = task_processes(run, home / "logs" / run.execution_name)
     baseline, baseline_did = bare_baseline(run.kept_home, Run.model_validate(output["run"]),
                                            published_rounds(output), scratch / "baseline.parquet")
     states = state_table(run.result.history, state_rows(output, customers, weeks, training.rows))
-    return MeasuredRun(run, training, shards, baseline, baseline_did, states)
+    return MeasuredRun(run, training, shards, baseline, baseline_did, states, model_metrics)
 
 
 def run_report(measured: MeasuredRun) -> dict:
@@ -417,6 +419,7 @@ def run_report(measured: MeasuredRun) -> dict:
         "ratio": run.seconds / baseline.seconds,
         "sql_statements": run.sql_statements, "sql_bytes_read": run.sql_bytes_read,
         **{key: published.get(key) for key in ("auc", "bayes_auc", "realized_auc")},
+        **{key: measured.model_metrics.get(key) for key in ("bg_bb_auc", "pareto_nbd_auc")},
     }
 
 

@@ -81,6 +81,8 @@ def _runs_table(results: dict) -> str:
             row("**pipeline / baseline**", lambda run: f"**{run['ratio']:.2f}x**"),
             row("holdout AUC", lambda run: _auc(run["auc"])),
             row("true-state AUC (bayes_auc)", lambda run: _auc(run["bayes_auc"])),
+            row("repeat-purchase baselines on the same rows: BG/BB, Pareto/NBD",
+                lambda run: f"{_auc(run.get('bg_bb_auc'))}, {_auc(run.get('pareto_nbd_auc'))}"),
             row(f"realized AUC (the scores published {results['churn_horizon_weeks']} weeks before)",
                 lambda run: _auc(run["realized_auc"]) or "none"),
             row("SQL statements, MB read (Athena's data scanned)",

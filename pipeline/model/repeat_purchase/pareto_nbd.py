@@ -1,8 +1,8 @@
 """Pareto/NBD (Schmittlein, Morrison and Colombo, Management Science 1987), the continuous-time repeat-purchase
-model, on the same weekly activity as the BG/BB baseline (tools/research/repeat_purchase_baseline.py): a customer
-is active at rate lambda while alive, and dies at rate mu; lambda ~ Gamma(r, alpha) and mu ~ Gamma(s, beta) across
-customers, fitted by maximum likelihood on each customer's (x active weeks after the first, t_x the last one,
-T weeks since the first), in weeks. No label is used.
+model, on the same weekly activity patterns as BG/BB (bg_bb.py): a customer is active at rate lambda while alive,
+and dies at rate mu; lambda ~ Gamma(r, alpha) and mu ~ Gamma(s, beta) across customers, fitted by maximum
+likelihood on each customer's (x active weeks after the first, t_x the last one, T weeks since the first), in
+weeks. No label is used.
 
 A customer's score is P(no activity in the next `horizon` weeks | x, t_x, T): dead already (1 - P(alive)), or alive
 and quiet throughout, which for given lambda and mu is mu/(lambda+mu) + lambda/(lambda+mu) exp(-(lambda+mu) tau)
@@ -15,8 +15,9 @@ from __future__ import annotations
 import numpy as np
 from scipy import optimize, special, stats
 
-from tools.research.activity_patterns import PATTERN_CHUNK, Patterns
+from pipeline.model.repeat_purchase.patterns import Patterns
 
+PATTERN_CHUNK = 64  # patterns integrated at once: the grid of nodes is per pattern
 NODES = (np.arange(100) + 0.5) / 100  # quantiles of each posterior Gamma, equally likely
 
 

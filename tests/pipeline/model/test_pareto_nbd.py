@@ -3,8 +3,8 @@ simulated outcomes (ranking and level)."""
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
-from tools.research import pareto_nbd
-from tools.research.activity_patterns import Patterns
+from pipeline.model.repeat_purchase import pareto_nbd
+from pipeline.model.repeat_purchase.patterns import Patterns
 
 TRUE = np.array([0.8, 4.0, 0.6, 12.0])  # r, alpha (activity), s, beta (death)
 AGE, HORIZON = 30.0, 4.0
