@@ -1,44 +1,112 @@
--- One week's activity from engagement.events, as of the week's cut-off: the events of the local days before
--- {{week}}, never one of that day or later. A row per customer and kind of event, for every customer with an event
--- in the 90 days before the cut-off (the contract's widest window): the kind's counts in the windows, and over the
--- customer's whole history before the cut-off (its lifetime totals, and the days since its first and last event).
+-- The weeks {{first_week}} to {{last_week}} (at most WEEKS_PER_STATEMENT, 13: pipeline/landing/events.py) from
+-- engagement.events, each as of its cut-off: the events of the local days before the week's date, never one of that
+-- day or later. A row per customer, kind of event and week, for every customer with an event in the 90 days before
+-- the week's cut-off (the contract's widest window): the kind's counts in the windows, and over the customer's whole
+-- history before the cut-off (its lifetime totals, and the days since its first and last event).
 -- pipeline/landing/events.py turns the kinds into the snapshot's columns. An event sent twice (one event_id, in one
--- upload or two) counts once. Sums are rounded to 6 decimals: the engines add in parallel, in no set order, and a
--- week built again from the same events must come out the same.
-WITH before_cut_off AS (
-    SELECT customer_id, kind, local_date, local_hour, amount, minutes,
-           date_diff('day', local_date, DATE '{{week}}') AS age,
-           row_number() OVER (PARTITION BY event_id ORDER BY upload) AS copy
-    FROM engagement.events
-    WHERE local_date < DATE '{{week}}'
+-- upload or two) counts once, as first sent. Sums are rounded to 6 decimals: the engines add in parallel, in no set
+-- order, and a week built again from the same events must come out the same.
+-- One statement builds many weeks, reading the events once. They are first summed by customer, kind and local day
+-- (`days`: a window's active days are then its rows, no DISTINCT needed). The history before {{first_week}} is summed
+-- once (`history`); each week adds the days since (`recent`, which also holds its 90-day windows). A day joins at
+-- most 13 weeks, and within 13 weeks every customer with an event since {{first_week}} is present.
+-- Counts are cast to bigint, as glue/contract columns are (DuckDB's sum of a bigint is a HUGEINT).
+-- snapshot_date (last, as UNLOAD requires) partitions the output by week.
+WITH weeks AS (
+    SELECT CAST(w.week AS date) AS week
+    FROM UNNEST(sequence(DATE '{{first_week}}', DATE '{{last_week}}', INTERVAL '7' DAY)) AS w(week)
 ),
-once AS (
-    SELECT * FROM before_cut_off WHERE copy = 1
+numbered AS (
+    SELECT customer_id, kind, local_date, local_hour, amount, minutes,
+           row_number() OVER (PARTITION BY event_id ORDER BY upload, event_time, event_type, amount) AS copy
+    FROM engagement.events
+),
+days AS (
+    SELECT
+        customer_id,
+        kind,
+        local_date,
+        count(*) AS events,
+        sum(amount) AS amount,
+        sum(minutes) AS minutes,
+        count(CASE WHEN local_hour < 5 THEN 1 END) AS late_night
+    FROM numbered
+    WHERE copy = 1 AND local_date < DATE '{{last_week}}'
+    GROUP BY customer_id, kind, local_date
+),
+history AS (
+    SELECT
+        customer_id,
+        kind,
+        min(local_date) AS first_day,
+        cast(sum(CASE WHEN local_date < DATE '{{first_week}}' THEN events END) AS bigint) AS events,
+        sum(CASE WHEN local_date < DATE '{{first_week}}' THEN amount END) AS amount,
+        count(CASE WHEN local_date < DATE '{{first_week}}' THEN 1 END) AS days,
+        max(CASE WHEN local_date < DATE '{{first_week}}' THEN local_date END) AS last_day
+    FROM days
+    GROUP BY customer_id, kind
+),
+recent AS (
+    SELECT d.*, k.week, date_diff('day', d.local_date, k.week) AS age
+    FROM days d
+    JOIN weeks k ON d.local_date < k.week
+        AND (d.local_date >= date_add('day', -90, k.week) OR d.local_date >= DATE '{{first_week}}')
+    WHERE d.local_date >= date_add('day', -90, DATE '{{first_week}}')
 ),
 present AS (
-    SELECT DISTINCT customer_id FROM once WHERE age <= 90
+    SELECT DISTINCT customer_id, week FROM recent WHERE age <= 90
+),
+windows AS (
+    SELECT
+        customer_id,
+        kind,
+        week,
+        cast(sum(CASE WHEN age <= 7 THEN events END) AS bigint) AS events_7d,
+        cast(sum(CASE WHEN age <= 30 THEN events END) AS bigint) AS events_30d,
+        cast(sum(CASE WHEN age <= 90 THEN events END) AS bigint) AS events_90d,
+        count(CASE WHEN age <= 7 THEN 1 END) AS days_7d,
+        count(CASE WHEN age <= 30 THEN 1 END) AS days_30d,
+        round(sum(CASE WHEN age <= 7 THEN amount END), 6) AS amount_7d,
+        round(sum(CASE WHEN age <= 30 THEN amount END), 6) AS amount_30d,
+        round(sum(CASE WHEN age <= 90 THEN amount END), 6) AS amount_90d,
+        round(sum(CASE WHEN age <= 7 THEN minutes END), 6) AS minutes_7d,
+        round(sum(CASE WHEN age <= 30 THEN minutes END), 6) AS minutes_30d,
+        round(sum(CASE WHEN age <= 90 THEN minutes END), 6) AS minutes_90d,
+        cast(sum(CASE WHEN age <= 30 AND day_of_week(local_date) IN (6, 7) THEN events END) AS bigint) AS weekend_30d,
+        cast(sum(CASE WHEN age <= 30 THEN late_night END) AS bigint) AS late_night_30d,
+        -- since {{first_week}}: what the week adds to the history before the batch (its days apart from those)
+        cast(sum(CASE WHEN local_date >= DATE '{{first_week}}' THEN events END) AS bigint) AS new_events,
+        sum(CASE WHEN local_date >= DATE '{{first_week}}' THEN amount END) AS new_amount,
+        count(CASE WHEN local_date >= DATE '{{first_week}}' THEN 1 END) AS new_days,
+        max(local_date) AS last_day
+    FROM recent
+    GROUP BY customer_id, kind, week
 )
 SELECT
-    o.customer_id,
-    o.kind,
-    sum(CASE WHEN o.age <= 7 THEN 1 ELSE 0 END) AS events_7d,
-    sum(CASE WHEN o.age <= 30 THEN 1 ELSE 0 END) AS events_30d,
-    sum(CASE WHEN o.age <= 90 THEN 1 ELSE 0 END) AS events_90d,
-    count(DISTINCT CASE WHEN o.age <= 7 THEN o.local_date END) AS days_7d,
-    count(DISTINCT CASE WHEN o.age <= 30 THEN o.local_date END) AS days_30d,
-    round(sum(CASE WHEN o.age <= 7 THEN o.amount END), 6) AS amount_7d,
-    round(sum(CASE WHEN o.age <= 30 THEN o.amount END), 6) AS amount_30d,
-    round(sum(CASE WHEN o.age <= 90 THEN o.amount END), 6) AS amount_90d,
-    round(sum(CASE WHEN o.age <= 7 THEN o.minutes END), 6) AS minutes_7d,
-    round(sum(CASE WHEN o.age <= 30 THEN o.minutes END), 6) AS minutes_30d,
-    round(sum(CASE WHEN o.age <= 90 THEN o.minutes END), 6) AS minutes_90d,
-    sum(CASE WHEN o.age <= 30 AND day_of_week(o.local_date) IN (6, 7) THEN 1 ELSE 0 END) AS weekend_30d,
-    sum(CASE WHEN o.age <= 30 AND o.local_hour < 5 THEN 1 ELSE 0 END) AS late_night_30d,
-    count(*) AS lifetime_events,
-    round(sum(o.amount), 6) AS lifetime_amount,
-    count(DISTINCT o.local_date) AS lifetime_days,
-    min(o.age) AS days_since_last,
-    max(o.age) AS days_since_first
-FROM once o
-JOIN present p ON p.customer_id = o.customer_id
-GROUP BY o.customer_id, o.kind
+    h.customer_id,
+    h.kind,
+    coalesce(w.events_7d, 0) AS events_7d,
+    coalesce(w.events_30d, 0) AS events_30d,
+    coalesce(w.events_90d, 0) AS events_90d,
+    coalesce(w.days_7d, 0) AS days_7d,
+    coalesce(w.days_30d, 0) AS days_30d,
+    w.amount_7d,
+    w.amount_30d,
+    w.amount_90d,
+    w.minutes_7d,
+    w.minutes_30d,
+    w.minutes_90d,
+    coalesce(w.weekend_30d, 0) AS weekend_30d,
+    coalesce(w.late_night_30d, 0) AS late_night_30d,
+    coalesce(h.events, 0) + coalesce(w.new_events, 0) AS lifetime_events,
+    CASE WHEN h.amount IS NOT NULL OR w.new_amount IS NOT NULL
+         THEN round(coalesce(h.amount, 0) + coalesce(w.new_amount, 0), 6) END AS lifetime_amount,
+    h.days + coalesce(w.new_days, 0) AS lifetime_days,
+    -- the week's own latest day when it has one: its days are later than the history before the batch
+    date_diff('day', coalesce(w.last_day, h.last_day), p.week) AS days_since_last,
+    date_diff('day', h.first_day, p.week) AS days_since_first,
+    p.week AS snapshot_date
+FROM present p
+-- a present customer's kinds: each one it had an event of before the week
+JOIN history h ON h.customer_id = p.customer_id AND h.first_day < p.week
+LEFT JOIN windows w ON w.customer_id = h.customer_id AND w.kind = h.kind AND w.week = p.week

@@ -31,7 +31,7 @@ def aws_services(settings: Settings, boto3_session: boto3.Session | None = None)
     catalog = GlueCatalog(session.client("glue"))
     serving = (DynamoItems(settings.serving_table, session.client("dynamodb")) if settings.serving_table
                else NoServingTable())
-    return Services(settings, storage, catalog, AthenaEngine(settings.athena_workgroup, session),
+    return Services(settings, storage, catalog, AthenaEngine(settings.athena_workgroup, settings.bucket, session),
                     StepFunctionsHistory(session.client("stepfunctions")), serving)
 
 

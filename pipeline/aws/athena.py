@@ -1,5 +1,5 @@
 """The SqlEngine port on Athena, through awswrangler. (The sets' UNLOADs are not here: the state machine runs
-them, PrepareSets.)"""
+them, PrepareSets. This one's UNLOAD is ingest-events'.)"""
 from __future__ import annotations
 
 import pyarrow as pa
@@ -10,8 +10,9 @@ from pipeline.core.settings import DATABASE
 class AthenaEngine:
     """Athena through awswrangler."""
 
-    def __init__(self, workgroup: str, boto3_session=None):
+    def __init__(self, workgroup: str, bucket: str, boto3_session=None):
         self.workgroup = workgroup
+        self.bucket = bucket
         self.session = boto3_session
 
     def query(self, sql: str, params: dict[str, str | int | float] | None = None) -> pa.Table:
@@ -21,3 +22,10 @@ class AthenaEngine:
         frame = wr.athena.read_sql_query(sql, database=DATABASE, workgroup=self.workgroup, ctas_approach=False,
                                          params=params or None, paramstyle="named", boto3_session=self.session)
         return pa.Table.from_pandas(frame, preserve_index=False)
+
+    def unload(self, sql: str, prefix: str, partition_by: str | None = None) -> None:
+        import awswrangler as wr
+
+        wr.athena.unload(sql, f"s3://{self.bucket}/{prefix}", database=DATABASE, workgroup=self.workgroup,
+                         file_format="PARQUET", compression="ZSTD",
+                         partitioned_by=[partition_by] if partition_by else None, boto3_session=self.session)

@@ -7,9 +7,9 @@
    nothing. Memory holds a batch, whatever the log's size.
 2. Land the conformed events as one partition of engagement.events (glue/events.json).
 3. Build the weekly snapshots the upload touches (from its first day on: lifetime totals count every earlier
-   event), each in SQL as of its cut-off (athena_sql/event_weeks.sql, the same text on DuckDB and Athena), and land
-   each through the usual landing path, so a rebuilt week (a late event) is re-landed and its kept features are
-   computed again.
+   event), each in SQL as of its cut-off (athena_sql/event_weeks.sql, the same text on DuckDB and Athena; up to 13
+   weeks a statement, UNLOADed by week), and land each through the usual landing path, so a rebuilt week (a late
+   event) is re-landed and its kept features are computed again.
 
 A week's snapshot holds the customers with an event in the 90 days before its cut-off. Columns of kinds the
 mapping names are counts (0 for no event), with the lifetime totals of sessions and purchases; those of kinds it
@@ -42,6 +42,8 @@ from pipeline.landing.event_mapping import IGNORE, KIND_COLUMNS, EventMapping
 from pipeline.landing.ingest import land_snapshot
 from pipeline.landing.week_checks import compare_with_previous_week, cycle_weekday
 from pipeline.warehouse.contract import arrow_schema
+from pipeline.warehouse.layout import WORK_PREFIX
+from pipeline.warehouse.objects import data_keys_by_partition, read_parquet
 from pipeline.warehouse.ports import Services
 from pipeline.warehouse.publication import Publication, publish
 from pipeline.warehouse.sql import render
@@ -50,6 +52,10 @@ from pipeline.warehouse.tables import table
 logger = logging.getLogger(__name__)
 T, R = TypeVar("T"), TypeVar("R")
 BATCH_ROWS = 1 << 20
+# Weeks one statement of athena_sql/event_weeks.sql builds, reading the events once: at most 13, so that an event
+# since the batch's first week is in each later week's 90 days (the statement relies on it).
+WEEKS_PER_STATEMENT = 13
+WEEK_PARTITION = "snapshot_date"
 EXAMPLES = 3
 OFFSET = r"(Z|[+-]\d{2}:?\d{2})$"
 ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)?" + OFFSET[:-1] + "?$")
@@ -353,9 +359,9 @@ def build_weeks(services: Services, mapping: EventMapping, first_day: dt.date) -
     newest_day = services.sql.query("SELECT max(local_date) AS newest FROM engagement.events").column(0)[0].as_py()
     first = first_day + dt.timedelta(days=(mapping.weekday - first_day.weekday()) % 7 or 7)
     last = newest_day + dt.timedelta(days=1)
+    touched = [first + dt.timedelta(weeks=number) for number in range(max(0, (last - first).days // 7 + 1))]
     weeks, notes = [], []
-    for week in (first + dt.timedelta(weeks=number) for number in range(max(0, (last - first).days // 7 + 1))):
-        snapshot = week_snapshot(services, mapping, week)
+    for week, snapshot in week_snapshots(services, mapping, touched):
         if snapshot.num_rows == 0:  # nobody had an event in its 90 days: the contract has no empty week
             notes.append(f"no customer has an event in the 90 days before {week}: that week is not landed")
             continue
@@ -369,9 +375,36 @@ def build_weeks(services: Services, mapping: EventMapping, first_day: dt.date) -
 
 
 def week_snapshot(services: Services, mapping: EventMapping, week: dt.date) -> pa.Table:
-    """The week's snapshot in the contract's schema, from the long rows of athena_sql/event_weeks.sql."""
-    long = services.sql.query(render("event_weeks", week=week))
-    if long.num_rows == 0:
+    """One week's snapshot in the contract's schema (see week_snapshots)."""
+    ((_, snapshot),) = week_snapshots(services, mapping, [week])
+    return snapshot
+
+
+def week_snapshots(services: Services, mapping: EventMapping,
+                   weeks: list[dt.date]) -> Iterator[tuple[dt.date, pa.Table]]:
+    """Each week's snapshot in the contract's schema, in order, WEEKS_PER_STATEMENT weeks per statement of
+    athena_sql/event_weeks.sql: UNLOADed by week to a work folder, then read a week at a time (memory holds one
+    week's rows)."""
+    for start in range(0, len(weeks), WEEKS_PER_STATEMENT):
+        batch = weeks[start:start + WEEKS_PER_STATEMENT]
+        folder = f"{WORK_PREFIX}event-weeks/{uuid.uuid4().hex}/"
+        try:
+            services.sql.unload(render("event_weeks", first_week=batch[0], last_week=batch[-1]), folder,
+                                WEEK_PARTITION)
+            # a week without a customer has no folder
+            unloaded = data_keys_by_partition(services.storage, folder, WEEK_PARTITION) \
+                if services.storage.list_keys(folder) else {}
+            for week in batch:
+                long = read_parquet(services.storage, f"{folder}{WEEK_PARTITION}={week}/") \
+                    if week.isoformat() in unloaded else None
+                yield week, _snapshot_of(long, mapping, week)
+        finally:
+            services.storage.delete_prefix(folder)
+
+
+def _snapshot_of(long: pa.Table | None, mapping: EventMapping, week: dt.date) -> pa.Table:
+    """The week's snapshot from its long rows (a row per customer and kind; None: no customer)."""
+    if long is None or long.num_rows == 0:
         return arrow_schema().empty_table()
     # A customer's first event, of any kind, is the week's signup_date
     snapshot = long.group_by("customer_id").aggregate([("days_since_first", "max")]).sort_by("customer_id")

@@ -56,6 +56,9 @@ class SqlEngine(Protocol):
     """Athena SQL over the catalog's tables (Athena on AWS)."""
 
     def query(self, sql: str, params: dict[str, str | int | float] | None = None) -> pa.Table: ...
+    # The SELECT's rows as Parquet under the storage prefix (empty or absent), a folder per value of
+    # `partition_by` as UNLOAD writes them: for results too large to hold (ingest-events' weeks)
+    def unload(self, sql: str, prefix: str, partition_by: str | None = None) -> int | None: ...
 
 
 Item = dict[str, Any]  # a serving table's item: its key "pk" and "sk", then JSON-like values

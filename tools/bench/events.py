@@ -8,7 +8,9 @@ In a temporary data directory:
 2. land it (read, check and conform every row, write engagement.events) in a process of its own: events a second
    and the process's peak memory;
 3. build the newest week's snapshot from the landed events, as each weekly upload does, in a process of its own:
-   seconds and peak memory. (A first upload of a long log builds every week it covers: that many times this.)
+   seconds and peak memory;
+4. build the newest 13 weeks in one statement, as a first upload of a long log does for every 13 weeks it covers
+   (athena_sql/event_weeks.sql): seconds a week and peak memory.
 It writes `bench-results/bench-events-<N>.json`.
 """
 from __future__ import annotations
@@ -28,6 +30,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipeline.core.settings import REPO_ROOT
+from pipeline.landing.events import WEEKS_PER_STATEMENT
 from tools.synthetic.sparse_events import MAPPING, sparse_event_log
 
 EVENTS_PER_CUSTOMER = 7.6  # what the sparse world gives over two years of history
@@ -37,19 +40,24 @@ PHASES = {
     "land": "from pipeline.landing.events import land_event_log\n"
             "counted, _ = land_event_log(services, log, mapping)\n"
             "result = {'events': counted.events}\n",
-    "build_week": "import datetime as dt\n"
-                  "from pipeline.landing.events import week_snapshot\n"
-                  "newest = services.sql.query('SELECT max(local_date) AS d FROM engagement.events').column(0)[0]"
-                  ".as_py()\n"
-                  "week = newest + dt.timedelta(days=(mapping.weekday - newest.weekday()) % 7 or 7)\n"
-                  "result = {'week': week.isoformat(), 'customers': week_snapshot(services, mapping, week).num_rows}\n",
+    "build_week": "result = newest_weeks(1)\n",
+    "build_weeks": f"result = newest_weeks({WEEKS_PER_STATEMENT})\n",
 }
 PHASE_SCRIPT = """
-import json, resource, sys, time
+import datetime as dt, json, resource, sys, time
 from pathlib import Path
 from local_runtime.host import install_local_host
 from pipeline.landing.event_mapping import read_mapping
+from pipeline.landing.events import week_snapshots
 services, log, mapping = install_local_host(), Path(sys.argv[1]), read_mapping(Path(sys.argv[2]))
+
+def newest_weeks(count):
+    newest = services.sql.query('SELECT max(local_date) AS d FROM engagement.events').column(0)[0].as_py()
+    last = newest + dt.timedelta(days=(mapping.weekday - newest.weekday()) % 7 or 7)
+    weeks = [last - dt.timedelta(weeks=back) for back in range(count)][::-1]
+    built = [(week.isoformat(), snapshot.num_rows) for week, snapshot in week_snapshots(services, mapping, weeks)]
+    return {{'weeks': len(built), 'newest_week': built[-1][0], 'customers': [rows for _, rows in built]}}
+
 started = time.monotonic()
 {phase}
 result['seconds'] = time.monotonic() - started
@@ -104,12 +112,14 @@ def main(argv: list[str] | None = None) -> None:
         land["events_per_second"] = land["events"] / land["seconds"]
         print(f"landed {land['events']:,} events in {land['seconds']:.1f} s: {land['events_per_second']:,.0f} "
               f"events/s, peak {land['peak_mib']:,.0f} MiB")
-        week = run_phase("build_week", Path(scratch) / "home", log, mapping)
-        print(f"building the newest week failed after {week['seconds']:.0f} s: {week['error']}" if "error" in week
-              else f"built the week of {week['week']} ({week['customers']:,} customers) in {week['seconds']:.1f} s, "
-                   f"peak {week['peak_mib']:,.0f} MiB")
-    results = {"events": events, "machine_cpus": os.cpu_count(), "generate": generated, "land": land,
-               "build_week": week}
+        built = {phase: run_phase(phase, Path(scratch) / "home", log, mapping)
+                 for phase in ("build_week", "build_weeks")}
+        for phase, weeks in built.items():
+            print(f"{phase} failed after {weeks['seconds']:.0f} s: {weeks['error']}" if "error" in weeks
+                  else f"built {weeks['weeks']} week(s) to {weeks['newest_week']} ({weeks['customers'][-1]:,} customers "
+                       f"in the newest) in {weeks['seconds']:.1f} s, {weeks['seconds'] / weeks['weeks']:.1f} s a week, "
+                       f"peak {weeks['peak_mib']:,.0f} MiB")
+    results = {"events": events, "machine_cpus": os.cpu_count(), "generate": generated, "land": land, **built}
     args.out_dir.mkdir(parents=True, exist_ok=True)
     path = args.out_dir / f"bench-events-{args.events}.json"
     path.write_text(json.dumps(results, indent=2) + "\n")

@@ -3,13 +3,14 @@ zone; duplicates once; a late event rebuilds its weeks; a bad row refuses the fi
 import datetime as dt
 import textwrap
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
 from pipeline.core.errors import ContractError
 from pipeline.landing.event_mapping import read_mapping
-from pipeline.landing.events import ingest_events
+from pipeline.landing.events import WEEKS_PER_STATEMENT, ingest_events, week_snapshot
 from pipeline.warehouse.publication import recorded
 from pipeline.warehouse.sql import render
 from pipeline.warehouse.tables import table
@@ -180,3 +181,23 @@ def test_a_customer_without_a_purchase_has_no_repeat_purchase_features(services,
     (row,) = services.sql.query(f"SELECT * FROM ({features}) AS f").to_pylist()
     assert row["lifetime_purchases"] == 0 and row["repeat_purchases"] is None and row["mean_spend"] is None
     assert row["active_day_share"] > 0
+
+
+def test_weeks_built_together_are_the_weeks_built_one_at_a_time(services, mapping, tmp_path):
+    """One statement builds up to 13 weeks from the history before them plus what each week adds: every week of a
+    long, sparse log comes out as the statement for that week alone builds it, from the whole history."""
+    rng = np.random.default_rng(4)
+    start, rows = dt.datetime(2025, 9, 1), []
+    for number in range(400):
+        kinds = ("login", "order", "order", "view")
+        for event in range(int(rng.integers(1, 12))):
+            at = start + dt.timedelta(minutes=int(rng.integers(0, 200 * 24 * 60)))  # 200 days: 28 weeks, 3 batches
+            kind = kinds[int(rng.integers(0, len(kinds)))]
+            rows.append(f"{number}-{event},c{number},{at:%Y-%m-%dT%H:%M:%S},{kind},"
+                        + (f"{rng.integers(1, 500) / 7:.4f}" if kind == "order" else ""))
+    rows += rows[::17]  # some sent twice
+    landed = ingest_events(services, log(tmp_path, rows), mapping())
+    assert len(landed.weeks) > 2 * WEEKS_PER_STATEMENT
+    for week, _ in landed.weeks:
+        alone = week_snapshot(services, read_mapping(tmp_path / "mapping.toml"), week).to_pylist()
+        assert snapshot(services, week) == {row["customer_id"]: row | {"snapshot_date": week} for row in alone}, week

@@ -41,7 +41,7 @@ def rendered_templates() -> dict[str, str]:
             "scoring_set.sql": scoring_set_sql(WEEK_2, shard_count=4),
             "snapshot_weeks.sql": render("snapshot_weeks", first_week=window.first_week, run_date=WEEK_2),
             "customer_weeks.sql": render("customer_weeks", first_week=window.first_week, run_date=WEEK_2),
-            "event_weeks.sql": render("event_weeks", week=WEEK_2),
+            "event_weeks.sql": render("event_weeks", first_week=WEEK_1, last_week=WEEK_2),
             "features.sql": features_sql([window.first_labelled_week.isoformat(), WEEK_2.isoformat()]),
             **{f"{name}.sql": render(name, scored_week=window.validation_week, run_date=WEEK_2, churn_horizon_weeks=4,
                                      first_labelled_week=window.validation_week)
