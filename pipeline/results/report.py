@@ -130,8 +130,8 @@ def render(*, run_date: dt.date, execution_name: str, metrics: dict, labels: np.
     trend_plot = _trend_plot(history, realized_history)
     decision = _decision(metrics)
     summary = [{"metric": name, "value": metrics.get(name)} for name in (
-        "auc", "bayes_auc", "bg_bb_auc", "pareto_nbd_auc", "pr_auc", "log_loss", "brier", "ece", "lift_top_decile", "recall_top_decile",
-        "calibration", "rows_trained", "rows_scored")]
+        "auc", "bayes_auc", "bg_bb_auc", "pareto_nbd_auc", "pr_auc", "log_loss", "brier", "ece", "lift_top_decile",
+        "recall_top_decile", "calibration", "rows_trained", "rows_scored")]
     shifted = sorted(drift, key=lambda row: -row["psi"])
     return f"""<!doctype html><html><head><meta charset="utf-8"><title>Churn run {run_date}</title>
 <style>{STYLE}</style></head><body>

@@ -82,13 +82,17 @@ def write_log(path: Path, events: int, seed: int) -> int:
 
 
 def run_phase(name: str, home: Path, log: Path, mapping: Path) -> dict:
-    """The phase's measures, or {"error": its last line} (a week's statement may pass QUERY_TIMEOUT_SECONDS)."""
+    """The phase's measures, or {"error": the error line it ended with} (a statement may pass QUERY_TIMEOUT_SECONDS
+    or the local engine's memory)."""
     started = time.monotonic()
     done = subprocess.run([sys.executable, "-c", PHASE_SCRIPT.format(phase=PHASES[name]), str(log), str(mapping)],
                           cwd=REPO_ROOT, env={**os.environ, "PIPELINE_HOME": str(home)}, capture_output=True,
                           text=True)
     if done.returncode != 0:
-        return {"error": done.stderr.strip().splitlines()[-1], "seconds": time.monotonic() - started}
+        lines = done.stderr.strip().splitlines()
+        # the error itself, not the advice DuckDB prints after it
+        return {"error": next((line for line in reversed(lines) if "Error" in line), lines[-1]),
+                "seconds": time.monotonic() - started}
     return json.loads(done.stdout.splitlines()[-1])
 
 
@@ -116,9 +120,9 @@ def main(argv: list[str] | None = None) -> None:
                  for phase in ("build_week", "build_weeks")}
         for phase, weeks in built.items():
             print(f"{phase} failed after {weeks['seconds']:.0f} s: {weeks['error']}" if "error" in weeks
-                  else f"built {weeks['weeks']} week(s) to {weeks['newest_week']} ({weeks['customers'][-1]:,} customers "
-                       f"in the newest) in {weeks['seconds']:.1f} s, {weeks['seconds'] / weeks['weeks']:.1f} s a week, "
-                       f"peak {weeks['peak_mib']:,.0f} MiB")
+                  else f"built {weeks['weeks']} week(s) to {weeks['newest_week']} "
+                       f"({weeks['customers'][-1]:,} customers in the newest) in {weeks['seconds']:.1f} s, "
+                       f"{weeks['seconds'] / weeks['weeks']:.1f} s a week, peak {weeks['peak_mib']:,.0f} MiB")
     results = {"events": events, "machine_cpus": os.cpu_count(), "generate": generated, "land": land, **built}
     args.out_dir.mkdir(parents=True, exist_ok=True)
     path = args.out_dir / f"bench-events-{args.events}.json"
