@@ -21,6 +21,7 @@ import numpy as np  # noqa: E402
 
 from pipeline.execution.identity import Run  # noqa: E402
 from pipeline.model import drift  # noqa: E402
+from pipeline.model.repeat_purchase import AUC_METRICS  # noqa: E402
 from pipeline.model.store import ModelStore  # noqa: E402
 from pipeline.results.data_quality import Check  # noqa: E402
 from pipeline.results.published_weeks import published_metrics  # noqa: E402
@@ -130,7 +131,7 @@ def render(*, run_date: dt.date, execution_name: str, metrics: dict, labels: np.
     trend_plot = _trend_plot(history, realized_history)
     decision = _decision(metrics)
     summary = [{"metric": name, "value": metrics.get(name)} for name in (
-        "auc", "bayes_auc", "bg_bb_auc", "pareto_nbd_auc", "pr_auc", "log_loss", "brier", "ece", "lift_top_decile",
+        "auc", "bayes_auc", *AUC_METRICS, "pr_auc", "log_loss", "brier", "ece", "lift_top_decile",
         "recall_top_decile", "calibration", "rows_trained", "rows_scored")]
     shifted = sorted(drift, key=lambda row: -row["psi"])
     return f"""<!doctype html><html><head><meta charset="utf-8"><title>Churn run {run_date}</title>
@@ -166,7 +167,7 @@ def _trend_plot(history: list[dict], realized_history: list[dict]) -> str:
 
 
 def _best_baseline(metrics: dict) -> float | None:
-    aucs = [metrics[key] for key in ("bg_bb_auc", "pareto_nbd_auc") if metrics.get(key) is not None]
+    aucs = [metrics[key] for key in AUC_METRICS if metrics.get(key) is not None]
     return max(aucs, default=None)
 
 

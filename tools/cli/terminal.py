@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from local_runtime.asl import StateEvent
+from pipeline.model.repeat_purchase import AUC_METRICS
 
 
 def _seconds(event: StateEvent) -> float:
@@ -96,9 +97,6 @@ def summary_table(finished: dict[str, StateEvent], output: dict, metrics: dict) 
     return table
 
 
-BASELINES = {"bg_bb_auc": "BG/BB", "pareto_nbd_auc": "Pareto/NBD"}  # pipeline/model/repeat_purchase
-
-
 def metrics_line(metrics: dict) -> str:
     bayes = metrics.get("bayes_auc")
     ceiling = f", true-state AUC {bayes:.4f} (gap {bayes - metrics['auc']:+.4f})" if bayes is not None else ""
@@ -108,7 +106,7 @@ def metrics_line(metrics: dict) -> str:
         line += (f"; PR-AUC {metrics['pr_auc']:.4f}, Brier {metrics['brier']:.4f}, ECE {metrics['ece']:.4f}, "
                  f"top decile: lift {metrics['lift_top_decile']:.2f}, recall {metrics['recall_top_decile']:.1%}, "
                  f"calibration {metrics['calibration']}")
-    baselines = [f"{name} {metrics[key]:.4f}" for key, name in BASELINES.items() if metrics.get(key) is not None]
+    baselines = [f"{name} {metrics[key]:.4f}" for key, name in AUC_METRICS.items() if metrics.get(key) is not None]
     if baselines:
         line += f"; repeat-purchase baselines on the same rows: {', '.join(baselines)}"
     if metrics.get("champion_version"):

@@ -12,7 +12,7 @@ from pipeline.model.repeat_purchase.patterns import patterns_of
 
 logger = logging.getLogger(__name__)
 
-MODELS = {"bg_bb": bg_bb, "pareto_nbd": pareto_nbd}
+MODELS = {"bg_bb_auc": bg_bb, "pareto_nbd_auc": pareto_nbd}  # by their metric (AUC_METRICS)
 
 
 def baseline_aucs(x: np.ndarray, t_x: np.ndarray, n: np.ndarray, churned: np.ndarray,
@@ -21,13 +21,13 @@ def baseline_aucs(x: np.ndarray, t_x: np.ndarray, n: np.ndarray, churned: np.nda
     t_x the last of them, n weeks after the first); None for a model whose fit gives no finite score (logged)."""
     pattern_of, patterns = patterns_of(x, t_x, n)
     aucs = {}
-    for name, model in MODELS.items():
+    for metric, model in MODELS.items():
         params = model.fit(patterns)
         scores = model.inactive_probability(params, patterns, horizon_weeks)[pattern_of]
         if not np.isfinite(scores).all():
-            logger.warning("%s fitted %s but scored %d pattern(s) as NaN: no baseline AUC", name, params,
+            logger.warning("%s: the fit %s scored %d pattern(s) as NaN, so no AUC", metric, params,
                            int((~np.isfinite(scores)).sum()))
-            aucs[f"{name}_auc"] = None
+            aucs[metric] = None
             continue
-        aucs[f"{name}_auc"] = float(roc_auc_score(churned, scores))
+        aucs[metric] = float(roc_auc_score(churned, scores))
     return aucs
