@@ -196,8 +196,9 @@ def test_weeks_built_together_are_the_weeks_built_one_at_a_time(services, mappin
             rows.append(f"{number}-{event},c{number},{at:%Y-%m-%dT%H:%M:%S},{kind},"
                         + (f"{rng.integers(1, 500) / 7:.4f}" if kind == "order" else ""))
     rows += rows[::17]  # some sent twice
-    landed = ingest_events(services, log(tmp_path, rows), mapping())
+    event_mapping = mapping()
+    landed = ingest_events(services, log(tmp_path, rows), event_mapping)
     assert len(landed.weeks) > 2 * WEEKS_PER_STATEMENT
     for week, _ in landed.weeks:
-        alone = week_snapshot(services, read_mapping(tmp_path / "mapping.toml"), week).to_pylist()
+        alone = week_snapshot(services, event_mapping, week).to_pylist()
         assert snapshot(services, week) == {row["customer_id"]: row | {"snapshot_date": week} for row in alone}, week
