@@ -239,8 +239,8 @@ def test_the_lambda_image_installs_no_machine_learning_libraries(lambda_image, a
     # The API's scores what-if rows: XGBoost, without scikit-learn (which XGBoost would import on every cold start)
     assert "xgboost-cpu" in api_image["installed"] and "scikit-learn" not in api_image["installed"]
     for image in (lambda_image, api_image, task_image):
-        assert not image["installed"] & {"duckdb", "sqlglot", "rich", "typer"}  # local runtime and tools only
-        assert {"pandas", "pyarrow", "boto3", "awswrangler", "pydantic"} <= image["installed"]
+        assert not image["installed"] & {"duckdb", "rich", "typer", "openai"}  # local runtime and tools only
+        assert {"pandas", "pyarrow", "boto3", "awswrangler", "pydantic", "sqlglot"} <= image["installed"]
 
 
 @pytest.mark.slow
