@@ -25,6 +25,10 @@ class EventError(PipelineError):
     """A Lambda event, container environment or execution input is malformed (names every bad field)."""
 
 
+class ModelCallError(PipelineError):
+    """The assistant's language model could not be reached or answered out of shape (names the backend)."""
+
+
 class ModelStoreError(PipelineError):
     """A model version is missing, unfinished or damaged in the model store (names the file)."""
 

@@ -68,9 +68,14 @@ def _from_document(document: dict) -> TableDef:
 
 
 @cache
+def table_documents() -> tuple[dict, ...]:
+    """The Glue definitions as written in `glue/*.json`, column comments included."""
+    return tuple(json.loads(path.read_text()) for path in sorted(GLUE_DIR.glob("*.json")))
+
+
+@cache
 def table_definitions() -> dict[str, TableDef]:
-    documents = [json.loads(path.read_text()) for path in sorted(GLUE_DIR.glob("*.json"))]
-    return {document["name"]: _from_document(document) for document in documents}
+    return {document["name"]: _from_document(document) for document in table_documents()}
 
 
 def table(name: str) -> TableDef:

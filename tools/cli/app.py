@@ -403,6 +403,52 @@ def query(sql: Annotated[Optional[str], typer.Argument(help="the SQL text (or --
 
 
 @app.command()
+def ask(question: Annotated[Optional[str], typer.Argument(help="a question about the results, in plain words")] = None,
+        eval_file: Annotated[Optional[Path], typer.Option(
+            "--eval", help="grade the model on these questions with gold SQL (JSON lines, e.g. "
+                           "athena_sql/assistant/questions.jsonl) instead")] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="the answer (or the grades) as JSON")] = False,
+        target: TargetOption = None) -> None:
+    """Ask the results in plain language: a model writes read-only SQL, the guard checks it and the engine runs
+    it (the model: ASSISTANT_BASE_URL and ASSISTANT_MODEL for a local server, or BEDROCK_MODEL_ID)."""
+    from pipeline.assistant.loop import Assistant, engine_runner
+    from tools.cli import ask as ask_cli
+
+    if (question is None) == (eval_file is None):
+        raise typer.BadParameter("give a question or --eval FILE, one of the two")
+    use_target(target)
+    run = engine_runner(edge_services().sql)
+    assistant = Assistant(ask_cli.configured_model(), run)
+    if eval_file:
+        _grade(assistant, run, eval_file, as_json)
+        return
+    answer = assistant.ask(question)
+    if as_json:
+        sys.stdout.write(json.dumps(answer.to_json()) + "\n")
+    else:
+        ask_cli.print_answer(console, answer)
+    if not answer.answered:
+        raise typer.Exit(1)
+
+
+def _grade(assistant, run, eval_file: Path, as_json: bool) -> None:
+    from tools.cli import ask_eval
+
+    questions = ask_eval.read_questions(eval_file)
+    graded = []
+    for number, question in enumerate(questions, start=1):
+        graded.append(ask_eval.grade(assistant, run, question))
+        if not as_json:
+            mark = "[green]right[/]" if graded[-1].right else "[red]miss[/]"
+            console.print(f"{number:>3}/{len(questions)} {mark} {escape(question.question)}", highlight=False)
+    result = ask_eval.report(graded)
+    if as_json:
+        sys.stdout.write(json.dumps(result) + "\n")
+        return
+    ask_eval.print_report(console, result)
+
+
+@app.command()
 def runs(target: TargetOption = None,
          limit: Annotated[int, typer.Option(min=1, help="AWS: the newest executions to list")] = 20) -> None:
     """Past runs with status, duration, AUC and error (on AWS: the state machine's executions)."""

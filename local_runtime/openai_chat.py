@@ -1,0 +1,63 @@
+"""The assistant's model on any OpenAI-compatible chat server: Ollama, a llama.cpp server, vLLM (the `openai`
+client: each of those servers documents it as theirs, and it speaks the tool-call format they all serve)."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pipeline.assistant.conversation import Question, Reply, Tool, ToolCall, ToolResults, Turn
+from pipeline.core.errors import ModelCallError
+
+TIMEOUT_SECONDS = 300.0  # a small model on a laptop's CPU reads a long prompt slowly
+
+
+class OpenAiCompatible:
+    def __init__(self, base_url: str, model: str, api_key: str | None = None):
+        import openai
+
+        self.name = f"{model} at {base_url}"
+        self.model = model
+        self.client = openai.OpenAI(base_url=base_url, api_key=api_key or "none", timeout=TIMEOUT_SECONDS,
+                                    max_retries=1)
+
+    def reply(self, system: str, turns: list[Turn], tool: Tool) -> Reply:
+        import openai
+
+        messages = [{"role": "system", "content": system}]
+        for turn in turns:
+            messages.extend(_messages(turn))
+        try:
+            response = self.client.chat.completions.create(
+                model=self.model, messages=messages, temperature=0,
+                tools=[{"type": "function", "function": {"name": tool.name, "description": tool.description,
+                                                         "parameters": tool.parameters}}])
+        except openai.OpenAIError as error:
+            raise ModelCallError(f"the model server at {self.client.base_url} did not answer: {error}") from None
+        if not response.choices:
+            raise ModelCallError(f"the model server at {self.client.base_url} sent a reply with no choices")
+        message = response.choices[0].message
+        return Reply(message.content or "", tuple(ToolCall(call.id, call.function.name,
+                                                           _object(call.function.arguments), call.function.arguments)
+                                                  for call in message.tool_calls or []))
+
+
+def _messages(turn: Turn) -> list[dict[str, Any]]:
+    if isinstance(turn, Question):
+        return [{"role": "user", "content": turn.text}]
+    if isinstance(turn, ToolResults):
+        return [{"role": "tool", "tool_call_id": result.call_id, "content": json.dumps(result.content)}
+                for result in turn.results]
+    message: dict[str, Any] = {"role": "assistant", "content": turn.text or None}
+    if turn.tool_calls:
+        message["tool_calls"] = [{"id": call.id, "type": "function",
+                                  "function": {"name": call.name, "arguments": call.raw}}
+                                 for call in turn.tool_calls]
+    return [message]
+
+
+def _object(arguments: str | None) -> dict | None:
+    try:
+        parsed = json.loads(arguments or "")
+    except json.JSONDecodeError:
+        return None
+    return parsed if isinstance(parsed, dict) else None
