@@ -18,12 +18,14 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable, Protocol
 from urllib.parse import parse_qsl, urlsplit
 
 from aws_lambda_powertools.event_handler import Response
 
-from pipeline.serving.api import MAX_BODY_BYTES, ServingApi, error_response
+from pipeline.assistant.api import ASK_PATH, AssistantApi
+from pipeline.serving.api import ServingApi
+from pipeline.serving.http import MAX_BODY_BYTES, error_response
 
 API_KEY_ENV = "PIPELINE_API_KEY"
 KEY_FILE = "api_key"
@@ -104,10 +106,25 @@ def proxy_event(method: str, target: str, headers: dict[str, str], body: str | N
             "requestContext": {"stage": "local", "identity": {"apiKey": api_key_sent}}}
 
 
+class Handles(Protocol):
+    def handle(self, event: dict, context: Any = None) -> dict: ...
+
+
+class Resources:
+    """API Gateway's resources as template.yaml declares them: /v1/ask reaches the assistant's function, every other
+    path the serving API's."""
+
+    def __init__(self, serving: ServingApi, assistant: AssistantApi):
+        self.serving, self.assistant = serving, assistant
+
+    def handle(self, event: dict, context: Any = None) -> dict:
+        return (self.assistant if event["path"] == ASK_PATH else self.serving).handle(event, context)
+
+
 class ApiServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], make_api: Callable[[], ServingApi], gateway: Gateway,
+    def __init__(self, address: tuple[str, int], make_api: Callable[[], Handles], gateway: Gateway,
                  max_requests: int | None):
         super().__init__(address, _Handler)
         self.make_api, self.gateway = make_api, gateway
@@ -115,7 +132,7 @@ class ApiServer(ThreadingHTTPServer):
         self.remaining = max_requests  # None: no bound
         self.count_lock = threading.Lock()
 
-    def api(self) -> ServingApi:
+    def api(self) -> Handles:
         """This thread's route table: the resolver keeps the request it answers on itself (a Lambda answers one at
         a time), so threads answering at once each need their own."""
         if not hasattr(self.apis, "api"):
@@ -176,7 +193,7 @@ class _Handler(BaseHTTPRequestHandler):
         pass  # one line a request would cost more than the lookup; errors are logged by the API
 
 
-def serve(make_api: Callable[[], ServingApi], gateway: Gateway, host: str, port: int, max_requests: int | None = None,
+def serve(make_api: Callable[[], Handles], gateway: Gateway, host: str, port: int, max_requests: int | None = None,
           max_seconds: float | None = None, on_ready=None) -> None:
     """Answer until interrupted, or until `max_requests` requests or `max_seconds` seconds, whichever first."""
     server = ApiServer((host, port), make_api, gateway, max_requests)

@@ -153,9 +153,13 @@ def json_value(value: Any) -> Any:
     return value
 
 
-def engine_runner(engine: Any) -> Runner:
+class EngineRunner:
     """The SqlEngine port as the loop's runner, with the bytes scanned where the engine reports them (Athena)."""
-    scanned = getattr(engine, "query_scanned", None)
-    if scanned:
-        return lambda sql: QueryResult(*scanned(sql))
-    return lambda sql: QueryResult(engine.query(sql))
+
+    def __init__(self, engine: Any):
+        self.engine = engine
+
+    def __call__(self, sql: str) -> QueryResult:
+        if scanned := getattr(self.engine, "query_scanned", None):
+            return QueryResult(*scanned(sql))
+        return QueryResult(self.engine.query(sql))

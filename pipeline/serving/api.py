@@ -14,14 +14,14 @@ asked. Every error is a JSON body {"error", "message"} with its status; no trace
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import re
 from typing import TYPE_CHECKING, Any, Callable
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 
 from pipeline.core.errors import ModelStoreError
+from pipeline.serving.http import ApiError, error_response, json_body
 from pipeline.serving.store import ServedWeek, risks_of, served_week
 from pipeline.warehouse.ports import ItemTable
 
@@ -32,23 +32,8 @@ logger = logging.getLogger(__name__)
 CUSTOMER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}")
 WEEK = re.compile(r"\d{4}-\d{2}-\d{2}")
 MAX_BATCH = 100
-MAX_BODY_BYTES = 64 * 1024
 ROUTES = {re.compile(r"/v1/health"): ("GET",), re.compile(r"/v1/customers/[^/]+/risk"): ("GET",),
           re.compile(r"/v1/customers/risk"): ("POST",), re.compile(r"/v1/score"): ("POST",)}
-
-
-class ApiError(Exception):
-    def __init__(self, status: int, error: str, message: str, headers: dict[str, str] | None = None,
-                 details: dict[str, str] | None = None):
-        super().__init__(message)
-        self.status, self.error, self.message, self.headers = status, error, message, headers or {}
-        self.details = details or {}
-
-
-def error_response(status: int, error: str, message: str, headers: dict[str, str] | None = None,
-                   details: dict[str, str] | None = None) -> Response:
-    return Response(status, content_types.APPLICATION_JSON,
-                    json.dumps({"error": error, "message": message, **(details or {})}), headers=headers)
 
 
 class ServingApi:
@@ -100,7 +85,7 @@ class ServingApi:
 
         @app.post("/v1/customers/risk")
         def customers_risk() -> dict:
-            body = _json_body(app.current_event.body)
+            body = json_body(app.current_event.body)
             ids = body.get("customer_ids")
             if not isinstance(ids, list) or not 1 <= len(ids) <= MAX_BATCH:
                 raise ApiError(400, "bad_request", f"customer_ids must be a list of 1 to {MAX_BATCH} ids")
@@ -115,7 +100,7 @@ class ServingApi:
         def what_if_score() -> dict:
             from pipeline.serving.what_if import InvalidRow, normalised_row  # pyarrow, and XGBoost: this route's only
 
-            body = _json_body(app.current_event.body)
+            body = json_body(app.current_event.body)
             week = self._week(None)  # the newest: its model is the champion Publish crowned with it
             try:
                 row = normalised_row(body.get("row"), dt.date.fromisoformat(week.run_date))
@@ -174,15 +159,3 @@ def _week_asked(run_date: object) -> dt.date | None:
     except ValueError:
         pass
     raise ApiError(400, "bad_run_date", f"run_date {run_date!r} must be a date, YYYY-MM-DD")
-
-
-def _json_body(body: str | None) -> dict:
-    if body is not None and len(body.encode()) > MAX_BODY_BYTES:
-        raise ApiError(413, "body_too_large", f"the body is over {MAX_BODY_BYTES:,} bytes")
-    try:
-        parsed = json.loads(body or "")
-    except ValueError:
-        raise ApiError(400, "bad_json", "the body must be a JSON object") from None
-    if not isinstance(parsed, dict):
-        raise ApiError(400, "bad_json", "the body must be a JSON object")
-    return parsed

@@ -122,7 +122,8 @@ def test_lambda_substitutions_point_at_the_launchers_handlers(resources, state_m
 
 def test_lambda_functions_are_images_of_one_dockerfile(template, resources):
     functions = of_type(resources, "AWS::Serverless::Function")
-    assert len(functions) == len(LAMBDA_FUNCTIONS) + 2  # and RecordFailure, which EventBridge calls, and the API's
+    # and RecordFailure, which EventBridge calls, the API's and the assistant's
+    assert len(functions) == len(LAMBDA_FUNCTIONS) + 3
     stages = re.findall(r"^FROM \S+ AS (\S+)$", (REPO_ROOT / "lambdas" / "Dockerfile").read_text(), re.MULTILINE)
     for name, function in functions.items():
         assert function["Properties"]["PackageType"] == "Image", name
@@ -591,3 +592,32 @@ def test_moto_step_functions_accepts_the_definition(monkeypatch, asl_text):
         assert described["definition"] == definition
         assert described["roleArn"] == role_arn
         assert described["type"] == "STANDARD"
+
+
+def test_the_assistant_may_invoke_its_model_only_read_the_tables_and_write_its_query_results(resources):
+    function = resources["AssistantFunction"]["Properties"]
+    statements = [statement for policy in function["Policies"] for statement in policy["Statement"]]
+    actions = {action for statement in statements for action in
+               (statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]])}
+    assert {action.split(":")[0] for action in actions} == {"bedrock", "athena", "glue", "s3"}
+    assert not {action for action in actions if action.startswith("glue:") and not action.startswith("glue:Get")
+                and action != "glue:BatchGetPartition"}
+    (invoke,) = [statement for statement in statements if statement["Action"] == "bedrock:InvokeModel"]
+    assert invoke["Resource"]["Fn::Sub"].endswith(":foundation-model/${AssistantModelId}")
+    (athena,) = [statement for statement in statements if "athena:StartQueryExecution" in statement["Action"]]
+    assert athena["Resource"]["Fn::Sub"].endswith(":workgroup/${AssistantWorkGroup}")
+    (writes,) = [statement for statement in statements if "s3:PutObject" in statement["Action"]]
+    assert writes["Resource"] == {"Fn::Sub": "${DataBucket.Arn}/athena-results/assistant/*"}
+    assert function["Environment"]["Variables"] == {"ATHENA_WORKGROUP": {"Ref": "AssistantWorkGroup"},
+                                                    "BEDROCK_MODEL_ID": {"Ref": "AssistantModelId"}}
+    ask = function["Events"]["Ask"]["Properties"]
+    assert (ask["Path"], ask["Method"], ask["Auth"]["ApiKeyRequired"]) == ("/v1/ask", "POST", True)
+
+
+def test_each_assistant_query_is_cancelled_past_the_bytes_cutoff(template, resources):
+    configuration = resources["AssistantWorkGroup"]["Properties"]["WorkGroupConfiguration"]
+    assert configuration["BytesScannedCutoffPerQuery"] == {"Ref": "AssistantBytesScannedCutoff"}
+    assert configuration["EnforceWorkGroupConfiguration"] is True
+    assert template["Parameters"]["AssistantBytesScannedCutoff"]["Default"] == 2 ** 30
+    assert configuration["ResultConfiguration"]["OutputLocation"] == {
+        "Fn::Sub": "s3://${DataBucket}/athena-results/assistant/"}

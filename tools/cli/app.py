@@ -411,13 +411,13 @@ def ask(question: Annotated[Optional[str], typer.Argument(help="a question about
         target: TargetOption = None) -> None:
     """Ask the results in plain language: a model writes read-only SQL, the guard checks it and the engine runs
     it (the model: ASSISTANT_BASE_URL and ASSISTANT_MODEL for a local server, or BEDROCK_MODEL_ID)."""
-    from pipeline.assistant.loop import Assistant, engine_runner
+    from pipeline.assistant.loop import Assistant, EngineRunner
     from tools.cli import ask as ask_cli
 
     if (question is None) == (eval_file is None):
         raise typer.BadParameter("give a question or --eval FILE, one of the two")
     use_target(target)
-    run = engine_runner(edge_services().sql)
+    run = EngineRunner(edge_services().sql)
     assistant = Assistant(ask_cli.configured_model(), run)
     if eval_file:
         _grade(assistant, run, eval_file, as_json)
@@ -533,11 +533,13 @@ def serve(host: Annotated[str, typer.Option(help="the address to listen on")] = 
           max_requests: Annotated[Optional[int], typer.Option(min=1, help="stop after this many requests")] = None,
           max_seconds: Annotated[Optional[float], typer.Option(min=0.1, help="stop after this long")] = None) -> None:
     """The serving API over HTTP on this machine: the published scores by customer, from the local store the weekly
-    run loads (the routes: README, "The API"). Clients send the API key in x-api-key."""
+    run loads, and POST /v1/ask with the model `ask` uses (the routes: README, "The API"). Clients send the API key
+    in x-api-key."""
     _require_local("call the deployed API Gateway (its URL and keys are in the stack's outputs)")
     # Here, not at the top: the router's library is loaded by this command only, not by every other one
-    from local_runtime.api_server import KEY_FILE, Gateway, api_key
+    from local_runtime.api_server import KEY_FILE, Gateway, Resources, api_key
     from local_runtime.api_server import serve as run_server
+    from pipeline.assistant.api import AssistantApi
     from pipeline.serving.api import ServingApi
     from pipeline.serving.what_if import WhatIf
 
@@ -551,8 +553,14 @@ def serve(host: Annotated[str, typer.Option(help="the address to listen on")] = 
     def ready(address: tuple[str, int]) -> None:
         console.print(f"serving http://{address[0]}:{address[1]}/v1/health", soft_wrap=True, highlight=False)
 
-    run_server(lambda: ServingApi(lambda: services.serving, lambda: what_if), Gateway(key, rate, burst), host, port,
-               max_requests, max_seconds, on_ready=ready)
+    def assistant():
+        from pipeline.assistant.loop import Assistant, EngineRunner
+        from tools.cli.ask import configured_model
+
+        return Assistant(configured_model(), EngineRunner(services.sql))
+
+    run_server(lambda: Resources(ServingApi(lambda: services.serving, lambda: what_if), AssistantApi(assistant)),
+               Gateway(key, rate, burst), host, port, max_requests, max_seconds, on_ready=ready)
 
 
 @app.command()
