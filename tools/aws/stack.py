@@ -12,7 +12,7 @@ from pipeline.core.settings import REPO_ROOT
 
 SAMCONFIG_PATH = REPO_ROOT / "samconfig.toml"
 STACK_OUTPUTS = {"PIPELINE_BUCKET": "BucketName", "ATHENA_WORKGROUP": "AthenaWorkGroupName",
-                 "PIPELINE_STATE_MACHINE_ARN": "StateMachineArn"}
+                 "PIPELINE_STATE_MACHINE_ARN": "StateMachineArn", "ASSISTANT_WORKGROUP": "AssistantWorkGroupName"}
 
 
 def parameter_overrides(extra: list[str] = (), samconfig: Path | None = None) -> dict[str, str]:

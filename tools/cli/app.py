@@ -67,6 +67,7 @@ def runtime() -> str:
 
 DATA = ("PIPELINE_BUCKET",)
 EXECUTIONS = ("PIPELINE_STATE_MACHINE_ARN",)
+ASSISTANT_WORKGROUP = "ASSISTANT_WORKGROUP"
 
 
 def use_target(target: Target | None, needed: tuple[str, ...] = DATA) -> None:
@@ -416,7 +417,12 @@ def ask(question: Annotated[Optional[str], typer.Argument(help="a question about
 
     if (question is None) == (eval_file is None):
         raise typer.BadParameter("give a question or --eval FILE, one of the two")
-    use_target(target)
+    use_target(target, (*DATA, ASSISTANT_WORKGROUP))
+    if runtime() == "aws":  # the assistant's workgroup: each query cancelled past its bytes cutoff
+        if not os.environ.get(ASSISTANT_WORKGROUP):
+            raise ConfigError("the stack has no assistant workgroup (deployed before `ask`?): deploy it again, or "
+                              f"set {ASSISTANT_WORKGROUP}")
+        os.environ["ATHENA_WORKGROUP"] = os.environ[ASSISTANT_WORKGROUP]
     run = EngineRunner(edge_services().sql)
     assistant = Assistant(ask_cli.configured_model(), run)
     if eval_file:

@@ -98,6 +98,6 @@ def test_an_unreadable_stack_is_a_config_error_naming_it_and_what_to_set():
     with Stubber(client) as stubber:
         stubber.add_client_error("describe_stacks", "ValidationError", "Stack with id gone does not exist")
         with pytest.raises(ConfigError, match=r"cannot read the outputs of stack gone \(.*does not exist\).*set "
-                                              r"ATHENA_WORKGROUP, PIPELINE_STATE_MACHINE_ARN$"):
+                                              r"ATHENA_WORKGROUP, PIPELINE_STATE_MACHINE_ARN, ASSISTANT_WORKGROUP$"):
             fill_from_stack(client, ("PIPELINE_STATE_MACHINE_ARN",), environ)
     assert environ == {"PIPELINE_STACK": "gone", "PIPELINE_BUCKET": "mine"}
