@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 
 from pipeline.core.errors import ConfigError, ModelCallError
-from pipeline.serving.http import ApiError, error_response, json_body
+from pipeline.serving.http import ApiError, answer_errors_as_json, error_response, json_body
 
 if TYPE_CHECKING:
     from pipeline.assistant.loop import Assistant  # pyarrow and sqlglot: loaded when the first question comes
@@ -36,6 +36,7 @@ class AssistantApi:
 
     def _routes(self) -> None:
         app = self.app
+        answer_errors_as_json(app, logger)
 
         @app.post(ASK_PATH)
         def ask() -> dict:
@@ -45,10 +46,6 @@ class AssistantApi:
                                                    "characters")
             return self.assistant.ask(question.strip()).to_json()
 
-        @app.exception_handler(ApiError)
-        def refused(error: ApiError) -> Response:
-            return error_response(error.status, error.error, error.message, error.headers, error.details)
-
         @app.exception_handler(ConfigError)
         def not_configured(error: ConfigError) -> Response:
             return error_response(503, "assistant_not_configured", str(error))
@@ -57,11 +54,6 @@ class AssistantApi:
         def model_unavailable(error: ModelCallError) -> Response:
             logger.error("the assistant's model did not answer: %s", error)
             return error_response(502, "model_unavailable", "the assistant's model did not answer; it is logged")
-
-        @app.exception_handler(Exception)
-        def failed(error: Exception) -> Response:
-            logger.exception("request failed: %s", error)
-            return error_response(500, "internal_error", "the request failed on the server; it is logged")
 
         @app.not_found
         def not_found(_: Exception) -> Response:

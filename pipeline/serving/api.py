@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 
 from pipeline.core.errors import ModelStoreError
-from pipeline.serving.http import ApiError, error_response, json_body
+from pipeline.serving.http import ApiError, answer_errors_as_json, error_response, json_body
 from pipeline.serving.store import ServedWeek, risks_of, served_week
 from pipeline.warehouse.ports import ItemTable
 
@@ -63,6 +63,7 @@ class ServingApi:
 
     def _routes(self) -> None:
         app = self.app
+        answer_errors_as_json(app, logger)
 
         @app.get("/v1/health")
         def health() -> Response | dict:
@@ -109,19 +110,10 @@ class ServingApi:
                                details={"field": invalid.field, "rule": invalid.rule}) from None
             return self.what_if.score(self.table, week, row).to_json(week)
 
-        @app.exception_handler(ApiError)
-        def refused(error: ApiError) -> Response:
-            return error_response(error.status, error.error, error.message, error.headers, error.details)
-
         @app.exception_handler(ModelStoreError)
         def model_unavailable(error: ModelStoreError) -> Response:
             logger.error("the served model cannot be loaded: %s", error)
             return error_response(503, "model_unavailable", "the served week's model cannot be loaded; it is logged")
-
-        @app.exception_handler(Exception)
-        def failed(error: Exception) -> Response:
-            logger.exception("request failed: %s", error)  # in the log, never in the answer
-            return error_response(500, "internal_error", "the request failed on the server; it is logged")
 
         @app.not_found
         def not_found(_: Exception) -> Response:

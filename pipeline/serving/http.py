@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import logging
 
-from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -33,3 +34,16 @@ def json_body(body: str | None) -> dict:
     if not isinstance(parsed, dict):
         raise ApiError(400, "bad_json", "the body must be a JSON object")
     return parsed
+
+
+def answer_errors_as_json(app: APIGatewayRestResolver, logger: logging.Logger) -> None:
+    """An ApiError answers with its status and body; any other exception is logged, and the client gets a 500 with
+    no traceback. (A route table adds its own errors' handlers beside these.)"""
+    @app.exception_handler(ApiError)
+    def refused(error: ApiError) -> Response:
+        return error_response(error.status, error.error, error.message, error.headers, error.details)
+
+    @app.exception_handler(Exception)
+    def failed(error: Exception) -> Response:
+        logger.exception("request failed: %s", error)  # in the log, never in the answer
+        return error_response(500, "internal_error", "the request failed on the server; it is logged")

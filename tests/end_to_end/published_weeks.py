@@ -4,6 +4,13 @@ import hashlib
 from pathlib import Path
 
 import pyarrow.parquet as pq
+import pytest
+
+from local_runtime.host import install_local_host
+from pipeline.edge.host import install_host
+from tests.conftest import week
+from tools.cli.app import main
+from tools.synthetic.panel import land_synthetic_panel
 
 from pipeline.warehouse.layout import champion_key
 from pipeline.warehouse.tables import table
@@ -27,3 +34,17 @@ def landed_file(services, week: dt.date, path: Path, keep_share: float = 1.0) ->
     landed = pq.read_table(services.catalog.partitions(table("snapshots"))[week.isoformat()])
     pq.write_table(landed.slice(0, int(landed.num_rows * keep_share)), path)
     return path
+
+
+def published_panel(home: Path, customers: int, weeks: int, seed: int, run_weeks: tuple[int, ...]) -> Path:
+    """A data directory with a landed synthetic panel and the given weeks run, made once for a module's tests (each
+    copies it into its own fresh directory)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PIPELINE_HOME", str(home))
+        patch.delenv("PIPELINE_RUNTIME", raising=False)
+        patch.delenv("CHURN_HORIZON_WEEKS", raising=False)
+        land_synthetic_panel(install_local_host(), customers, weeks, seed=seed, if_missing=False)
+        for index in run_weeks:
+            assert main(["run", "--run-date", week(index).isoformat()]) == 0
+    install_host(None)
+    return home

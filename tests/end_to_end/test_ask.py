@@ -7,12 +7,10 @@ import pytest
 
 from local_runtime.host import install_local_host
 from pipeline.core.settings import REPO_ROOT
-from pipeline.edge.host import install_host
-from tests.conftest import week
+from tests.end_to_end.published_weeks import published_panel
 from tests.pipeline.assistant.scripted_models import oracle_server
 from tools.cli.app import main
 from tools.cli.ask_eval import KINDS, read_questions
-from tools.synthetic.panel import land_synthetic_panel
 
 QUESTIONS = REPO_ROOT / "athena_sql" / "assistant" / "questions.jsonl"
 GOLD = {question.question: question.sql for question in read_questions(QUESTIONS)}
@@ -23,16 +21,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def published_home(tmp_path_factory):
     """Ten landed weeks, weeks 8 and 9 published (so week-on-week questions have a week before)."""
-    home = tmp_path_factory.mktemp("ask") / "home"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("PIPELINE_HOME", str(home))
-        patch.delenv("PIPELINE_RUNTIME", raising=False)
-        patch.delenv("CHURN_HORIZON_WEEKS", raising=False)
-        land_synthetic_panel(install_local_host(), 1500, 10, seed=7, if_missing=False)
-        for index in (8, 9):
-            assert main(["run", "--run-date", week(index).isoformat()]) == 0
-    install_host(None)
-    return home
+    return published_panel(tmp_path_factory.mktemp("ask") / "home", 1500, 10, seed=7, run_weeks=(8, 9))
 
 
 @pytest.fixture

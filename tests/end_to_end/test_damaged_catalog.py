@@ -8,12 +8,10 @@ import pytest
 
 from local_runtime.host import install_local_host
 from local_runtime.run_records import past_runs
-from pipeline.edge.host import install_host
 from pipeline.warehouse.tables import table, table_definitions
 from tests.conftest import week
-from tests.end_to_end.published_weeks import landed_file, published_files, unchanged
+from tests.end_to_end.published_weeks import landed_file, published_files, published_panel, unchanged
 from tools.cli.app import main
-from tools.synthetic.panel import land_synthetic_panel
 
 CUSTOMERS, WEEKS = 600, 10
 DAMAGE = {
@@ -32,15 +30,7 @@ PUBLISHED_QUERIES = [
 @pytest.fixture(scope="module")
 def published_home(tmp_path_factory):
     """Ten landed weeks, week 9 published: made once, copied into each test's fresh data directory."""
-    home = tmp_path_factory.mktemp("published") / "home"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("PIPELINE_HOME", str(home))
-        patch.delenv("PIPELINE_RUNTIME", raising=False)
-        patch.delenv("CHURN_HORIZON_WEEKS", raising=False)
-        land_synthetic_panel(install_local_host(), CUSTOMERS, WEEKS, seed=5, if_missing=False)
-        assert main(["run", "--run-date", week(9).isoformat()]) == 0
-    install_host(None)
-    return home
+    return published_panel(tmp_path_factory.mktemp("published") / "home", CUSTOMERS, WEEKS, seed=5, run_weeks=(9,))
 
 
 @pytest.fixture
