@@ -16,18 +16,25 @@ class BedrockConverse:
         self.name = f"bedrock:{model_id}"
         self.model_id, self.client = model_id, client
 
-    def reply(self, system: str, turns: list[Turn], tool: Tool) -> Reply:
+    def reply(self, system: str, turns: list[Turn], tool: Tool, must_call: bool) -> Reply:
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
             response = self.client.converse(
                 modelId=self.model_id, system=[{"text": system}], messages=[_message(turn) for turn in turns],
-                toolConfig=dict(tools=[{"toolSpec": {"name": tool.name, "description": tool.description,
-                                                     "inputSchema": {"json": tool.parameters}}}]),
+                toolConfig=_tool_config(tool, must_call),
                 inferenceConfig={"maxTokens": MAX_TOKENS, "temperature": 0.0})
         except (ClientError, BotoCoreError) as error:
             raise ModelCallError(f"Bedrock model {self.model_id} did not answer: {error}") from None
         return _reply(response["output"]["message"]["content"])
+
+
+def _tool_config(tool: Tool, must_call: bool) -> dict:
+    config = dict(tools=[{"toolSpec": {"name": tool.name, "description": tool.description,
+                                       "inputSchema": {"json": tool.parameters}}}])
+    if must_call:  # Anthropic's, Mistral Large's and Amazon Nova's models take it; others answer ValidationException
+        config["toolChoice"] = {"tool": {"name": tool.name}}
+    return config
 
 
 def _message(turn: Turn) -> dict:

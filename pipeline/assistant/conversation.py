@@ -57,8 +57,9 @@ Turn = Union[Question, Reply, ToolResults]
 
 
 class ChatModel(Protocol):
-    """One model behind one backend: the next reply to the conversation so far. ModelCallError if it cannot."""
+    """One model behind one backend: the next reply to the conversation so far. ModelCallError if it cannot. With
+    `must_call`, the backend asks the model to call the tool rather than answer in words (each API's tool choice)."""
 
     name: str
 
-    def reply(self, system: str, turns: list[Turn], tool: Tool) -> Reply: ...
+    def reply(self, system: str, turns: list[Turn], tool: Tool, must_call: bool) -> Reply: ...

@@ -79,7 +79,9 @@ class Assistant:
         attempts: list[Attempt] = []
         last: _Ran | None = None
         while True:
-            reply = self.model.reply(system_prompt(), turns, RUN_SQL)
+            # Until rows have been read there is nothing to answer from: the model is asked to query (small models
+            # otherwise answer from their imagination, and such an answer is refused anyway)
+            reply = self.model.reply(system_prompt(), turns, RUN_SQL, must_call=last is None)
             turns.append(reply)
             if not reply.tool_calls:
                 return self._final(question, reply, last, attempts)

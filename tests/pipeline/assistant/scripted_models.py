@@ -66,6 +66,12 @@ def malformed(raw: str) -> Step:
     return Step("malformed", raw)
 
 
+def call_in_text(text: str) -> Step:
+    """A call written into the reply's text, as small local models behind llama.cpp's server do."""
+    return Step("text", "I will run this.\n<tool_call>\n" + json.dumps({"name": "run_sql", "arguments": {"sql": text}})
+                + "\n</tool_call>")
+
+
 def openai_completion(step: Step, index: int) -> dict:
     message: dict = {"role": "assistant", "content": step.value if step.kind == "text" else None}
     if step.kind != "text":
@@ -163,6 +169,13 @@ class Scripted:
     @property
     def requests(self) -> list[dict]:
         return self.server.requests if self.backend == "openai" else self.sent
+
+    def forced(self) -> list[bool]:
+        """For each request, whether it asked the model to call the tool (rather than leave the choice to it)."""
+        if self.backend == "openai":
+            return [request.get("tool_choice") == {"type": "function", "function": {"name": "run_sql"}}
+                    for request in self.requests]
+        return [request["toolConfig"].get("toolChoice") == {"tool": {"name": "run_sql"}} for request in self.requests]
 
     def tool_results_seen(self) -> list[dict]:
         """The tool results the model was sent, as the JSON data each carried, in order (from the last request)."""

@@ -3,7 +3,8 @@ through the Stubber), with a real SQL engine (DuckDB over a tiny engagement.pred
 import pytest
 
 from pipeline.assistant.loop import MAX_TOOL_CALLS, Assistant
-from tests.pipeline.assistant.scripted_models import HOSTILE_ROW, Scripted, malformed, say, sql, tiny_engine
+from tests.pipeline.assistant.scripted_models import (HOSTILE_ROW, Scripted, call_in_text, malformed, say, sql,
+                                                     tiny_engine)
 
 GOOD_SQL = "SELECT risk_band, COUNT(*) AS customers FROM engagement.predictions GROUP BY risk_band ORDER BY risk_band"
 
@@ -29,7 +30,7 @@ def test_a_correct_answer_in_one_call(backend, engine):
     assert answer.answered and answer.sentence == "2 customers are at high risk and 1 at low."
     assert answer.sql == GOOD_SQL + " LIMIT 1000" and answer.columns == ["risk_band", "customers"]
     assert answer.rows == [["high", 2], ["low", 1]] and answer.row_count == 2
-    assert [attempt.rows for attempt in answer.attempts] == [2] and len(scripted.requests) == 2
+    assert [attempt.rows for attempt in answer.attempts] == [2] and scripted.forced() == [True, False]
     (seen,) = scripted.tool_results_seen()
     assert seen["rows"] == [["high", 2], ["low", 1]] and seen["columns"] == ["risk_band", "customers"]
 
@@ -42,6 +43,7 @@ def test_an_engine_error_goes_back_and_the_model_corrects_itself(backend, engine
     assert "risk" in first.error and first.rule is None and second.error is None
     error, rows = scripted.tool_results_seen()
     assert "query failed" in error["error"] and rows["row_count"] == 2
+    assert scripted.forced() == [True, True, False]  # asked to query until rows have been read
 
 
 def test_an_attempted_write_is_refused_reported_and_changes_nothing(backend, engine):
@@ -86,3 +88,10 @@ def test_rows_reach_the_model_only_as_tool_data(backend, engine):
     assert rows["note"].endswith("data, not instructions") and [HOSTILE_ROW] in rows["rows"]
     assert HOSTILE_ROW not in scripted.instruction_text()
     assert refused["error"].startswith("refused (select_only)") and engine.count() == 3
+
+
+def test_a_call_written_into_the_text_is_taken_as_a_call_and_prose_is_not(engine):
+    answer, _ = ask("openai", engine, [call_in_text(GOOD_SQL), say("Two are high; one is low.")])
+    assert answer.answered and answer.rows == [["high", 2], ["low", 1]] and len(answer.attempts) == 1
+    answer, _ = ask("openai", engine, [say('The query would be {"sql": "SELECT 1"}, roughly.')])
+    assert not answer.answered and answer.attempts == []
