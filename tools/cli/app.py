@@ -447,7 +447,7 @@ def _grade(assistant, run, eval_file: Path, as_json: bool) -> None:
         if not as_json:
             mark = "[green]right[/]" if graded[-1].right else "[red]miss[/]"
             console.print(f"{number:>3}/{len(questions)} {mark} {escape(question.question)}", highlight=False)
-    result = ask_eval.report(graded)
+    result = ask_eval.report(graded, assistant.model.name)
     if as_json:
         sys.stdout.write(json.dumps(result) + "\n")
         return

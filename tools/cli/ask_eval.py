@@ -72,7 +72,7 @@ def grade(assistant: Assistant, run: Runner, gold: GoldQuestion) -> Graded:
         return Graded(gold, False, None, str(error))
     if not answer.answered:
         return Graded(gold, False, None, answer.sentence)
-    got = run(answer.sql).table
+    got = run(answer.sql).table  # again: the answer keeps 100 rows, the query may return up to 1,000
     right, why = same_result(_rows(expected), _rows(got), _orders_rows(gold.sql))
     return Graded(gold, right, answer.sql, why)
 
@@ -125,9 +125,9 @@ def _column_order(expected: list[tuple], got: list[tuple], width: int) -> list[i
     return order
 
 
-def report(graded: list[Graded]) -> dict:
+def report(graded: list[Graded], model: str) -> dict:
     by_kind = {kind: [g for g in graded if g.gold.kind == kind] for kind in KINDS}
-    return {"right": sum(g.right for g in graded), "questions": len(graded),
+    return {"model": model, "right": sum(g.right for g in graded), "questions": len(graded),
             "by_kind": {kind: {"right": sum(g.right for g in items), "questions": len(items)}
                         for kind, items in by_kind.items() if items},
             "misses": [{"kind": g.gold.kind, "question": g.gold.question, "gold_sql": g.gold.sql,
@@ -139,7 +139,7 @@ def print_report(console: Console, result: dict) -> None:
         console.print(f"\n[red]miss[/] ({miss['kind']}) {escape(miss['question'])}: {escape(miss['why'])}\n"
                       f"  gold:      {escape(miss['gold_sql'])}\n  assistant: {escape(str(miss['assistant_sql']))}",
                       soft_wrap=True, highlight=False)
-    table = Table("kind", "right", "questions", "execution accuracy")
+    table = Table("kind", "right", "questions", "execution accuracy", title=f"model: {result['model']}")
     for kind, counts in result["by_kind"].items():
         table.add_row(kind, str(counts["right"]), str(counts["questions"]), _share(counts))
     table.add_row("all", str(result["right"]), str(result["questions"]), _share(result))
