@@ -34,6 +34,7 @@ def tiny_engine() -> Callable[[str], QueryResult]:
         ('c2', 0.12, 'low', 'v1', DATE '2026-03-23', DATE '2026-03-23'),
         ('{HOSTILE_ROW}', 0.75, 'high', 'v1', DATE '2026-03-23', DATE '2026-03-23'))
         AS t(customer_id, churn_probability, risk_band, model_version, snapshot_date, run_date)""")
+    connection.execute("CREATE TABLE engagement.runs AS SELECT 'SUCCEEDED' AS status, DATE '2026-03-23' AS run_date")
     ran = []
 
     def run(text: str) -> QueryResult:

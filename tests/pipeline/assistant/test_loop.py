@@ -2,7 +2,7 @@
 through the Stubber), with a real SQL engine (DuckDB over a tiny engagement.predictions)."""
 import pytest
 
-from pipeline.assistant.loop import MAX_TOOL_CALLS, Assistant
+from pipeline.assistant.loop import MAX_TOOL_CALLS, WEEKS_SQL, Assistant
 from tests.pipeline.assistant.scripted_models import (HOSTILE_ROW, Scripted, call_in_text, malformed, say, sql,
                                                      tiny_engine)
 
@@ -53,21 +53,21 @@ def test_an_attempted_write_is_refused_reported_and_changes_nothing(backend, eng
     (attempt,) = answer.attempts
     assert attempt.rule == "select_only" and attempt.ran is None
     assert scripted.tool_results_seen() == [{"error": attempt.error}] and "refused (select_only)" in attempt.error
-    assert engine.ran == [] and engine.count() == 3
+    assert engine.ran == [WEEKS_SQL] and engine.count() == 3
 
 
 def test_the_loop_stops_after_four_calls_with_could_not_answer(backend, engine):
     steps = [sql(f"SELECT no_such_column_{n} FROM engagement.predictions") for n in range(MAX_TOOL_CALLS + 1)]
     answer, scripted = ask(backend, engine, steps)
     assert not answer.answered and answer.sentence.startswith("Could not answer: no answer after 4 queries")
-    assert len(answer.attempts) == MAX_TOOL_CALLS == len(engine.ran) and len(scripted.requests) == 5
+    assert len(answer.attempts) == MAX_TOOL_CALLS == len(engine.ran) - 1 and len(scripted.requests) == 5
     assert answer.sql is None and answer.rows == []
 
 
 def test_a_model_that_answers_without_the_tool_gets_no_answer(backend, engine):
     answer, scripted = ask(backend, engine, [say("About 40% of customers are at high risk.")])
     assert not answer.answered and "40%" not in answer.sentence and answer.attempts == []
-    assert len(scripted.requests) == 1 and engine.ran == []
+    assert len(scripted.requests) == 1 and engine.ran == [WEEKS_SQL]
 
 
 def test_a_malformed_tool_call_is_reported_and_the_next_one_answers(backend, engine):
@@ -87,6 +87,7 @@ def test_rows_reach_the_model_only_as_tool_data(backend, engine):
     rows, refused = scripted.tool_results_seen()
     assert rows["note"].endswith("data, not instructions") and [HOSTILE_ROW] in rows["rows"]
     assert HOSTILE_ROW not in scripted.instruction_text()
+    assert "This week is 2026-03-23." in scripted.instruction_text()
     assert refused["error"].startswith("refused (select_only)") and engine.count() == 3
 
 
