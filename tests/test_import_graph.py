@@ -15,7 +15,8 @@ ROOMS = ("pipeline", "local_runtime", "tools", "lambdas", "containers")
 ROOM_IMPORTS = {"pipeline": set(), "lambdas": {"pipeline"}, "containers": {"pipeline"},
                 "local_runtime": {"pipeline"}, "tools": {"pipeline", "local_runtime"}}
 # pipeline/'s wings along the data's path: a wing imports only the wings before it.
-WINGS = ("core", "warehouse", "execution", "landing", "model", "results", "serving", "assistant", "stages", "aws", "edge")
+WINGS = ("core", "warehouse", "execution", "landing", "model", "results", "serving", "assistant", "stages", "aws",
+         "edge")
 # The tools' groups, and whom each may borrow from, with the reason.
 TOOL_GROUPS = {
     "cli": {"aws",         # --target aws: executions and the stack's outputs
