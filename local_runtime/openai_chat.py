@@ -11,6 +11,7 @@ from pipeline.assistant.conversation import Question, Reply, Tool, ToolCall, Too
 from pipeline.core.errors import ModelCallError
 
 TIMEOUT_SECONDS = 300.0  # a small model on a laptop's CPU reads a long prompt slowly
+MAX_TOKENS = 1_024  # a reply is a query or a sentence; a small model can otherwise write until its context is full
 TEXT_CALL = re.compile(r"<tool_call>(.*?)</tool_call>|```(?:json)?\s*(\{.*?\})\s*```", re.DOTALL)
 
 
@@ -31,7 +32,7 @@ class OpenAiCompatible:
             messages.extend(_messages(turn))
         try:
             response = self.client.chat.completions.create(
-                model=self.model, messages=messages, temperature=0,
+                model=self.model, messages=messages, temperature=0, max_tokens=MAX_TOKENS,
                 tools=[{"type": "function", "function": {"name": tool.name, "description": tool.description,
                                                          "parameters": tool.parameters}}],
                 tool_choice={"type": "function", "function": {"name": tool.name}} if must_call else "auto")
