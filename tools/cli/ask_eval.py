@@ -58,10 +58,6 @@ def read_questions(path: Path) -> list[GoldQuestion]:
     return questions
 
 
-def evaluate(assistant: Assistant, run: Runner, questions: list[GoldQuestion]) -> list[Graded]:
-    return [grade(assistant, run, question) for question in questions]
-
-
 def grade(assistant: Assistant, run: Runner, gold: GoldQuestion) -> Graded:
     tables = frozenset(table_definitions())
     guarded = guard(gold.sql, tables)  # a gold query the guard refuses is the file's fault: raised, not graded
