@@ -21,7 +21,6 @@ from rich.table import Table
 from pipeline.assistant.guard import guard
 from pipeline.assistant.loop import Assistant, Runner, json_value
 from pipeline.core.errors import ConfigError, PipelineError
-from pipeline.warehouse.tables import table_definitions
 
 KINDS = ("lookup", "aggregate", "trend", "comparison", "join", "data quality", "runs")
 DECIMALS = 4
@@ -59,8 +58,8 @@ def read_questions(path: Path) -> list[GoldQuestion]:
 
 
 def grade(assistant: Assistant, run: Runner, gold: GoldQuestion) -> Graded:
-    tables = frozenset(table_definitions())
-    guarded = guard(gold.sql, tables)  # a gold query the guard refuses is the file's fault: raised, not graded
+    # A gold query the guard refuses is the file's fault: raised, not graded
+    guarded = guard(gold.sql, assistant.tables)
     expected = run(guarded.sql).table
     try:
         answer = assistant.ask(gold.question)
