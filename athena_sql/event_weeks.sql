@@ -1,37 +1,33 @@
 -- The weeks {{first_week}} to {{last_week}} (at most WEEKS_PER_STATEMENT, 13: pipeline/landing/events.py) from
--- engagement.events, each as of its cut-off: the events of the local days before the week's date, never one of that
--- day or later. A row per customer, kind of event and week, for every customer with an event in the 90 days before
--- the week's cut-off (the contract's widest window): the kind's counts in the windows, and over the customer's whole
--- history before the cut-off (its lifetime totals, and the days since its first and last event).
--- pipeline/landing/events.py turns the kinds into the snapshot's columns. An event sent twice (one event_id, in one
--- upload or two) counts once, as first sent. Sums are rounded to 6 decimals: the engines add in parallel, in no set
--- order, and a week built again from the same events must come out the same.
--- One statement builds many weeks, reading the events once. They are first summed by customer, kind and local day
--- (`days`: a window's active days are then its rows, no DISTINCT needed). The history before {{first_week}} is summed
--- once (`history`); each week adds the days since (`recent`, which also holds its 90-day windows). A day joins at
--- most 13 weeks, and within 13 weeks every customer with an event since {{first_week}} is present.
+-- engagement.event_days (the events, each once, summed by customer, kind and local day as each upload landed), each
+-- as of its cut-off: the days before the week's date, never that day or later. A row per customer and week, in the
+-- contract's columns, for every customer with an event in the 90 days before the week's cut-off (the contract's
+-- widest window): each kind's counts in its windows (0 for none), the sessions' active days, minutes and hours, the
+-- purchases' revenue, and the lifetime totals over the customer's whole history before the cut-off.
+-- Only the columns the mapping fills are made (kind_columns): those of the kinds it names, minutes and revenue
+-- where it names their columns; pipeline/landing/events.py leaves the others empty. Sums are rounded to 6 decimals: the engines add in parallel, in no
+-- set order, and a week built again from the same events must come out the same.
+-- One statement builds many weeks, reading the days once. A day an upload added to an earlier one's is merged
+-- (`days`: a window's active days are then its rows, no DISTINCT needed). The history before {{first_week}} is
+-- summed once (`history`); each week adds the days since (`recent`, which also holds its 90-day windows). A day joins
+-- at most 13 weeks, and within 13 weeks every customer with an event since {{first_week}} is present.
 -- Counts are cast to bigint, as glue/contract columns are (DuckDB's sum of a bigint is a HUGEINT).
 -- snapshot_date (last, as UNLOAD requires) partitions the output by week.
 WITH weeks AS (
     SELECT CAST(w.week AS date) AS week
     FROM UNNEST(sequence(DATE '{{first_week}}', DATE '{{last_week}}', INTERVAL '7' DAY)) AS w(week)
 ),
-numbered AS (
-    SELECT customer_id, kind, local_date, local_hour, amount, minutes,
-           row_number() OVER (PARTITION BY event_id ORDER BY upload, event_time, event_type, amount) AS copy
-    FROM engagement.events
-),
 days AS (
     SELECT
         customer_id,
         kind,
         local_date,
-        count(*) AS events,
+        cast(sum(events) AS bigint) AS events,
         sum(amount) AS amount,
         sum(minutes) AS minutes,
-        count(CASE WHEN local_hour < 5 THEN 1 END) AS late_night
-    FROM numbered
-    WHERE copy = 1 AND local_date < DATE '{{last_week}}'
+        cast(sum(late_night) AS bigint) AS late_night
+    FROM engagement.event_days
+    WHERE local_date < DATE '{{last_week}}'
     GROUP BY customer_id, kind, local_date
 ),
 history AS (
@@ -81,32 +77,44 @@ windows AS (
         max(local_date) AS last_day
     FROM recent
     GROUP BY customer_id, kind, week
+),
+kinds AS (
+    SELECT
+        h.customer_id,
+        h.kind,
+        coalesce(w.events_7d, 0) AS events_7d,
+        coalesce(w.events_30d, 0) AS events_30d,
+        coalesce(w.events_90d, 0) AS events_90d,
+        coalesce(w.days_7d, 0) AS days_7d,
+        coalesce(w.days_30d, 0) AS days_30d,
+        w.amount_7d,
+        w.amount_30d,
+        w.amount_90d,
+        w.minutes_7d,
+        w.minutes_30d,
+        w.minutes_90d,
+        coalesce(w.weekend_30d, 0) AS weekend_30d,
+        coalesce(w.late_night_30d, 0) AS late_night_30d,
+        coalesce(h.events, 0) + coalesce(w.new_events, 0) AS lifetime_events,
+        CASE WHEN h.amount IS NOT NULL OR w.new_amount IS NOT NULL
+             THEN round(coalesce(h.amount, 0) + coalesce(w.new_amount, 0), 6) END AS lifetime_amount,
+        h.days + coalesce(w.new_days, 0) AS lifetime_days,
+        -- the week's own latest day when it has one: its days are later than the history before the batch
+        date_diff('day', coalesce(w.last_day, h.last_day), p.week) AS days_since_last,
+        date_diff('day', h.first_day, p.week) AS days_since_first,
+        p.week
+    FROM present p
+    -- a present customer's kinds: each one it had an event of before the week
+    JOIN history h ON h.customer_id = p.customer_id AND h.first_day < p.week
+    LEFT JOIN windows w ON w.customer_id = h.customer_id AND w.kind = h.kind AND w.week = p.week
 )
 SELECT
-    h.customer_id,
-    h.kind,
-    coalesce(w.events_7d, 0) AS events_7d,
-    coalesce(w.events_30d, 0) AS events_30d,
-    coalesce(w.events_90d, 0) AS events_90d,
-    coalesce(w.days_7d, 0) AS days_7d,
-    coalesce(w.days_30d, 0) AS days_30d,
-    w.amount_7d,
-    w.amount_30d,
-    w.amount_90d,
-    w.minutes_7d,
-    w.minutes_30d,
-    w.minutes_90d,
-    coalesce(w.weekend_30d, 0) AS weekend_30d,
-    coalesce(w.late_night_30d, 0) AS late_night_30d,
-    coalesce(h.events, 0) + coalesce(w.new_events, 0) AS lifetime_events,
-    CASE WHEN h.amount IS NOT NULL OR w.new_amount IS NOT NULL
-         THEN round(coalesce(h.amount, 0) + coalesce(w.new_amount, 0), 6) END AS lifetime_amount,
-    h.days + coalesce(w.new_days, 0) AS lifetime_days,
-    -- the week's own latest day when it has one: its days are later than the history before the batch
-    date_diff('day', coalesce(w.last_day, h.last_day), p.week) AS days_since_last,
-    date_diff('day', h.first_day, p.week) AS days_since_first,
-    p.week AS snapshot_date
-FROM present p
--- a present customer's kinds: each one it had an event of before the week
-JOIN history h ON h.customer_id = p.customer_id AND h.first_day < p.week
-LEFT JOIN windows w ON w.customer_id = h.customer_id AND w.kind = h.kind AND w.week = p.week
+    customer_id,
+    -- a customer's first event, of any kind
+    CAST(date_add('day', -max(days_since_first), week) AS date) AS signup_date,
+    -- the contract's columns of the kinds the mapping names, each its kind's row pivoted (0 where the customer had
+    -- no event of it): pipeline/landing/events.py, kind_columns
+    {{kind_columns}},
+    week AS snapshot_date
+FROM kinds
+GROUP BY customer_id, week

@@ -105,9 +105,10 @@ class DuckDbEngine:
     def unload(self, sql: str, prefix: str, partition_by: str | None = None) -> int:
         """Write the query's result as Parquet under `prefix` (replacing what was there); return the row count.
 
-        With `partition_by`, one folder per value, as UNLOAD writes; each file keeps the query's row order
-        (DuckDB's own PARTITION_BY writes partitions from several threads in no fixed order, and a training set
-        in a different order each time gives a different model)."""
+        With `partition_by`, one folder per value, as UNLOAD writes. A query that orders its rows keeps that order
+        in each file (DuckDB's own PARTITION_BY writes from several threads in no fixed order, and a training set
+        in a different order each time gives a different model), at the price of holding the result in a table
+        first; one that does not is streamed to its folders (ingest-events' weeks: more than memory holds)."""
         self.storage.delete_prefix(prefix)
         target = Path(self.storage.uri(prefix))
         target.mkdir(parents=True, exist_ok=True)
@@ -115,6 +116,8 @@ class DuckDbEngine:
         with self._connected(statement) as connection:
             if not partition_by:
                 return self._copy(connection, athena_sql.to_duckdb(statement), target / "part-0.parquet")
+            if not statement.args.get("order"):
+                return self._copy(connection, athena_sql.to_duckdb(statement), target, partition_by)
             connection.execute(f"CREATE TEMP TABLE unloaded AS {athena_sql.to_duckdb(statement)}")
             _log_scan(connection, "unload")  # the copies after it read that table, in memory
             values = connection.execute(f"SELECT DISTINCT {partition_by} FROM unloaded ORDER BY 1").fetchall()
@@ -133,9 +136,10 @@ class DuckDbEngine:
         return self.unload(select, prefix, partition_by)
 
     @staticmethod
-    def _copy(connection: duckdb.DuckDBPyConnection, query: str, path: Path) -> int:
+    def _copy(connection: duckdb.DuckDBPyConnection, query: str, path: Path, partition_by: str | None = None) -> int:
         path.parent.mkdir(parents=True, exist_ok=True)
-        rows = int(connection.execute(f"COPY ({query}) TO {sql_string(str(path))} (FORMAT parquet)").fetchone()[0])
+        options = f"FORMAT parquet, PARTITION_BY ({partition_by})" if partition_by else "FORMAT parquet"
+        rows = int(connection.execute(f"COPY ({query}) TO {sql_string(str(path))} ({options})").fetchone()[0])
         _log_scan(connection, "unload")
         return rows
 

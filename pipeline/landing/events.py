@@ -5,11 +5,13 @@
    length. A bad row (no customer or id, a time that is not one, a type the mapping neither counts nor ignores, a
    negative or unreadable amount) is refused, naming its row, column and rule; a file with any refused row lands
    nothing. Memory holds a batch, whatever the log's size.
-2. Land the conformed events as one partition of engagement.events (glue/events.json).
+2. Land the conformed events as one partition of engagement.events (glue/events.json), then sum them by customer,
+   kind and local day as that upload's partition of engagement.event_days (athena_sql/event_days.sql): each event
+   once, and none an earlier upload sent. This is the only statement that reads the raw events or deduplicates.
 3. Build the weekly snapshots the upload touches (from its first day on: lifetime totals count every earlier
-   event), each in SQL as of its cut-off (athena_sql/event_weeks.sql, the same text on DuckDB and Athena; up to 13
-   weeks a statement, UNLOADed by week), and land each through the usual landing path, so a rebuilt week (a late
-   event) is re-landed and its kept features are computed again.
+   event), each in SQL as of its cut-off from the days (athena_sql/event_weeks.sql, the same text on DuckDB and
+   Athena; up to 13 weeks a statement, UNLOADed by week, streamed), and land each through the usual landing path,
+   a batch at a time, so a rebuilt week (a late event) is re-landed and its kept features are computed again.
 
 A week's snapshot holds the customers with an event in the 90 days before its cut-off. Columns of kinds the
 mapping names are counts (0 for no event), with the lifetime totals of sessions and purchases; those of kinds it
@@ -26,11 +28,10 @@ import uuid
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterator, TypeVar
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
@@ -39,14 +40,15 @@ import pyarrow.parquet as pq
 from pipeline.core.errors import ContractError
 from pipeline.execution.identity import landed_weeks
 from pipeline.landing.event_mapping import IGNORE, KIND_COLUMNS, EventMapping
-from pipeline.landing.ingest import land_snapshot
-from pipeline.landing.week_checks import compare_with_previous_week, cycle_weekday
+from pipeline.landing.ingest import land_snapshot_batches
+from pipeline.landing.week_checks import compare_with_previous_week, cycle_weekday, profile
 from pipeline.warehouse.contract import arrow_schema
 from pipeline.warehouse.layout import WORK_PREFIX
-from pipeline.warehouse.objects import data_keys_by_partition, read_parquet
+from pipeline.warehouse.objects import (data_keys, data_keys_by_partition, local_copies, parquet_batches,
+                                        write_parquet)
 from pipeline.warehouse.ports import Services
-from pipeline.warehouse.publication import Publication, publish
-from pipeline.warehouse.sql import render
+from pipeline.warehouse.publication import Publication, publish, recorded
+from pipeline.warehouse.sql import Composed, render
 from pipeline.warehouse.tables import table
 
 logger = logging.getLogger(__name__)
@@ -116,8 +118,9 @@ def event_log_file(source: str) -> Iterator[Path]:
 
 
 def ingest_events(services: Services, path: Path, mapping: EventMapping) -> Landed:
-    """Land the log, then build and land the weeks it touches."""
+    """Land the log and its days, then build and land the weeks it touches."""
     counted, location = land_event_log(services, path, mapping)
+    make_days(services)
     weeks, notes = build_weeks(services, mapping, counted.first_day)
     return Landed(counted.events, counted.ignored, location, weeks, notes)
 
@@ -151,6 +154,25 @@ def land_event_log(services: Services, path: Path, mapping: EventMapping) -> tup
                                   checksums={data_key: services.storage.checksum(data_key)}))
     logger.info("landed %d events of %s as upload %s", counted.events, path, upload)
     return counted, services.storage.uri(folder)
+
+
+def make_days(services: Services) -> list[str]:
+    """Make engagement.event_days' partition of every upload that has none, in the order they landed (each one's
+    days leave out the events an earlier upload sent): this upload's, and one an interrupted ingest left, or one
+    landed before the table existed. Return the uploads made."""
+    events, days = table("events"), table("event_days")
+    made = sorted(set(services.catalog.partitions(events)) - set(services.catalog.partitions(days)))
+    for upload in made:
+        record = recorded(services.storage, "events", upload)
+        folder = days.partition_prefix(upload)
+        services.storage.delete_prefix(folder)  # what an interrupted attempt wrote: UNLOAD needs an empty folder
+        services.sql.unload(render("event_days", upload=upload), folder)
+        if not data_keys(services.storage, folder):  # every event was sent before: no day, yet the upload has its days
+            write_parquet(services.storage, f"{folder}part-0.parquet", days.arrow_schema().empty_table())
+        checksums = {key: services.storage.checksum(key) for key in data_keys(services.storage, folder)}
+        publish(services, replace(record, locations=record.locations | {"event_days": folder},
+                                  checksums=record.checksums | checksums))
+    return made
 
 
 def _conform_file(path: Path, mapping: EventMapping, out: Path, schema: pa.Schema) -> Counted:
@@ -356,99 +378,102 @@ def build_weeks(services: Services, mapping: EventMapping, first_day: dt.date) -
     """Build and land every week an upload touches: from the first cut-off after its first day (the lifetime
     totals of every later week count its events) to the newest week the log covers whole (its day before the
     cut-off is in the log)."""
-    newest_day = services.sql.query("SELECT max(local_date) AS newest FROM engagement.events").column(0)[0].as_py()
+    newest_day = services.sql.query("SELECT max(local_date) AS newest FROM engagement.event_days").column(0)[0].as_py()
     first = first_day + dt.timedelta(days=(mapping.weekday - first_day.weekday()) % 7 or 7)
     last = newest_day + dt.timedelta(days=1)
     touched = [first + dt.timedelta(weeks=number) for number in range(max(0, (last - first).days // 7 + 1))]
     weeks, notes = [], []
-    for week, snapshot in week_snapshots(services, mapping, touched):
-        if snapshot.num_rows == 0:  # nobody had an event in its 90 days: the contract has no empty week
+    for week, rows in week_snapshots(services, mapping, touched):
+        checked = profile(rows.batches())
+        if checked.rows == 0:  # nobody had an event in its 90 days: the contract has no empty week
             notes.append(f"no customer has an event in the 90 days before {week}: that week is not landed")
             continue
-        notes += compare_with_previous_week(services, snapshot, week, f"events of the week {week}")
-        land_snapshot(services, snapshot, week)
-        weeks.append((week, snapshot.num_rows))
+        notes += compare_with_previous_week(services, checked, week, f"events of the week {week}")
+        land_snapshot_batches(services, rows.batches(), week)
+        weeks.append((week, checked.rows))
     if not weeks:
         notes.append(f"no week is complete yet: the first cut-off after the events, {first}, needs events up to "
                      f"the day before it (the log ends on {newest_day})")
     return weeks, notes
 
 
+@dataclass
+class WeekRows:
+    """A week's snapshot as athena_sql/event_weeks.sql wrote it (its files on this disk): read in batches in the
+    contract's schema, as often as needed; memory holds one batch."""
+    paths: list[str]
+    mapping: EventMapping
+
+    def batches(self) -> Iterator[pa.RecordBatch]:
+        schema = arrow_schema()
+        for batch in parquet_batches(self.paths):
+            filled = set(batch.schema.names)
+            yield pa.RecordBatch.from_arrays(
+                [batch.column(name).cast(field.type) if name in filled else pa.nulls(batch.num_rows, field.type)
+                 for name, field in zip(schema.names, schema)], schema=schema)
+
+    def table(self) -> pa.Table:
+        """The whole week, in customer order (the engines write it in none)."""
+        return pa.Table.from_batches(list(self.batches()), schema=arrow_schema()).sort_by("customer_id")
+
+
+def kind_columns(mapping: EventMapping) -> dict[str, str]:
+    """The contract's columns an event log fills beside the key and signup_date, each with its SQL over
+    athena_sql/event_weeks.sql's `kinds` (a row per customer, kind and week): the counts of the kinds the mapping
+    names (0 for none), with the sessions' active days, hours and recency, the purchases' lifetime and recency, minutes
+    and revenue only where it names their column. The others stay empty, as the contract allows."""
+    def of(kind: str, column: str, default: str | None = None) -> str:
+        value = f"max(CASE WHEN kind = '{kind}' THEN {column} END)"
+        return f"coalesce({value}, {default})" if default else value
+
+    columns = {f"{prefix}_{window}": of(kind, f"events_{window}", "0")
+               for kind in mapping.kinds for prefix, windows in [KIND_COLUMNS[kind]] for window in windows}
+    if "session" in mapping.kinds:
+        columns |= {f"active_days_{window}": of("session", f"days_{window}", "0") for window in ("7d", "30d")}
+        columns |= {"weekend_sessions_30d": of("session", "weekend_30d", "0"),
+                    "late_night_sessions_30d": of("session", "late_night_30d", "0"),
+                    "days_since_last_session": of("session", "days_since_last"),
+                    "lifetime_active_days": of("session", "lifetime_days", "0")}
+        if mapping.columns.minutes:
+            columns |= {f"minutes_{window}": of("session", f"minutes_{window}", "0e0") for window in ("7d", "30d", "90d")}
+            columns["avg_session_minutes_30d"] = (f"{of('session', 'minutes_30d', '0e0')} / "
+                                                  f"CAST(nullif({of('session', 'events_30d')}, 0) AS double)")
+    if "purchase" in mapping.kinds:
+        columns |= {"lifetime_purchases": of("purchase", "lifetime_events", "0"),
+                    "days_since_first_purchase": of("purchase", "days_since_first"),
+                    "days_since_last_purchase": of("purchase", "days_since_last")}
+        if mapping.columns.amount:
+            columns |= {f"revenue_{window}": of("purchase", f"amount_{window}", "0e0") for window in ("7d", "30d", "90d")}
+            columns["lifetime_revenue"] = of("purchase", "lifetime_amount", "0e0")
+    return columns
+
+
+def event_weeks_sql(mapping: EventMapping, first_week: dt.date, last_week: dt.date) -> str:
+    pivot = ",\n    ".join(f"{sql} AS {name}" for name, sql in kind_columns(mapping).items())
+    return render("event_weeks", first_week=first_week, last_week=last_week, kind_columns=Composed(pivot))
+
+
 def week_snapshot(services: Services, mapping: EventMapping, week: dt.date) -> pa.Table:
     """One week's snapshot in the contract's schema (see week_snapshots)."""
-    ((_, snapshot),) = week_snapshots(services, mapping, [week])
-    return snapshot
+    for _, rows in week_snapshots(services, mapping, [week]):
+        return rows.table()  # read before the generator moves on and removes the files
 
 
 def week_snapshots(services: Services, mapping: EventMapping,
-                   weeks: list[dt.date]) -> Iterator[tuple[dt.date, pa.Table]]:
-    """Each week's snapshot in the contract's schema, in order, WEEKS_PER_STATEMENT weeks per statement of
-    athena_sql/event_weeks.sql: UNLOADed by week to a work folder, then read a week at a time (memory holds one
-    week's rows)."""
+                   weeks: list[dt.date]) -> Iterator[tuple[dt.date, WeekRows]]:
+    """Each week's snapshot, in order, WEEKS_PER_STATEMENT weeks per statement of athena_sql/event_weeks.sql:
+    UNLOADed by week to a work folder, then read a week at a time, in batches. A week's rows are readable until the
+    next is asked for."""
     for start in range(0, len(weeks), WEEKS_PER_STATEMENT):
         batch = weeks[start:start + WEEKS_PER_STATEMENT]
         folder = f"{WORK_PREFIX}event-weeks/{uuid.uuid4().hex}/"
         try:
-            services.sql.unload(render("event_weeks", first_week=batch[0], last_week=batch[-1]), folder,
-                                WEEK_PARTITION)
+            services.sql.unload(event_weeks_sql(mapping, batch[0], batch[-1]), folder, WEEK_PARTITION)
             # a week without a customer has no folder
             unloaded = data_keys_by_partition(services.storage, folder, WEEK_PARTITION) \
                 if services.storage.list_keys(folder) else {}
             for week in batch:
-                long = read_parquet(services.storage, f"{folder}{WEEK_PARTITION}={week}/") \
-                    if week.isoformat() in unloaded else None
-                yield week, _snapshot_of(long, mapping, week)
+                with local_copies(services.storage, unloaded.get(week.isoformat(), [])) as paths:
+                    yield week, WeekRows(paths, mapping)
         finally:
             services.storage.delete_prefix(folder)
-
-
-def _snapshot_of(long: pa.Table | None, mapping: EventMapping, week: dt.date) -> pa.Table:
-    """The week's snapshot from its long rows (a row per customer and kind; None: no customer)."""
-    if long is None or long.num_rows == 0:
-        return arrow_schema().empty_table()
-    # A customer's first event, of any kind, is the week's signup_date
-    snapshot = long.group_by("customer_id").aggregate([("days_since_first", "max")]).sort_by("customer_id")
-    days = snapshot.column("days_since_first_max").to_numpy().astype("timedelta64[D]")
-    columns = {"customer_id": snapshot.column("customer_id"),
-               "signup_date": pa.array(np.datetime64(week, "D") - days, pa.date32())}
-    for kind in mapping.kinds:
-        columns |= _kind_columns(kind, _of_kind(long, kind, snapshot.column("customer_id")), mapping)
-    schema = arrow_schema()
-    return pa.table({name: (columns[name].cast(schema.field(name).type) if name in columns
-                            else pa.nulls(snapshot.num_rows, schema.field(name).type)) for name in schema.names})
-
-
-def _of_kind(long: pa.Table, kind: str, customers: pa.ChunkedArray) -> pa.Table:
-    """The kind's rows, one per customer in `customers`' order (null where the customer had none)."""
-    rows = long.filter(pc.equal(long.column("kind"), kind))
-    joined = pa.table({"customer_id": customers, "order": pa.array(range(len(customers)))}).join(
-        rows, "customer_id", join_type="left outer")
-    return joined.sort_by("order")
-
-
-def _kind_columns(kind: str, rows: pa.Table, mapping: EventMapping) -> dict[str, pa.Array]:
-    """The contract's columns of one kind: counts (0 where the customer had no such event in the window), the
-    lifetime totals and the days since the first and last (over the whole history before the cut-off); minutes and
-    revenue only where the mapping names their column."""
-    prefix, windows = KIND_COLUMNS[kind]
-    columns = {f"{prefix}_{window}": pc.fill_null(rows.column(f"events_{window}"), 0) for window in windows}
-    if kind == "session":
-        columns |= {f"active_days_{window}": pc.fill_null(rows.column(f"days_{window}"), 0) for window in ("7d", "30d")}
-        if mapping.columns.minutes:
-            columns |= {f"minutes_{window}": pc.fill_null(rows.column(f"minutes_{window}"), 0.0)
-                        for window in ("7d", "30d", "90d")}
-            sessions = pc.if_else(pc.equal(columns["sessions_30d"], 0), None, columns["sessions_30d"])
-            columns["avg_session_minutes_30d"] = pc.divide(columns["minutes_30d"], sessions.cast(pa.float64()))
-        columns["weekend_sessions_30d"] = pc.fill_null(rows.column("weekend_30d"), 0)
-        columns["late_night_sessions_30d"] = pc.fill_null(rows.column("late_night_30d"), 0)
-        columns["days_since_last_session"] = rows.column("days_since_last")
-        columns["lifetime_active_days"] = pc.fill_null(rows.column("lifetime_days"), 0)
-    if kind == "purchase":
-        columns["lifetime_purchases"] = pc.fill_null(rows.column("lifetime_events"), 0)
-        columns["days_since_first_purchase"] = rows.column("days_since_first")
-        columns["days_since_last_purchase"] = rows.column("days_since_last")
-    if kind == "purchase" and mapping.columns.amount:
-        columns |= {f"revenue_{window}": pc.fill_null(rows.column(f"amount_{window}"), 0.0)
-                    for window in ("7d", "30d", "90d")}
-        columns["lifetime_revenue"] = pc.fill_null(rows.column("lifetime_amount"), 0.0)
-    return columns

@@ -13,17 +13,20 @@ import calendar
 import datetime as dt
 import re
 from collections import Counter
+from dataclasses import dataclass, field
+from typing import Iterable
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline.core.errors import ContractError
 from pipeline.warehouse.contract import COLUMNS, KEY_COLUMN
-from pipeline.warehouse.objects import read_parquet
+from pipeline.warehouse.objects import data_keys, local_copies, parquet_batches
 from pipeline.warehouse.ports import Services
 from pipeline.warehouse.tables import table
 
-NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")
+NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
+EXAMPLES = 3
 TEXT_COLUMNS = [column.name for column in COLUMNS if column.type == "string" and column.name != KEY_COLUMN]
 MIN_VALUES_TO_COMPARE = 20  # fewer rows with a value say little about what a column holds
 FILLED_BEFORE = 0.5  # a column filled for at least this share of last week's rows is expected again
@@ -55,7 +58,53 @@ def cycle_weekday(weeks: list[dt.date]) -> int | None:
     return counted[0][0] if counted else None
 
 
-def compare_with_previous_week(services: Services, snapshot: pa.Table, snapshot_date: dt.date,
+@dataclass
+class TextProfile:
+    """What a text column holds, gathered batch by batch: how many values, whether all are numbers, the first few
+    distinct values in order."""
+    values: int = 0
+    numbers_only: bool = True
+    examples: tuple[str, ...] = ()
+
+    def add(self, column: pa.Array) -> None:
+        distinct = pc.unique(column.drop_null())
+        self.values += len(column) - column.null_count
+        numbers = pc.match_substring_regex(distinct, NUMBER.pattern)
+        self.numbers_only = self.numbers_only and pc.all(numbers, min_count=0).as_py()
+        smallest = distinct.take(pc.array_sort_indices(distinct)[:EXAMPLES]).to_pylist()
+        self.examples = tuple(sorted({*self.examples, *smallest})[:EXAMPLES])
+
+    @property
+    def kind(self) -> str:
+        return "numbers" if self.numbers_only else "text"
+
+
+@dataclass
+class WeekProfile:
+    """What the week checks need of a snapshot, gathered batch by batch: memory holds one batch, whatever the
+    week's size."""
+    rows: int = 0
+    nulls: Counter = field(default_factory=Counter)
+    texts: dict[str, TextProfile] = field(default_factory=lambda: {name: TextProfile() for name in TEXT_COLUMNS})
+
+    def add(self, batch: pa.RecordBatch) -> None:
+        self.rows += batch.num_rows
+        self.nulls.update({name: batch.column(name).null_count for name in batch.schema.names})
+        for name, text in self.texts.items():
+            text.add(batch.column(name))
+
+    def filled(self, name: str) -> float:
+        return 1 - self.nulls[name] / self.rows if self.rows else 0.0
+
+
+def profile(batches: Iterable[pa.RecordBatch]) -> WeekProfile:
+    week = WeekProfile()
+    for batch in batches:
+        week.add(batch)
+    return week
+
+
+def compare_with_previous_week(services: Services, snapshot: WeekProfile, snapshot_date: dt.date,
                                source: str) -> list[str]:
     """Notes on what changed since the newest week landed before this one; ContractError for a changed kind."""
     landed = services.catalog.partitions(table("snapshots"))
@@ -63,38 +112,26 @@ def compare_with_previous_week(services: Services, snapshot: pa.Table, snapshot_
     if not earlier:
         return []
     previous_week = earlier[-1]
-    previous = read_parquet(services.storage, services.storage.key_of(landed[previous_week]))
+    with local_copies(services.storage, data_keys(services.storage, services.storage.key_of(landed[previous_week]))) \
+            as paths:
+        previous = profile(parquet_batches(paths))
     problems = [problem for name in TEXT_COLUMNS
-                if (problem := _changed_kind(name, snapshot.column(name), previous.column(name), previous_week))]
+                if (problem := _changed_kind(name, snapshot.texts[name], previous.texts[name], previous_week))]
     if problems:
         raise ContractError(f"{source} does not match the week before:\n  " + "\n  ".join(problems))
-    return [f"{source}: column '{name}' was filled for {_filled(previous.column(name)):.0%} of customers in week "
+    return [f"{source}: column '{name}' was filled for {previous.filled(name):.0%} of customers in week "
             f"{previous_week} and is empty now: is the extract complete?"
-            for name in snapshot.column_names
-            if _filled(previous.column(name)) >= FILLED_BEFORE and _filled(snapshot.column(name)) == 0]
+            for name in snapshot.nulls
+            if previous.filled(name) >= FILLED_BEFORE and snapshot.filled(name) == 0]
 
 
-def _changed_kind(name: str, now: pa.ChunkedArray, before: pa.ChunkedArray, previous_week: str) -> str | None:
-    counted = min(len(now) - now.null_count, len(before) - before.null_count)
-    now_values, before_values = _distinct(now), _distinct(before)
-    if counted < MIN_VALUES_TO_COMPARE or _kind(now_values) == _kind(before_values):
+def _changed_kind(name: str, now: TextProfile, before: TextProfile, previous_week: str) -> str | None:
+    if min(now.values, before.values) < MIN_VALUES_TO_COMPARE or now.kind == before.kind:
         return None
-    return (f"column '{name}': holds {_kind(now_values)} (e.g. {_examples(now_values)}) where week {previous_week} "
-            f"held {_kind(before_values)} (e.g. {_examples(before_values)}); was the export changed? Map the "
-            "values back, or re-ingest the earlier weeks the new way")
+    return (f"column '{name}': holds {now.kind} (e.g. {_examples(now)}) where week {previous_week} held "
+            f"{before.kind} (e.g. {_examples(before)}); was the export changed? Map the values back, or re-ingest "
+            "the earlier weeks the new way")
 
 
-def _distinct(values: pa.ChunkedArray) -> list[str]:
-    return pc.unique(values.drop_null()).to_pylist()
-
-
-def _kind(values: list[str]) -> str:
-    return "numbers" if all(NUMBER.fullmatch(value) for value in values) else "text"
-
-
-def _examples(values: list[str]) -> str:
-    return ", ".join(repr(value) for value in sorted(values)[:3])
-
-
-def _filled(values: pa.ChunkedArray) -> float:
-    return 1 - values.null_count / len(values) if len(values) else 0.0
+def _examples(text: TextProfile) -> str:
+    return ", ".join(repr(value) for value in text.examples)

@@ -24,7 +24,7 @@ GROUPS = {"results": ("predictions", "model_metrics", "qa_predictions", "weekly_
                       "realized_performance"),
           "snapshots": ("snapshots",),
           "features": ("features",),
-          "events": ("events",)}
+          "events": ("events", "event_days")}
 
 
 @dataclass(frozen=True)

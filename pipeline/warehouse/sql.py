@@ -1,7 +1,8 @@
 """The Athena SQL of `athena_sql/`, rendered for a run (Athena runs it on AWS; locally DuckDB, translated).
 
 Templates take `{{name}}` parameters (validated: ISO dates, integers, finite floats and plain tokens of letters, digits,
-`_`, `.` and `-` only, so nothing is injected) and `{{sql:other}}` to inline another file.
+`_`, `.` and `-` only, so nothing is injected; or `Composed` SQL the code wrote from its own names) and
+`{{sql:other}}` to inline another file.
 
 The training and scoring sets are written by UNLOAD statements the state machine composes (PrepareSets) from
 UNLOAD_TEMPLATE: the SELECT, the set's folder, the execution's attempt ($$.Execution.RedriveCount) and the options.
@@ -26,7 +27,14 @@ PARTITIONED_BY = re.compile(r"partitioned_by = ARRAY\['(?P<column>[a-z_]+)'\]")
 TOKEN = re.compile(r"[A-Za-z0-9_.-]+")  # a string parameter (a version, a name): nothing to escape in a literal
 
 
+class Composed(str):
+    """SQL text the code composed from its own fixed names (never from input), rendered as it is: the columns of a
+    pivot that depend on a configuration, say."""
+
+
 def _literal(name: str, value: object) -> str:
+    if isinstance(value, Composed):
+        return value
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, int) and not isinstance(value, bool):

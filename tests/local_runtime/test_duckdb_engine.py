@@ -55,6 +55,8 @@ def test_unload_writes_parquet_by_partition_and_counts_rows(services):
                                "work/test/", partition_by="shard")
     assert rows == 3
     assert sorted({key.split("/")[2] for key in services.storage.list_keys("work/test/")}) == ["shard=0", "shard=1"]
+    # a query in no order is streamed to its folders: the partition is the folder, as UNLOAD writes it
+    assert read_parquet(services.storage, "work/test/shard=1/").sort_by("customer_id").to_pydict() == {"customer_id": ["a", "c"]}
 
 
 def test_partitioned_unload_keeps_the_querys_row_order_in_every_file(services):

@@ -5,12 +5,13 @@
 In a temporary data directory:
 1. write a sparse-purchase event log of about N events (tools/synthetic/sparse_events.py) to Parquet, customers
    a chunk at a time, so the log's size is bounded by the disk, not by memory;
-2. land it (read, check and conform every row, write engagement.events) in a process of its own: events a second
-   and the process's peak memory;
-3. build the newest week's snapshot from the landed events, as each weekly upload does, in a process of its own:
+2. land it (read, check and conform every row, write engagement.events, then sum them by day into
+   engagement.event_days, the one statement that deduplicates) in a process of its own: events a second and the
+   process's peak memory;
+3. build and land the newest week's snapshot from the days, as each weekly upload does, in a process of its own:
    seconds and peak memory;
-4. build the newest 13 weeks in one statement, as a first upload of a long log does for every 13 weeks it covers
-   (athena_sql/event_weeks.sql): seconds a week and peak memory.
+4. build and land the newest 13 weeks with one statement, as a first upload of a long log does for every 13 weeks
+   it covers (athena_sql/event_weeks.sql): seconds a week and peak memory.
 It writes `bench-results/bench-events-<N>.json`.
 """
 from __future__ import annotations
@@ -37,9 +38,11 @@ EVENTS_PER_CUSTOMER = 7.6  # what the sparse world gives over two years of histo
 CHUNK_CUSTOMERS = 500_000
 WEEKS = 4
 PHASES = {
-    "land": "from pipeline.landing.events import land_event_log\n"
+    "land": "from pipeline.landing.events import land_event_log, make_days\n"
             "counted, _ = land_event_log(services, log, mapping)\n"
-            "result = {'events': counted.events}\n",
+            "conformed = time.monotonic()\n"
+            "make_days(services)\n"
+            "result = {'events': counted.events, 'days_seconds': time.monotonic() - conformed}\n",
     "build_week": "result = newest_weeks(1)\n",
     "build_weeks": f"result = newest_weeks({WEEKS_PER_STATEMENT})\n",
 }
@@ -48,15 +51,15 @@ import datetime as dt, json, resource, sys, time
 from pathlib import Path
 from local_runtime.host import install_local_host
 from pipeline.landing.event_mapping import read_mapping
-from pipeline.landing.events import week_snapshots
+from pipeline.landing.events import build_weeks
 services, log, mapping = install_local_host(), Path(sys.argv[1]), read_mapping(Path(sys.argv[2]))
 
 def newest_weeks(count):
-    newest = services.sql.query('SELECT max(local_date) AS d FROM engagement.events').column(0)[0].as_py()
-    last = newest + dt.timedelta(days=(mapping.weekday - newest.weekday()) % 7 or 7)
-    weeks = [last - dt.timedelta(weeks=back) for back in range(count)][::-1]
-    built = [(week.isoformat(), snapshot.num_rows) for week, snapshot in week_snapshots(services, mapping, weeks)]
-    return {{'weeks': len(built), 'newest_week': built[-1][0], 'customers': [rows for _, rows in built]}}
+    # build and land the newest `count` complete weeks, as an upload whose first event is that far back does
+    newest = services.sql.query('SELECT max(local_date) AS d FROM engagement.event_days').column(0)[0].as_py()
+    last = newest + dt.timedelta(days=1) - dt.timedelta(days=(newest.weekday() + 1 - mapping.weekday) % 7)
+    built, _ = build_weeks(services, mapping, last - dt.timedelta(weeks=count - 1, days=1))
+    return {{'weeks': len(built), 'newest_week': built[-1][0].isoformat(), 'customers': [rows for _, rows in built]}}
 
 started = time.monotonic()
 {phase}
@@ -114,8 +117,8 @@ def main(argv: list[str] | None = None) -> None:
         if "error" in land:
             raise SystemExit(f"landing failed: {land['error']}")
         land["events_per_second"] = land["events"] / land["seconds"]
-        print(f"landed {land['events']:,} events in {land['seconds']:.1f} s: {land['events_per_second']:,.0f} "
-              f"events/s, peak {land['peak_mib']:,.0f} MiB")
+        print(f"landed {land['events']:,} events in {land['seconds']:.1f} s ({land['days_seconds']:.1f} s of it making "
+              f"their days): {land['events_per_second']:,.0f} events/s, peak {land['peak_mib']:,.0f} MiB")
         built = {phase: run_phase(phase, Path(scratch) / "home", log, mapping)
                  for phase in ("build_week", "build_weeks")}
         for phase, weeks in built.items():

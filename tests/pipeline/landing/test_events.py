@@ -2,6 +2,7 @@
 zone; duplicates once; a late event rebuilds its weeks; a bad row refuses the file, naming row, column and rule."""
 import datetime as dt
 import textwrap
+from dataclasses import replace
 
 import numpy as np
 import pyarrow as pa
@@ -9,9 +10,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipeline.core.errors import ContractError
-from pipeline.landing.event_mapping import read_mapping
+from pipeline.landing.event_mapping import KIND_COLUMNS, read_mapping
 from pipeline.landing.events import WEEKS_PER_STATEMENT, ingest_events, week_snapshot
-from pipeline.warehouse.publication import recorded
+from pipeline.warehouse.publication import publish, recorded
 from pipeline.warehouse.sql import render
 from pipeline.warehouse.tables import table
 from tools.cli.app import main
@@ -202,3 +203,43 @@ def test_weeks_built_together_are_the_weeks_built_one_at_a_time(services, mappin
     for week, _ in landed.weeks:
         alone = week_snapshot(services, event_mapping, week).to_pylist()
         assert snapshot(services, week) == {row["customer_id"]: row | {"snapshot_date": week} for row in alone}, week
+
+
+def test_every_kind_the_mapping_names_fills_its_columns_and_only_those(services, mapping, tmp_path):
+    """athena_sql/event_weeks.sql pivots the kinds the mapping names (pipeline.landing.events.kind_columns): one
+    event of each fills each of its count columns with 1; a kind left out of the mapping leaves its columns empty."""
+    kinds = [kind for kind in KIND_COLUMNS if kind != "share"]
+    text = MAPPING.split("[event_types]")[0] + "[event_types]\n" + "\n".join(f'{kind} = ["{kind}"]' for kind in kinds)
+    ingest_events(services, log(tmp_path, [f"{number},a,2026-03-08T10:00:00,{kind},1"
+                                           for number, kind in enumerate(kinds)]), mapping(text))
+    week = snapshot(services, MONDAY)["a"]
+    for kind in kinds:
+        prefix, windows = KIND_COLUMNS[kind]
+        assert [week[f"{prefix}_{window}"] for window in windows] == [1] * len(windows), kind
+    assert week["social_shares_7d"] is None and week["social_shares_30d"] is None
+    assert (week["revenue_7d"], week["lifetime_purchases"], week["active_days_7d"]) == (1.0, 1, 1)
+
+
+def test_an_upload_without_its_days_gets_them_from_the_next_ingest_in_landing_order(services, mapping, tmp_path):
+    """An ingest interrupted after its events landed (or an upload landed before engagement.event_days existed) has
+    no days: the next ingest makes them first, so its events count, and count once."""
+    ingest_events(services, log(tmp_path, ["1,a,2026-03-02T10:00:00,open,", "2,a,2026-03-03T10:00:00,open,"]),
+                  mapping())
+    (upload,) = services.catalog.partitions(table("event_days"))
+    record = recorded(services.storage, "events", upload)
+    services.catalog.drop_partition(table("event_days"), upload)
+    publish(services, replace(record, locations={"events": record.locations["events"]}))
+    landed = ingest_events(services, log(tmp_path, ["2,a,2026-03-03T10:00:00,open,", "3,a,2026-03-08T10:00:00,open,"],
+                                         "next.csv"), mapping())
+    assert len(services.catalog.partitions(table("event_days"))) == 2
+    assert snapshot(services, MONDAY)["a"]["sessions_7d"] == 3 and landed.weeks[0][0] == MONDAY
+
+
+def test_an_upload_of_events_all_sent_before_has_empty_days_and_changes_no_count(services, mapping, tmp_path):
+    rows = ["1,a,2026-03-02T10:00:00,open,", "2,a,2026-03-08T10:00:00,open,"]
+    ingest_events(services, log(tmp_path, rows), mapping())
+    ingest_events(services, log(tmp_path, rows, "again.csv"), mapping())
+    days = services.sql.query("SELECT upload, count(*) AS n FROM engagement.event_days GROUP BY upload").to_pylist()
+    assert [row["n"] for row in days] == [2]  # the second upload's partition holds no row
+    assert len(services.catalog.partitions(table("event_days"))) == 2
+    assert snapshot(services, MONDAY)["a"]["sessions_7d"] == 2

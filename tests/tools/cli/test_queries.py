@@ -15,6 +15,8 @@ from pipeline.core.errors import QueryError
 from pipeline.core.settings import load_settings
 from pipeline.execution.identity import Run
 from pipeline.landing.contract_checks import validate_snapshot
+from pipeline.landing.event_mapping import KIND_COLUMNS, EventMapping
+from pipeline.landing.events import event_weeks_sql
 from pipeline.landing.ingest import land_snapshot
 from pipeline.results.data_quality import held, record_checks, warning
 from pipeline.results.run_history import record_attempt
@@ -32,6 +34,10 @@ WEEK_1, WEEK_2 = dt.date(2026, 11, 9), dt.date(2026, 11, 16)
 # Three customers scored two weeks running: a rises by 0.5, b falls by 0.2, c rises by 0.1.
 SCORES = {WEEK_1: {"a": 0.2, "b": 0.7, "c": 0.4}, WEEK_2: {"a": 0.7, "b": 0.5, "c": 0.5}}
 SEGMENTS = {"a": ("premium", "FR"), "b": ("free", "FR"), "c": ("free", "NA")}
+# An event log's mapping that names every kind, its amounts and its minutes: event_weeks.sql with all its columns
+EVERY_KIND = EventMapping.model_validate({
+    "columns": {"customer_id": "c", "event_time": "t", "event_type": "e", "amount": "a", "minutes": "m"},
+    "event_types": {kind: [kind] for kind in KIND_COLUMNS}})
 
 
 def rendered_templates() -> dict[str, str]:
@@ -41,7 +47,8 @@ def rendered_templates() -> dict[str, str]:
             "scoring_set.sql": scoring_set_sql(WEEK_2, shard_count=4),
             "snapshot_weeks.sql": render("snapshot_weeks", first_week=window.first_week, run_date=WEEK_2),
             "customer_weeks.sql": render("customer_weeks", first_week=window.first_week, run_date=WEEK_2),
-            "event_weeks.sql": render("event_weeks", first_week=WEEK_1, last_week=WEEK_2),
+            "event_days.sql": render("event_days", upload="20261116T090000-0a1b2c3d"),
+            "event_weeks.sql": event_weeks_sql(EVERY_KIND, WEEK_1, WEEK_2),
             "features.sql": features_sql([window.first_labelled_week.isoformat(), WEEK_2.isoformat()]),
             **{f"{name}.sql": render(name, scored_week=window.validation_week, run_date=WEEK_2, churn_horizon_weeks=4,
                                      first_labelled_week=window.validation_week)
