@@ -4,6 +4,8 @@
 -- twice within the upload counts once: its first copy by time, type and amount, so the result is deterministic.
 -- "Earlier" is landing order: the uploads whose days are made (pipeline/landing/events.py makes them one upload at a
 -- time, in order); their ids are read once, as an anti-join.
+-- A day an earlier upload already has for the customer and kind (a late event) is not a new active day: new_day
+-- says so, and athena_sql/event_weeks.sql counts active days by it, with no need to merge the uploads' days.
 -- Counts are cast to bigint, as glue/event_days.json's columns are (DuckDB's count is a BIGINT, its sum a HUGEINT).
 WITH sent_before AS (
     SELECT DISTINCT event_id
@@ -16,15 +18,29 @@ numbered AS (
     FROM engagement.events e
     WHERE e.upload = '{{upload}}'
       AND NOT EXISTS (SELECT 1 FROM sent_before s WHERE s.event_id = e.event_id)
+),
+summed AS (
+    SELECT
+        customer_id,
+        kind,
+        local_date,
+        cast(count(*) AS bigint) AS events,
+        sum(amount) AS amount,
+        sum(minutes) AS minutes,
+        cast(count(CASE WHEN local_hour < 5 THEN 1 END) AS bigint) AS late_night
+    FROM numbered
+    WHERE copy = 1
+    GROUP BY customer_id, kind, local_date
 )
 SELECT
-    customer_id,
-    kind,
-    local_date,
-    cast(count(*) AS bigint) AS events,
-    sum(amount) AS amount,
-    sum(minutes) AS minutes,
-    cast(count(CASE WHEN local_hour < 5 THEN 1 END) AS bigint) AS late_night
-FROM numbered
-WHERE copy = 1
-GROUP BY customer_id, kind, local_date
+    n.customer_id,
+    n.kind,
+    n.local_date,
+    n.events,
+    n.amount,
+    n.minutes,
+    n.late_night,
+    NOT EXISTS (SELECT 1 FROM engagement.event_days o
+                WHERE o.customer_id = n.customer_id AND o.kind = n.kind AND o.local_date = n.local_date
+                  AND o.upload <> '{{upload}}') AS new_day
+FROM summed n

@@ -54,9 +54,12 @@ from pipeline.warehouse.tables import table
 logger = logging.getLogger(__name__)
 T, R = TypeVar("T"), TypeVar("R")
 BATCH_ROWS = 1 << 20
-# Weeks one statement of athena_sql/event_weeks.sql builds, reading the events once: at most 13, so that an event
+# Weeks one statement of athena_sql/event_weeks.sql builds, reading the days once: at most 13, so that an event
 # since the batch's first week is in each later week's 90 days (the statement relies on it).
 WEEKS_PER_STATEMENT = 13
+# ... and fewer for a large log: a statement makes a row per customer and week, pivoted in one aggregation that
+# must fit the engine's memory (DuckDB's MEMORY_LIMIT; measured: 6.2M rows pass under 3 GB, 64M fail).
+CUSTOMER_WEEKS_PER_STATEMENT = 5_000_000
 WEEK_PARTITION = "snapshot_date"
 EXAMPLES = 3
 OFFSET = r"(Z|[+-]\d{2}:?\d{2})$"
@@ -459,13 +462,23 @@ def week_snapshot(services: Services, mapping: EventMapping, week: dt.date) -> p
         return rows.table()  # read before the generator moves on and removes the files
 
 
+def weeks_per_statement(services: Services, newest_week: dt.date) -> int:
+    """As many weeks as keep a statement's rows within CUSTOMER_WEEKS_PER_STATEMENT, at the customers of the newest
+    week's 90 days (estimated: a log's customers only accumulate), from 1 to WEEKS_PER_STATEMENT."""
+    customers = services.sql.query(
+        f"SELECT approx_distinct(customer_id) AS n FROM engagement.event_days WHERE local_date < DATE '{newest_week}' "
+        f"AND local_date >= DATE '{newest_week - dt.timedelta(days=90)}'").column(0)[0].as_py() or 1
+    return max(1, min(WEEKS_PER_STATEMENT, CUSTOMER_WEEKS_PER_STATEMENT // customers))
+
+
 def week_snapshots(services: Services, mapping: EventMapping,
                    weeks: list[dt.date]) -> Iterator[tuple[dt.date, WeekRows]]:
-    """Each week's snapshot, in order, WEEKS_PER_STATEMENT weeks per statement of athena_sql/event_weeks.sql:
-    UNLOADed by week to a work folder, then read a week at a time, in batches. A week's rows are readable until the
-    next is asked for."""
-    for start in range(0, len(weeks), WEEKS_PER_STATEMENT):
-        batch = weeks[start:start + WEEKS_PER_STATEMENT]
+    """Each week's snapshot, in order, up to WEEKS_PER_STATEMENT weeks per statement of athena_sql/event_weeks.sql
+    (see weeks_per_statement): UNLOADed by week to a work folder, then read a week at a time, in batches. A week's
+    rows are readable until the next is asked for."""
+    per_statement = weeks_per_statement(services, weeks[-1]) if weeks else 1
+    for start in range(0, len(weeks), per_statement):
+        batch = weeks[start:start + per_statement]
         folder = f"{WORK_PREFIX}event-weeks/{uuid.uuid4().hex}/"
         try:
             services.sql.unload(event_weeks_sql(mapping, batch[0], batch[-1]), folder, WEEK_PARTITION)

@@ -11,7 +11,9 @@ import pytest
 
 from pipeline.core.errors import ContractError
 from pipeline.landing.event_mapping import KIND_COLUMNS, read_mapping
-from pipeline.landing.events import WEEKS_PER_STATEMENT, ingest_events, week_snapshot
+from pipeline.landing import events
+from pipeline.landing.events import (CUSTOMER_WEEKS_PER_STATEMENT, WEEKS_PER_STATEMENT, ingest_events,
+                                      week_snapshot, weeks_per_statement)
 from pipeline.warehouse.publication import publish, recorded
 from pipeline.warehouse.sql import render
 from pipeline.warehouse.tables import table
@@ -184,9 +186,13 @@ def test_a_customer_without_a_purchase_has_no_repeat_purchase_features(services,
     assert row["active_day_share"] > 0
 
 
-def test_weeks_built_together_are_the_weeks_built_one_at_a_time(services, mapping, tmp_path):
-    """One statement builds up to 13 weeks from the history before them plus what each week adds: every week of a
-    long, sparse log comes out as the statement for that week alone builds it, from the whole history."""
+@pytest.mark.parametrize("customer_weeks", [CUSTOMER_WEEKS_PER_STATEMENT, 1_000], ids=["13 a statement", "fewer"])
+def test_weeks_built_together_are_the_weeks_built_one_at_a_time(services, mapping, tmp_path, monkeypatch,
+                                                                 customer_weeks):
+    """One statement builds up to 13 weeks (fewer for more customers) from the history before them plus what each
+    week adds: every week of a long, sparse log comes out as the statement for that week alone builds it, from the
+    whole history."""
+    monkeypatch.setattr(events, "CUSTOMER_WEEKS_PER_STATEMENT", customer_weeks)
     rng = np.random.default_rng(4)
     start, rows = dt.datetime(2025, 9, 1), []
     for number in range(400):
@@ -200,6 +206,7 @@ def test_weeks_built_together_are_the_weeks_built_one_at_a_time(services, mappin
     event_mapping = mapping()
     landed = ingest_events(services, log(tmp_path, rows), event_mapping)
     assert len(landed.weeks) > 2 * WEEKS_PER_STATEMENT
+    assert weeks_per_statement(services, landed.weeks[-1][0]) == (13 if customer_weeks > 1_000 else 3)
     for week, _ in landed.weeks:
         alone = week_snapshot(services, event_mapping, week).to_pylist()
         assert snapshot(services, week) == {row["customer_id"]: row | {"snapshot_date": week} for row in alone}, week
@@ -243,3 +250,11 @@ def test_an_upload_of_events_all_sent_before_has_empty_days_and_changes_no_count
     assert [row["n"] for row in days] == [2]  # the second upload's partition holds no row
     assert len(services.catalog.partitions(table("event_days"))) == 2
     assert snapshot(services, MONDAY)["a"]["sessions_7d"] == 2
+
+
+def test_a_day_two_uploads_both_have_is_one_active_day(services, mapping, tmp_path):
+    ingest_events(services, log(tmp_path, ["1,a,2026-03-03T10:00:00,open,", "2,a,2026-03-08T10:00:00,open,"]),
+                  mapping())
+    ingest_events(services, log(tmp_path, ["3,a,2026-03-03T15:00:00,login,"], "late.csv"), mapping())
+    week = snapshot(services, MONDAY)["a"]
+    assert (week["sessions_7d"], week["active_days_7d"], week["lifetime_active_days"]) == (3, 2, 2)
