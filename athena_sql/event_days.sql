@@ -8,7 +8,7 @@
 -- says so, and athena_sql/event_weeks.sql counts active days by it, with no need to merge the uploads' days.
 -- Counts are cast to bigint, as glue/event_days.json's columns are (DuckDB's count is a BIGINT, its sum a HUGEINT).
 WITH sent_before AS (
-    SELECT DISTINCT event_id
+    SELECT event_id
     FROM engagement.events
     WHERE upload <> '{{upload}}' AND upload IN (SELECT DISTINCT upload FROM engagement.event_days)
 ),

@@ -61,6 +61,7 @@ WEEKS_PER_STATEMENT = 13
 # must fit the engine's memory (DuckDB's MEMORY_LIMIT; measured: 6.2M rows pass under 3 GB, 64M fail).
 CUSTOMER_WEEKS_PER_STATEMENT = 5_000_000
 WEEK_PARTITION = "snapshot_date"
+WINDOWS = ("7d", "30d", "90d")
 EXAMPLES = 3
 OFFSET = r"(Z|[+-]\d{2}:?\d{2})$"
 ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)?" + OFFSET[:-1] + "?$")
@@ -405,7 +406,6 @@ class WeekRows:
     """A week's snapshot as athena_sql/event_weeks.sql wrote it (its files on this disk): read in batches in the
     contract's schema, as often as needed; memory holds one batch."""
     paths: list[str]
-    mapping: EventMapping
 
     def batches(self) -> Iterator[pa.RecordBatch]:
         schema = arrow_schema()
@@ -438,7 +438,7 @@ def kind_columns(mapping: EventMapping) -> dict[str, str]:
                     "days_since_last_session": of("session", "days_since_last"),
                     "lifetime_active_days": of("session", "lifetime_days", "0")}
         if mapping.columns.minutes:
-            columns |= {f"minutes_{window}": of("session", f"minutes_{window}", "0e0") for window in ("7d", "30d", "90d")}
+            columns |= {f"minutes_{window}": of("session", f"minutes_{window}", "0e0") for window in WINDOWS}
             columns["avg_session_minutes_30d"] = (f"{of('session', 'minutes_30d', '0e0')} / "
                                                   f"CAST(nullif({of('session', 'events_30d')}, 0) AS double)")
     if "purchase" in mapping.kinds:
@@ -446,7 +446,7 @@ def kind_columns(mapping: EventMapping) -> dict[str, str]:
                     "days_since_first_purchase": of("purchase", "days_since_first"),
                     "days_since_last_purchase": of("purchase", "days_since_last")}
         if mapping.columns.amount:
-            columns |= {f"revenue_{window}": of("purchase", f"amount_{window}", "0e0") for window in ("7d", "30d", "90d")}
+            columns |= {f"revenue_{window}": of("purchase", f"amount_{window}", "0e0") for window in WINDOWS}
             columns["lifetime_revenue"] = of("purchase", "lifetime_amount", "0e0")
     return columns
 
@@ -487,6 +487,6 @@ def week_snapshots(services: Services, mapping: EventMapping,
                 if services.storage.list_keys(folder) else {}
             for week in batch:
                 with local_copies(services.storage, unloaded.get(week.isoformat(), [])) as paths:
-                    yield week, WeekRows(paths, mapping)
+                    yield week, WeekRows(paths)
         finally:
             services.storage.delete_prefix(folder)

@@ -10,8 +10,11 @@ In a temporary data directory:
    each process's peak memory;
 3. build and land the newest week's snapshot from the days, as each weekly upload does, in a process of its own:
    seconds and peak memory;
-4. build and land the newest 13 weeks with one statement, as a first upload of a long log does for every 13 weeks
-   it covers (athena_sql/event_weeks.sql): seconds a week and peak memory.
+4. build and land the newest 13 weeks, as a first upload of a long log does for every 13 weeks it covers
+   (athena_sql/event_weeks.sql, as many weeks a statement as weeks_per_statement allows): seconds a week and peak
+   memory;
+5. ingest a weekly upload: the log's last 7 days again, a week later, as new events (every step: landing, the days
+   with their duplicate check against every earlier event, the new week): seconds and peak memory.
 It writes `bench-results/bench-events-<N>.json`.
 """
 from __future__ import annotations
@@ -44,6 +47,10 @@ PHASES = {
     "days": "from pipeline.landing.events import make_days\n"
             "result = {'uploads': len(make_days(services))}\n",
     "build_week": "result = newest_weeks(1)\n",
+    "weekly_upload": "from pipeline.landing.events import ingest_events\n"
+                     "landed = ingest_events(services, log, mapping)\n"
+                     "result = {'events': landed.events, 'weeks': len(landed.weeks),\n"
+                     "          'customers': landed.weeks[-1][1]}\n",
     "build_weeks": f"result = newest_weeks({WEEKS_PER_STATEMENT})\n",
 }
 PHASE_SCRIPT = """
@@ -82,6 +89,20 @@ def write_log(path: Path, events: int, seed: int) -> int:
             writer.write_table(log)
             written += log.num_rows
     return written
+
+
+def write_next_week(log: Path, path: Path) -> int:
+    """The log's last 7 days again, a week later and as new events: a weekly upload's worth. How many."""
+    import duckdb
+
+    shifted = duckdb.sql(
+        f"SELECT 'next-' || event_id AS event_id, customer_id, "
+        f"strftime(CAST(occurred_at AS TIMESTAMP) + INTERVAL 7 DAY, '%Y-%m-%dT%H:%M:%SZ') AS occurred_at, "
+        f"event_name, amount FROM read_parquet('{log}') "
+        f"WHERE occurred_at >= (SELECT strftime(CAST(max(occurred_at) AS TIMESTAMP) - INTERVAL 7 DAY, "
+        f"'%Y-%m-%dT%H:%M:%SZ') FROM read_parquet('{log}'))")
+    shifted.write_parquet(str(path))
+    return pq.ParquetFile(path).metadata.num_rows
 
 
 def run_phase(name: str, home: Path, log: Path, mapping: Path) -> dict:
@@ -130,8 +151,15 @@ def main(argv: list[str] | None = None) -> None:
                   else f"built {weeks['weeks']} week(s) to {weeks['newest_week']} "
                        f"({weeks['customers'][-1]:,} customers in the newest) in {weeks['seconds']:.1f} s, "
                        f"{weeks['seconds'] / weeks['weeks']:.1f} s a week, peak {weeks['peak_mib']:,.0f} MiB")
+        next_week = Path(scratch) / "next-week.parquet"
+        weekly = {"events_in_log": write_next_week(log, next_week),
+                  **run_phase("weekly_upload", Path(scratch) / "home", next_week, mapping)}
+        print(f"weekly upload failed after {weekly['seconds']:.0f} s: {weekly['error']}" if "error" in weekly
+              else f"a weekly upload of {weekly['events']:,} events: landed, its days, its week "
+                   f"({weekly['customers']:,} customers) in {weekly['seconds']:.1f} s, "
+                   f"peak {weekly['peak_mib']:,.0f} MiB")
     results = {"events": events, "machine_cpus": os.cpu_count(), "generate": generated, "land": land, "days": days,
-               **built}
+               **built, "weekly_upload": weekly}
     args.out_dir.mkdir(parents=True, exist_ok=True)
     path = args.out_dir / f"bench-events-{args.events}.json"
     path.write_text(json.dumps(results, indent=2) + "\n")

@@ -1,5 +1,5 @@
-"""`make bench-events` on a small log: it lands every event it wrote, builds the newest week alone and the newest 13
-in one statement, and reports them."""
+"""`make bench-events` on a small log: it lands every event it wrote and their days, builds the newest week alone and
+the newest 13, ingests a weekly upload, and reports them."""
 import json
 
 from tools.bench.events import main
@@ -13,4 +13,7 @@ def test_bench_events_lands_the_log_and_builds_its_newest_week(tmp_path, capsys)
     assert results["build_week"]["weeks"] == 1 and results["build_week"]["customers"][0] > 0
     assert results["build_weeks"]["weeks"] == 13 and results["build_weeks"]["seconds"] > 0
     assert results["build_weeks"]["customers"][-1] == results["build_week"]["customers"][0]  # the same newest week
+    assert results["days"]["uploads"] == 1
+    weekly = results["weekly_upload"]
+    assert weekly["events"] == weekly["events_in_log"] > 0 and weekly["weeks"] == 1 and weekly["customers"] > 0
     assert "events/s" in capsys.readouterr().out
