@@ -476,7 +476,7 @@ def week_snapshots(services: Services, mapping: EventMapping,
     """Each week's snapshot, in order, up to WEEKS_PER_STATEMENT weeks per statement of athena_sql/event_weeks.sql
     (see weeks_per_statement): UNLOADed by week to a work folder, then read a week at a time, in batches. A week's
     rows are readable until the next is asked for."""
-    per_statement = weeks_per_statement(services, weeks[-1]) if weeks else 1
+    per_statement = weeks_per_statement(services, weeks[-1]) if len(weeks) > 1 else 1  # a weekly upload: no estimate
     for start in range(0, len(weeks), per_statement):
         batch = weeks[start:start + per_statement]
         folder = f"{WORK_PREFIX}event-weeks/{uuid.uuid4().hex}/"
