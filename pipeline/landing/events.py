@@ -226,7 +226,7 @@ def _batches(path: Path, mapping: EventMapping) -> Iterator[pa.RecordBatch]:
     names = [name for name in mapping.columns.model_dump().values() if name]
     try:
         if path.suffix.lower() == ".parquet":
-            reader = pq.ParquetFile(path)
+            reader = pq.ParquetFile(path, pre_buffer=False)  # see parquet_batches
             _require_columns(path, names, reader.schema_arrow.names)
             yield from reader.iter_batches(batch_size=BATCH_ROWS, columns=names)
             return

@@ -91,9 +91,11 @@ def data_keys_by_partition(storage: Storage, prefix: str, column: str) -> dict[s
 
 def parquet_batches(paths: list[str], columns: list[str] | None = None,
                     batch_rows: int = BATCH_ROWS) -> Iterator[pa.RecordBatch]:
-    """Every row of the files, in batches: memory holds one batch at a time, whatever the files' size."""
+    """Every row of the files, in batches: memory holds one batch at a time, whatever the files' size. (Arrow's
+    default pre-buffering reads a file's row groups ahead of the batches asked for, as fast as the disk gives them:
+    1.5 GB ahead when landing 100M events.)"""
     for path in paths:
-        yield from pq.ParquetFile(path).iter_batches(batch_size=batch_rows, columns=columns)
+        yield from pq.ParquetFile(path, pre_buffer=False).iter_batches(batch_size=batch_rows, columns=columns)
 
 
 @contextmanager
