@@ -155,8 +155,8 @@ def main(argv: list[str] | None = None) -> None:
         weekly = {"events_in_log": write_next_week(log, next_week),
                   **run_phase("weekly_upload", Path(scratch) / "home", next_week, mapping)}
         print(f"weekly upload failed after {weekly['seconds']:.0f} s: {weekly['error']}" if "error" in weekly
-              else f"a weekly upload of {weekly['events']:,} events: landed, its days, its week "
-                   f"({weekly['customers']:,} customers) in {weekly['seconds']:.1f} s, "
+              else f"a weekly upload of {weekly['events']:,} events: landed, its days, its {weekly['weeks']} week(s) "
+                   f"({weekly['customers']:,} customers in the newest) in {weekly['seconds']:.1f} s, "
                    f"peak {weekly['peak_mib']:,.0f} MiB")
     results = {"events": events, "machine_cpus": os.cpu_count(), "generate": generated, "land": land, "days": days,
                **built, "weekly_upload": weekly}
