@@ -386,14 +386,15 @@ def build_weeks(services: Services, mapping: EventMapping, first_day: dt.date) -
     first = first_day + dt.timedelta(days=(mapping.weekday - first_day.weekday()) % 7 or 7)
     last = newest_day + dt.timedelta(days=1)
     touched = [first + dt.timedelta(weeks=number) for number in range(max(0, (last - first).days // 7 + 1))]
-    weeks, notes = [], []
+    weeks, notes, landed = [], [], {}
     for week, rows in week_snapshots(services, mapping, touched):
         checked = profile(rows.batches())
         if checked.rows == 0:  # nobody had an event in its 90 days: the contract has no empty week
             notes.append(f"no customer has an event in the 90 days before {week}: that week is not landed")
             continue
-        notes += compare_with_previous_week(services, checked, week, f"events of the week {week}")
+        notes += compare_with_previous_week(services, checked, week, f"events of the week {week}", known=landed)
         land_snapshot_batches(services, rows.batches(), week)
+        landed[week.isoformat()] = checked  # the next week compares with it, unread
         weeks.append((week, checked.rows))
     if not weeks:
         notes.append(f"no week is complete yet: the first cut-off after the events, {first}, needs events up to "

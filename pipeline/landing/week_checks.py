@@ -104,17 +104,16 @@ def profile(batches: Iterable[pa.RecordBatch]) -> WeekProfile:
     return week
 
 
-def compare_with_previous_week(services: Services, snapshot: WeekProfile, snapshot_date: dt.date,
-                               source: str) -> list[str]:
-    """Notes on what changed since the newest week landed before this one; ContractError for a changed kind."""
+def compare_with_previous_week(services: Services, snapshot: WeekProfile, snapshot_date: dt.date, source: str,
+                               known: dict[str, WeekProfile] | None = None) -> list[str]:
+    """Notes on what changed since the newest week landed before this one; ContractError for a changed kind.
+    `known`: profiles of weeks just landed, by week, so that one is not read back."""
     landed = services.catalog.partitions(table("snapshots"))
     earlier = [week for week in landed if week < snapshot_date.isoformat()]
     if not earlier:
         return []
     previous_week = earlier[-1]
-    with local_copies(services.storage, data_keys(services.storage, services.storage.key_of(landed[previous_week]))) \
-            as paths:
-        previous = profile(parquet_batches(paths))
+    previous = (known or {}).get(previous_week) or _landed_profile(services, landed[previous_week])
     problems = [problem for name in TEXT_COLUMNS
                 if (problem := _changed_kind(name, snapshot.texts[name], previous.texts[name], previous_week))]
     if problems:
@@ -123,6 +122,11 @@ def compare_with_previous_week(services: Services, snapshot: WeekProfile, snapsh
             f"{previous_week} and is empty now: is the extract complete?"
             for name in snapshot.nulls
             if previous.filled(name) >= FILLED_BEFORE and snapshot.filled(name) == 0]
+
+
+def _landed_profile(services: Services, location: str) -> WeekProfile:
+    with local_copies(services.storage, data_keys(services.storage, services.storage.key_of(location))) as paths:
+        return profile(parquet_batches(paths))
 
 
 def _changed_kind(name: str, now: TextProfile, before: TextProfile, previous_week: str) -> str | None:
