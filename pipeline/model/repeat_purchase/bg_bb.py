@@ -37,12 +37,20 @@ def log_likelihood(params: np.ndarray, patterns: Patterns) -> np.ndarray:
     return special.logsumexp(np.stack([alive_throughout, *_log_left_terms(params, patterns)]), axis=0)
 
 
+# Where customers barely differ in a probability, the likelihood rises ever more slowly as both of its Beta
+# parameters grow at a fixed ratio. Nelder-Mead followed that ridge for its 4,000 steps (21,421 evaluations, 7.9 s
+# of a 16 s Training at 100,000 customers) and bounds alone did not stop it, so the fit is a bounded quasi-Newton
+# search: 180 evaluations there, the same AUC to 0.0003. e^12 is a Beta law whose spread is negligible beside its
+# mean, so the bound costs the scores nothing.
+LOG_PARAMETER_BOUND = 12.0
+
+
 def fit(patterns: Patterns) -> np.ndarray:
     """Maximum-likelihood (alpha, beta, gamma, delta), fitted on log scale so they stay positive."""
     def negative(log_params: np.ndarray) -> float:
         return -float((patterns.customers * log_likelihood(np.exp(log_params), patterns)).sum())
-    found = optimize.minimize(negative, np.zeros(4), method="Nelder-Mead",
-                              options={"maxiter": 4000, "xatol": 1e-6, "fatol": 1e-6})
+    found = optimize.minimize(negative, np.zeros(4), method="L-BFGS-B",
+                              bounds=[(-LOG_PARAMETER_BOUND, LOG_PARAMETER_BOUND)] * 4)
     return np.exp(found.x)
 
 
