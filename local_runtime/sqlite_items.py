@@ -26,8 +26,11 @@ class SqliteItems:
         self._local = threading.local()
 
     def put_items(self, items: list[Item]) -> None:
+        # In key order: each insert lands beside the one before in the B-tree, not on a random page (a shard of
+        # 100,000 customers into a table holding three weeks: 2.0 s in score order, 0.8 s sorted)
+        rows = sorted(map(_row, items), key=lambda row: row[:2])  # stable: of two puts of one key, the last wins
         with self._transaction() as connection:
-            connection.executemany("INSERT OR REPLACE INTO items VALUES (?, ?, ?, ?)", map(_row, items))
+            connection.executemany("INSERT OR REPLACE INTO items VALUES (?, ?, ?, ?)", rows)
 
     def get_items(self, keys: list[tuple[str, str]]) -> list[Item]:
         connection = self._connection()
