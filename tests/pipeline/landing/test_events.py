@@ -213,7 +213,7 @@ def test_weeks_built_together_are_the_weeks_built_one_at_a_time(services, mappin
 
 
 def test_every_kind_the_mapping_names_fills_its_columns_and_only_those(services, mapping, tmp_path):
-    """athena_sql/event_weeks.sql pivots the kinds the mapping names (pipeline.landing.events.kind_columns): one
+    """athena_sql/event_weeks.sql fills the kinds the mapping names (pipeline.landing.events.WeekColumns): one
     event of each fills each of its count columns with 1; a kind left out of the mapping leaves its columns empty."""
     kinds = [kind for kind in KIND_COLUMNS if kind != "share"]
     text = MAPPING.split("[event_types]")[0] + "[event_types]\n" + "\n".join(f'{kind} = ["{kind}"]' for kind in kinds)
