@@ -447,52 +447,55 @@ class WeekColumns:
         return f"h.{kind}_{name}"
 
     @staticmethod
-    def _of(kind: str, condition: str, value: str) -> str:
-        return f"CASE WHEN kind = '{kind}' AND {condition} THEN {value} END"
+    def _of(kind: str, value: str, condition: str = "") -> str:
+        return f"CASE WHEN kind = '{kind}'{' AND ' + condition if condition else ''} THEN {value} END"
 
-    def events(self, kind: str, window: str, also: str = "") -> str:
-        """The kind's events in the window (0 for none); `also` narrows them (weekend days)."""
-        counted = self._of(kind, f"age <= {WINDOW_DAYS[window]}{also}", "events")
-        name = f"events_{window}" + ("_weekend" if also else "")
-        return f"coalesce({self._window(kind, name, f'cast(sum({counted}) AS bigint)')}, 0)"
+    def _count(self, kind: str, name: str, condition: str, value: str = "events") -> str:
+        """A sum of the kind's `value` over the week's days that meet `condition` (0 for none)."""
+        return f"coalesce({self._window(kind, name, f'cast(sum({self._of(kind, value, condition)}) AS bigint)')}, 0)"
+
+    def events(self, kind: str, window: str) -> str:
+        return self._count(kind, f"events_{window}", f"age <= {WINDOW_DAYS[window]}")
+
+    def weekend_events(self, kind: str) -> str:
+        return self._count(kind, "weekend_30d", "age <= 30 AND day_of_week(local_date) IN (6, 7)")
 
     def late_night(self, kind: str) -> str:
-        counted = self._of(kind, "age <= 30", "late_night")
-        return f"coalesce({self._window(kind, 'late_night_30d', f'cast(sum({counted}) AS bigint)')}, 0)"
+        return self._count(kind, "late_night_30d", "age <= 30", "late_night")
 
     def active_days(self, kind: str, window: str) -> str:
-        counted = self._of(kind, f"age <= {WINDOW_DAYS[window]} AND new_day", "1")
-        return self._window(kind, f"days_{window}", f"count({counted})")
+        return self._window(kind, f"days_{window}",
+                            f"count({self._of(kind, '1', f'age <= {WINDOW_DAYS[window]} AND new_day')})")
 
     def total(self, kind: str, column: str, window: str) -> str:
         """The sum of the kind's `column` (amount, minutes) in the window (0 for none)."""
-        summed = self._of(kind, f"age <= {WINDOW_DAYS[window]}", column)
+        summed = self._of(kind, column, f"age <= {WINDOW_DAYS[window]}")
         return f"coalesce({self._window(kind, f'{column}_{window}', f'round(sum({summed}), 6)')}, 0e0)"
 
     def lifetime_events(self, kind: str) -> str:
-        before = self._history(kind, "events", f"cast(sum({self._of(kind, self.before, 'events')}) AS bigint)")
-        since = self._window(kind, "new_events", f"cast(sum({self._of(kind, self.since, 'events')}) AS bigint)")
+        before = self._history(kind, "events", f"cast(sum({self._of(kind, 'events', self.before)}) AS bigint)")
+        since = self._window(kind, "new_events", f"cast(sum({self._of(kind, 'events', self.since)}) AS bigint)")
         return f"coalesce({before}, 0) + coalesce({since}, 0)"
 
     def lifetime_amount(self, kind: str) -> str:
-        before = self._history(kind, "amount", f"sum({self._of(kind, self.before, 'amount')})")
-        since = self._window(kind, "new_amount", f"sum({self._of(kind, self.since, 'amount')})")
+        before = self._history(kind, "amount", f"sum({self._of(kind, 'amount', self.before)})")
+        since = self._window(kind, "new_amount", f"sum({self._of(kind, 'amount', self.since)})")
         return f"round(coalesce({before}, 0) + coalesce({since}, 0), 6)"
 
     def lifetime_days(self, kind: str) -> str:
-        before = self._history(kind, "days", f"count({self._of(kind, self.before + ' AND new_day', '1')})")
-        since = self._window(kind, "new_days", f"count({self._of(kind, self.since + ' AND new_day', '1')})")
+        before = self._history(kind, "days", f"count({self._of(kind, '1', self.before + ' AND new_day')})")
+        since = self._window(kind, "new_days", f"count({self._of(kind, '1', self.since + ' AND new_day')})")
         return f"{before} + {since}"
 
     def days_since_last(self, kind: str) -> str:
         """Days from the kind's latest day before the week (the week's own, else the history's) to the week."""
-        before = self._history(kind, "last_day", f"max({self._of(kind, self.before, 'local_date')})")
-        recent = self._window(kind, "last_day", f"max({self._of(kind, 'true', 'local_date')})")
+        before = self._history(kind, "last_day", f"max({self._of(kind, 'local_date', self.before)})")
+        recent = self._window(kind, "last_day", f"max({self._of(kind, 'local_date')})")
         return f"date_diff('day', coalesce({recent}, {before}), w.week)"
 
     def days_since_first(self, kind: str) -> str:
         """Days from the kind's first day to the week; none if that is not before the week."""
-        first = self._history(kind, "first_day", f"min({self._of(kind, 'true', 'local_date')})")
+        first = self._history(kind, "first_day", f"min({self._of(kind, 'local_date')})")
         return f"CASE WHEN {first} < w.week THEN date_diff('day', {first}, w.week) END"
 
     def contract_columns(self, mapping: EventMapping) -> dict[str, str]:
@@ -504,7 +507,7 @@ class WeekColumns:
                    for kind in mapping.kinds for prefix, windows in [KIND_COLUMNS[kind]] for window in windows}
         if "session" in mapping.kinds:
             columns |= {f"active_days_{window}": self.active_days("session", window) for window in ("7d", "30d")}
-            columns |= {"weekend_sessions_30d": self.events("session", "30d", " AND day_of_week(local_date) IN (6, 7)"),
+            columns |= {"weekend_sessions_30d": self.weekend_events("session"),
                         "late_night_sessions_30d": self.late_night("session"),
                         "days_since_last_session": self.days_since_last("session"),
                         "lifetime_active_days": self.lifetime_days("session")}
