@@ -13,6 +13,8 @@
 -- (`history`), and each week adds the days since (`windows`, which also holds its 90-day windows). A day joins at
 -- most 13 weeks, and within 13 weeks every customer with an event since {{first_week}} is present. A day two uploads
 -- both have counts once as an active day (new_day).
+-- {{customer_bucket}} keeps one share of the customers, by a hash of their id ("true" for all), when a week has more
+-- customers than a statement holds: `history` reads only those of `windows`.
 -- snapshot_date (last, as UNLOAD requires) partitions the output by week.
 WITH weeks AS (
     SELECT CAST(w.week AS date) AS week
@@ -24,6 +26,7 @@ recent AS (
     JOIN weeks k ON d.local_date < k.week
         AND (d.local_date >= date_add('day', -90, k.week) OR d.local_date >= DATE '{{first_week}}')
     WHERE d.local_date >= date_add('day', -90, DATE '{{first_week}}') AND d.local_date < DATE '{{last_week}}'
+      AND {{customer_bucket}}
 ),
 -- a row per customer present in a week: each kind's windows, and what its days since {{first_week}} add to the
 -- history before the batch

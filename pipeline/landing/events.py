@@ -525,14 +525,15 @@ class WeekColumns:
         return columns
 
 
-def event_weeks_sql(mapping: EventMapping, first_week: dt.date, last_week: dt.date) -> str:
+def event_weeks_sql(mapping: EventMapping, first_week: dt.date, last_week: dt.date,
+                    bucket: Composed = Composed("true")) -> str:
     composed = WeekColumns(first_week)
     columns = composed.contract_columns(mapping)
 
     def listed(named: dict[str, str], indent: str) -> Composed:
         return Composed(f",\n{indent}".join(f"{sql} AS {name}" for name, sql in named.items()))
 
-    return render("event_weeks", first_week=first_week, last_week=last_week,
+    return render("event_weeks", first_week=first_week, last_week=last_week, customer_bucket=bucket,
                   window_columns=listed(composed.windows, " " * 8), history_columns=listed(composed.history, " " * 8),
                   contract_columns=listed(columns, " " * 4))
 
@@ -543,29 +544,55 @@ def week_snapshot(services: Services, mapping: EventMapping, week: dt.date) -> p
         return rows.table()  # read before the generator moves on and removes the files
 
 
-def weeks_per_statement(services: Services, newest_week: dt.date) -> int:
-    """As many weeks as keep a statement's rows within CUSTOMER_WEEKS_PER_STATEMENT, at the customers of the newest
-    week's 90 days (estimated: a log's customers only accumulate), from 1 to WEEKS_PER_STATEMENT."""
+@dataclass(frozen=True)
+class StatementPlan:
+    """How athena_sql/event_weeks.sql's statements split the weeks: `weeks` a statement, each for all customers, or
+    one week a statement for each of `buckets` shares of its customers (a week with more customers than one
+    statement holds)."""
+    weeks: int
+    buckets: int
+
+
+def statement_plan(services: Services, newest_week: dt.date) -> StatementPlan:
+    """As many weeks a statement as keep its rows within CUSTOMER_WEEKS_PER_STATEMENT, at the customers of the newest
+    week's 90 days (estimated: a log's customers only accumulate), from 1 to WEEKS_PER_STATEMENT; below one week, as
+    many customer buckets as keep a week's share within it, so a statement's memory does not grow with the log."""
     customers = services.sql.query(
         f"SELECT approx_distinct(customer_id) AS n FROM engagement.event_days WHERE local_date < DATE '{newest_week}' "
         f"AND local_date >= DATE '{newest_week - dt.timedelta(days=90)}'").column(0)[0].as_py() or 1
-    return max(1, min(WEEKS_PER_STATEMENT, CUSTOMER_WEEKS_PER_STATEMENT // customers))
+    weeks = max(1, min(WEEKS_PER_STATEMENT, CUSTOMER_WEEKS_PER_STATEMENT // customers))
+    return StatementPlan(weeks, 1 if weeks > 1 else -(-customers // CUSTOMER_WEEKS_PER_STATEMENT))
+
+
+def customer_bucket(bucket: int, buckets: int) -> Composed:
+    """The condition on event_days `d` that keeps one bucket's customers: a hash of the id, as the holdout's."""
+    if buckets == 1:
+        return Composed("true")
+    return Composed(f"mod(from_base(substr(to_hex(md5(to_utf8(d.customer_id))), 1, 8), 16), {buckets}) = {bucket}")
 
 
 def week_snapshots(services: Services, mapping: EventMapping,
                    weeks: list[dt.date]) -> Iterator[tuple[dt.date, WeekRows]]:
-    """Each week's snapshot, in order, up to WEEKS_PER_STATEMENT weeks per statement of athena_sql/event_weeks.sql
-    (see weeks_per_statement): UNLOADed by week to a work folder, then read a week at a time, in batches. A week's
-    rows are readable until the next is asked for."""
-    per_statement = weeks_per_statement(services, weeks[-1]) if len(weeks) > 1 else 1  # a weekly upload: no estimate
-    for start in range(0, len(weeks), per_statement):
-        batch = weeks[start:start + per_statement]
+    """Each week's snapshot, in order, by statements of athena_sql/event_weeks.sql as statement_plan splits them:
+    UNLOADed by week to a work folder, then read a week at a time, in batches. A week's rows are readable until the
+    next is asked for."""
+    if not weeks:
+        return
+    plan = statement_plan(services, weeks[-1])
+    for start in range(0, len(weeks), plan.weeks):
+        batch = weeks[start:start + plan.weeks]
         folder = f"{WORK_PREFIX}event-weeks/{uuid.uuid4().hex}/"
         try:
-            services.sql.unload(event_weeks_sql(mapping, batch[0], batch[-1]), folder, WEEK_PARTITION)
-            # a week without a customer has no folder
-            unloaded = data_keys_by_partition(services.storage, folder, WEEK_PARTITION) \
-                if services.storage.list_keys(folder) else {}
+            unloaded: dict[str, list[str]] = {}
+            for bucket in range(plan.buckets):
+                shard = f"{folder}bucket={bucket}/"
+                services.sql.unload(event_weeks_sql(mapping, batch[0], batch[-1], customer_bucket(bucket, plan.buckets)),
+                                    shard, WEEK_PARTITION)
+                # a week without a customer has no folder
+                found = data_keys_by_partition(services.storage, shard, WEEK_PARTITION) \
+                    if services.storage.list_keys(shard) else {}
+                for week, keys in found.items():
+                    unloaded.setdefault(week, []).extend(keys)
             for week in batch:
                 with local_copies(services.storage, unloaded.get(week.isoformat(), [])) as paths:
                     yield week, WeekRows(paths)

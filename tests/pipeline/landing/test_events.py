@@ -13,7 +13,7 @@ from pipeline.core.errors import ContractError
 from pipeline.landing.event_mapping import KIND_COLUMNS, read_mapping
 from pipeline.landing import events
 from pipeline.landing.events import (CUSTOMER_WEEKS_PER_STATEMENT, WEEKS_PER_STATEMENT, ingest_events,
-                                      week_snapshot, weeks_per_statement)
+                                      StatementPlan, statement_plan, week_snapshot)
 from pipeline.warehouse.publication import publish, recorded
 from pipeline.warehouse.sql import render
 from pipeline.warehouse.tables import table
@@ -186,12 +186,14 @@ def test_a_customer_without_a_purchase_has_no_repeat_purchase_features(services,
     assert row["active_day_share"] > 0
 
 
-@pytest.mark.parametrize("customer_weeks", [CUSTOMER_WEEKS_PER_STATEMENT, 1_000], ids=["13 a statement", "fewer"])
+@pytest.mark.parametrize("customer_weeks, plan", [(CUSTOMER_WEEKS_PER_STATEMENT, StatementPlan(13, 1)),
+                                                  (1_000, StatementPlan(3, 1)), (100, StatementPlan(1, 4))],
+                         ids=["13 a statement", "fewer", "a week in customer buckets"])
 def test_weeks_built_together_are_the_weeks_built_one_at_a_time(services, mapping, tmp_path, monkeypatch,
-                                                                 customer_weeks):
-    """One statement builds up to 13 weeks (fewer for more customers) from the history before them plus what each
-    week adds: every week of a long, sparse log comes out as the statement for that week alone builds it, from the
-    whole history."""
+                                                                 customer_weeks, plan):
+    """One statement builds up to 13 weeks (fewer for more customers, or a share of a week's customers) from the
+    history before them plus what each week adds: every week of a long, sparse log comes out as one statement for
+    that week alone and all its customers builds it, from the whole history."""
     monkeypatch.setattr(events, "CUSTOMER_WEEKS_PER_STATEMENT", customer_weeks)
     rng = np.random.default_rng(4)
     start, rows = dt.datetime(2025, 9, 1), []
@@ -206,7 +208,8 @@ def test_weeks_built_together_are_the_weeks_built_one_at_a_time(services, mappin
     event_mapping = mapping()
     landed = ingest_events(services, log(tmp_path, rows), event_mapping)
     assert len(landed.weeks) > 2 * WEEKS_PER_STATEMENT
-    assert weeks_per_statement(services, landed.weeks[-1][0]) == (13 if customer_weeks > 1_000 else 3)
+    assert statement_plan(services, landed.weeks[-1][0]) == plan
+    monkeypatch.setattr(events, "CUSTOMER_WEEKS_PER_STATEMENT", CUSTOMER_WEEKS_PER_STATEMENT)
     for week, _ in landed.weeks:
         alone = week_snapshot(services, event_mapping, week).to_pylist()
         assert snapshot(services, week) == {row["customer_id"]: row | {"snapshot_date": week} for row in alone}, week
