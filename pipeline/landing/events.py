@@ -571,6 +571,22 @@ def customer_bucket(bucket: int, buckets: int) -> Composed:
     return Composed(f"mod(from_base(substr(to_hex(md5(to_utf8(d.customer_id))), 1, 8), 16), {buckets}) = {bucket}")
 
 
+def _unload_weeks(services: Services, mapping: EventMapping, weeks: list[dt.date], buckets: int,
+                  folder: str) -> dict[str, list[str]]:
+    """UNLOAD the weeks, a statement per customer bucket, into `folder`: each week's files, by its date."""
+    unloaded: dict[str, list[str]] = {}
+    for bucket in range(buckets):
+        shard = f"{folder}bucket={bucket}/"
+        services.sql.unload(event_weeks_sql(mapping, weeks[0], weeks[-1], customer_bucket(bucket, buckets)), shard,
+                            WEEK_PARTITION)
+        # a week without a customer has no folder
+        found = data_keys_by_partition(services.storage, shard, WEEK_PARTITION) \
+            if services.storage.list_keys(shard) else {}
+        for week, keys in found.items():
+            unloaded.setdefault(week, []).extend(keys)
+    return unloaded
+
+
 def week_snapshots(services: Services, mapping: EventMapping,
                    weeks: list[dt.date]) -> Iterator[tuple[dt.date, WeekRows]]:
     """Each week's snapshot, in order, by statements of athena_sql/event_weeks.sql as statement_plan splits them:
@@ -583,16 +599,7 @@ def week_snapshots(services: Services, mapping: EventMapping,
         batch = weeks[start:start + plan.weeks]
         folder = f"{WORK_PREFIX}event-weeks/{uuid.uuid4().hex}/"
         try:
-            unloaded: dict[str, list[str]] = {}
-            for bucket in range(plan.buckets):
-                shard = f"{folder}bucket={bucket}/"
-                services.sql.unload(event_weeks_sql(mapping, batch[0], batch[-1], customer_bucket(bucket, plan.buckets)),
-                                    shard, WEEK_PARTITION)
-                # a week without a customer has no folder
-                found = data_keys_by_partition(services.storage, shard, WEEK_PARTITION) \
-                    if services.storage.list_keys(shard) else {}
-                for week, keys in found.items():
-                    unloaded.setdefault(week, []).extend(keys)
+            unloaded = _unload_weeks(services, mapping, batch, plan.buckets, folder)
             for week in batch:
                 with local_copies(services.storage, unloaded.get(week.isoformat(), [])) as paths:
                     yield week, WeekRows(paths)
