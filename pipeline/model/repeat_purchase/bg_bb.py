@@ -26,7 +26,7 @@ def _log_term(params: np.ndarray, active: np.ndarray, quiet: np.ndarray, left: n
 def _log_beta_ratio(a: float, b: float, plus_a: np.ndarray | int, plus_b: np.ndarray) -> np.ndarray:
     """log B(a + plus_a, b + plus_b) - log B(a, b), for whole plus_a and plus_b."""
     plus_a, plus_b = np.asarray(plus_a), np.asarray(plus_b)
-    k = np.arange(int(np.max(plus_a + plus_b, initial=0)) + 1)
+    k = np.arange(int(np.max(plus_a, initial=0) + np.max(plus_b, initial=0)) + 1)  # either may be empty
     lgamma_a, lgamma_b, lgamma_ab = (special.gammaln(start + k) for start in (a, b, a + b))
     return (lgamma_a[plus_a] + lgamma_b[plus_b] - lgamma_ab[plus_a + plus_b]
             - (lgamma_a[0] + lgamma_b[0] - lgamma_ab[0]))

@@ -65,6 +65,15 @@ def test_the_fit_recovers_the_parameters_that_made_the_data(simulated):
     assert found[2] / (found[2] + found[3]) == pytest.approx(0.0625, abs=0.01)  # mean theta
 
 
+def test_patterns_active_in_their_last_week_have_no_week_to_have_left_after():
+    """n == t_x for every pattern: the likelihood is being there throughout, with no term for having left."""
+    patterns = Patterns(np.array([1, 2]), np.array([3, 3]), np.array([3, 3]), np.array([5, 1]))
+    alive = [special.betaln(1.2 + x, 0.8 + 3 - x) - special.betaln(1.2, 0.8)
+             + special.betaln(0.6, 9.0 + 3) - special.betaln(0.6, 9.0) for x in (1, 2)]
+    assert log_likelihood(TRUE_PARAMS, patterns) == pytest.approx(alive, abs=1e-12)
+    assert np.isfinite(inactive_probability(TRUE_PARAMS, patterns, HORIZON)).all()
+
+
 def test_customers_who_all_leave_alike_are_fitted_without_following_the_flat_ridge(monkeypatch):
     """With no spread in theta the likelihood keeps rising, ever more slowly, as gamma and delta grow together:
     Nelder-Mead took its 4,000 steps here (21,757 evaluations), with bounds or without."""
