@@ -6,8 +6,8 @@
 -- purchases' revenue, and the lifetime totals over the customer's whole history before the cut-off.
 -- Only the columns the mapping fills are made, each kind's in its own aggregates (pipeline/landing/events.py,
 -- WeekColumns): the windows per customer and week, the history per customer, the contract's columns from the two.
--- A row per customer throughout, never one per customer and kind (a week at 100M events: 87 s of SQL with that
--- pivot, 52 s without).
+-- A row per customer throughout, never one per customer and kind (a week at 100M events, built and landed:
+-- 63.6 s with that pivot, 55.3 s without).
 -- Sums are rounded to 6 decimals: the engines add in parallel, in no set order, and a week built again from the
 -- same events must come out the same.
 -- One statement builds many weeks, reading the days twice: the history before {{first_week}} is summed once

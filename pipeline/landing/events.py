@@ -472,19 +472,24 @@ class WeekColumns:
         summed = self._of(kind, column, f"age <= {WINDOW_DAYS[window]}")
         return f"coalesce({self._window(kind, f'{column}_{window}', f'round(sum({summed}), 6)')}, 0e0)"
 
+    def _before_and_since(self, kind: str, name: str, aggregate: Callable[[str], str]) -> tuple[str, str]:
+        """The kind's `aggregate` (of a condition on the day) over its history before the batch, and over each
+        week's days since the batch's first week: summed, they are its lifetime total as of the week."""
+        return (self._history(kind, name, aggregate(self.before)),
+                self._window(kind, f"new_{name}", aggregate(self.since)))
+
     def lifetime_events(self, kind: str) -> str:
-        before = self._history(kind, "events", f"cast(sum({self._of(kind, 'events', self.before)}) AS bigint)")
-        since = self._window(kind, "new_events", f"cast(sum({self._of(kind, 'events', self.since)}) AS bigint)")
+        before, since = self._before_and_since(
+            kind, "events", lambda when: f"cast(sum({self._of(kind, 'events', when)}) AS bigint)")
         return f"coalesce({before}, 0) + coalesce({since}, 0)"
 
     def lifetime_amount(self, kind: str) -> str:
-        before = self._history(kind, "amount", f"sum({self._of(kind, 'amount', self.before)})")
-        since = self._window(kind, "new_amount", f"sum({self._of(kind, 'amount', self.since)})")
+        before, since = self._before_and_since(kind, "amount", lambda when: f"sum({self._of(kind, 'amount', when)})")
         return f"round(coalesce({before}, 0) + coalesce({since}, 0), 6)"
 
     def lifetime_days(self, kind: str) -> str:
-        before = self._history(kind, "days", f"count({self._of(kind, '1', self.before + ' AND new_day')})")
-        since = self._window(kind, "new_days", f"count({self._of(kind, '1', self.since + ' AND new_day')})")
+        before, since = self._before_and_since(
+            kind, "days", lambda when: f"count({self._of(kind, '1', when + ' AND new_day')})")
         return f"{before} + {since}"
 
     def days_since_last(self, kind: str) -> str:
