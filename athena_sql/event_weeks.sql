@@ -9,7 +9,8 @@
 -- A row per customer throughout, never one per customer and kind (a week at 100M events, built and landed:
 -- 63.6 s with that pivot, 55.3 s without).
 -- Sums are rounded to 6 decimals: the engines add in parallel, in no set order, and a week built again from the
--- same events must come out the same.
+-- same events must come out the same. Counts are cast to bigint, as glue/contract columns are (DuckDB's sum of a
+-- bigint is a HUGEINT).
 -- One statement builds many weeks, reading the days twice: the history before {{first_week}} is summed once
 -- (`history`), and each week adds the days since (`windows`, which also holds its 90-day windows). A day joins at
 -- most 13 weeks, and within 13 weeks every customer with an event since {{first_week}} is present. A day two uploads
