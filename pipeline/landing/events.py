@@ -63,7 +63,7 @@ WEEKS_PER_STATEMENT = 13
 # 1.67 at 6.2M, where the engine spills.
 CUSTOMER_WEEKS_PER_STATEMENT = 2_500_000
 WEEK_PARTITION = "snapshot_date"
-WINDOWS = ("7d", "30d", "90d")
+WINDOW_DAYS = {"7d": 7, "30d": 30, "90d": 90}  # the contract's windows, by their column suffix
 EXAMPLES = 3
 OFFSET = r"(Z|[+-]\d{2}:?\d{2})$"
 ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)?" + OFFSET[:-1] + "?$")
@@ -423,9 +423,6 @@ class WeekRows:
         return pa.Table.from_batches(list(self.batches()), schema=arrow_schema()).sort_by("customer_id")
 
 
-WINDOW_DAYS = {"7d": 7, "30d": 30, "90d": 90}
-
-
 class WeekColumns:
     """athena_sql/event_weeks.sql's three lists for a batch of weeks from `first_week`: each contract column the
     mapping fills, as SQL over `w` (a row per customer and week: `windows`) and `h` (a row per customer: `history`),
@@ -517,7 +514,7 @@ class WeekColumns:
                         "days_since_last_session": self.days_since_last("session"),
                         "lifetime_active_days": self.lifetime_days("session")}
             if mapping.columns.minutes:
-                columns |= {f"minutes_{window}": self.total("session", "minutes", window) for window in WINDOWS}
+                columns |= {f"minutes_{window}": self.total("session", "minutes", window) for window in WINDOW_DAYS}
                 columns["avg_session_minutes_30d"] = (f"{columns['minutes_30d']} / "
                                                       f"CAST(nullif({columns['sessions_30d']}, 0) AS double)")
         if "purchase" in mapping.kinds:
@@ -525,7 +522,7 @@ class WeekColumns:
                         "days_since_first_purchase": self.days_since_first("purchase"),
                         "days_since_last_purchase": self.days_since_last("purchase")}
             if mapping.columns.amount:
-                columns |= {f"revenue_{window}": self.total("purchase", "amount", window) for window in WINDOWS}
+                columns |= {f"revenue_{window}": self.total("purchase", "amount", window) for window in WINDOW_DAYS}
                 columns["lifetime_revenue"] = self.lifetime_amount("purchase")
         return columns
 

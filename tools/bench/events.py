@@ -11,8 +11,7 @@ In a temporary data directory:
 3. build and land the newest week's snapshot from the days, as each weekly upload does, in a process of its own:
    seconds and peak memory;
 4. build and land the newest 13 weeks, as a first upload of a long log does for every 13 weeks it covers
-   (athena_sql/event_weeks.sql, in the statements statement_plan chooses): seconds a week and peak
-   memory;
+   (athena_sql/event_weeks.sql, in the statements statement_plan chooses): seconds a week and peak memory;
 5. ingest a weekly upload: the log's last 7 days again, a week later, as new events (every step: landing, the days
    with their duplicate check against every earlier event, the new week): seconds and peak memory.
 It writes `bench-results/bench-events-<N>.json`.
