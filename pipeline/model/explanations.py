@@ -14,9 +14,9 @@ import zlib
 
 import numpy as np
 import pyarrow as pa
-import xgboost as xgb
 
 from pipeline.model.features import MISSING_NUMBER, FeatureSpec
+from pipeline.model.lean_xgboost import xgb
 
 REASONS = 3
 QA_SAMPLE_PER_10000 = 100  # 1% of customers: 1,000 spot-check rows a week at 100K customers, 100K at 10M

@@ -10,10 +10,10 @@ from typing import Callable, Iterator
 
 import numpy as np
 import pyarrow as pa
-import xgboost as xgb
 
 from pipeline.model.drift import DriftReference
 from pipeline.model.features import LABEL_COLUMN, FeatureSpec, feature_matrix
+from pipeline.model.lean_xgboost import xgb
 from pipeline.model.row_cap import KeepRates, capped_batches
 
 BOOSTER_PARAMS = {

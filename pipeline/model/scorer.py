@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
-import xgboost as xgb
 
 from pipeline.model.explanations import approximate_reasons
 from pipeline.model.features import FeatureSpec, feature_matrix
+from pipeline.model.lean_xgboost import xgb
 from pipeline.model.store import MODEL_FILE, ModelStore, StoredModel
 
 HIGH_RISK = 0.5
