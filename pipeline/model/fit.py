@@ -30,7 +30,10 @@ BOOSTER_PARAMS = {
 }
 # Past ~200 rounds the validation AUC creeps up by thousandths while training time keeps growing linearly.
 MAX_ROUNDS = 250
-EARLY_STOPPING_ROUNDS = 20
+# Rounds without a better holdout AUC before the fit stops: every one is trained and thrown away. Measured on the
+# holdout AUC curves (round by round): at 100K, 20K and on the 50K sparse-purchase world, 10 keeps the same trees as
+# 20 (33, 20 and 7); at 1M it keeps 45 trees for AUC 0.8683 where 20 kept 64 for 0.8685, in 35% fewer rounds.
+EARLY_STOPPING_ROUNDS = 10
 # Rounds that add less validation AUC than this do not count as better: without it, ten times the rows kept
 # adding trees for gains in the fourth decimal (measured at 1M x 12: 81 trees for AUC 0.8695, 52 for 0.8692;
 # at 100K: 38 for 0.8693, 23 for 0.8691), and boosting time grows with trees x rows.
