@@ -31,10 +31,14 @@ def test_bench_measures_the_steady_state_and_the_cold_run_each_beside_its_baseli
     assert not (tmp_path / "cold" / "home" / "logs" / steady["execution_name"]).exists()
 
     assert results["aws_cost"]["dollars"]["fargate"] > 0 and "2 x" in results["aws_cost"]["usage"]["fargate"][1]
+    # the serving store's load: every customer's item, sized as read back, and the week's two pointers
+    assert results["aws_cost"]["usage"]["dynamodb"].startswith(f"{CUSTOMERS + 2} items x ")
+    assert results["aws_cost"]["dollars"]["dynamodb"] > 0
     ten_million, fifty_million = results["projections"]
     assert ten_million["inference"]["shard_count"] == 100  # 10M at 150 per shard: capped at 100
     assert (ten_million["customers"], fifty_million["customers"]) == (10_000_000, 50_000_000)
     assert fifty_million["training"]["rows"] == 5_000_000  # the default MAX_TRAINING_ROWS
+    assert fifty_million["cost"]["dynamodb"] > 100 * results["aws_cost"]["dollars"]["dynamodb"]  # items scale
 
     json_path, markdown_path = write_results(results, tmp_path / "out")
     assert json.loads(json_path.read_text())["customers"] == CUSTOMERS

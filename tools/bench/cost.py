@@ -12,6 +12,10 @@ parameters' defaults). The formula, per service:
                     entered, retries included)
     Athena          sum over queries of  max(bytes scanned, minimum_mb_per_query MB) x per_tb_scanned / TB,
                     with 1 MB = 2^20 and 1 TB = 2^40 bytes
+    DynamoDB        the serving store's weekly load (pipeline/serving/store.py): items x ceil(item bytes /
+                    write_unit_bytes) write units x per_million_write_request_units / 1e6, + the GB those items
+                    hold x per_gb_month x the days they are kept (SERVING_DAYS) / 30.4; the API's reads are not
+                    the run's (make bench-serve)
     S3              left out: a run's few thousand requests and a week of storage are fractions of a cent
 
 The durations are the ones measured on the machine that ran the bench, used as they are: a Fargate task with
@@ -22,6 +26,7 @@ state transitions.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +34,7 @@ from tools.aws.template import MIB_PER_GB, TaskSize
 
 DEFAULT_PRICES_PATH = Path(__file__).with_name("aws_prices.json")
 MB, TB = 2 ** 20, 2 ** 40
+DAYS_A_MONTH = 30.4
 
 
 @dataclass(frozen=True)
@@ -46,6 +52,14 @@ class LambdaCall:
 
 
 @dataclass(frozen=True)
+class ServingLoad:
+    """The items a run writes into the serving store: a customer's each, and the week's two pointers."""
+    items: int
+    item_bytes: float  # on average, as DynamoDB sizes an item (see item_bytes)
+    days_kept: int
+
+
+@dataclass(frozen=True)
 class RunUsage:
     """What one run used, in the units AWS bills."""
     tasks: list[FargateTask]
@@ -53,12 +67,11 @@ class RunUsage:
     state_transitions: int
     athena_queries: int
     athena_bytes_per_query: int  # an estimate: see the module's docstring
-
+    serving: ServingLoad
 
 
 def load_prices(path: Path = DEFAULT_PRICES_PATH) -> dict:
     return json.loads(Path(path).read_text())
-
 
 
 def fargate_task_cost(task: FargateTask, prices: dict) -> float:
@@ -80,6 +93,24 @@ def athena_cost(queries: int, bytes_per_query: int, prices: dict) -> float:
     return queries * billed_bytes / TB * athena["per_tb_scanned"]
 
 
+def item_bytes(item: dict) -> int:
+    """An item's size as DynamoDB bills it, its attribute names and values: within a few bytes of its compact
+    JSON text, which is what is measured."""
+    return len(json.dumps(item, separators=(",", ":")).encode())
+
+
+def write_units(items: int, bytes_per_item: float, prices: dict) -> int:
+    """DynamoDB's write request units for `items` items: one per started write_unit_bytes (1 KB) of each."""
+    return items * math.ceil(bytes_per_item / prices["dynamodb"]["write_unit_bytes"])
+
+
+def dynamodb_cost(load: ServingLoad, prices: dict) -> float:
+    dynamodb = prices["dynamodb"]
+    gb_months = load.items * load.item_bytes / 1e9 * load.days_kept / DAYS_A_MONTH
+    return (write_units(load.items, load.item_bytes, prices) / 1e6 * dynamodb["per_million_write_request_units"]
+            + gb_months * dynamodb["per_gb_month_storage"])
+
+
 def run_cost(usage: RunUsage, prices: dict) -> dict:
     """Dollars per service and in total, for one run."""
     costs = {
@@ -87,6 +118,7 @@ def run_cost(usage: RunUsage, prices: dict) -> dict:
         "lambda": lambda_cost(usage.lambda_calls, prices),
         "step_functions": usage.state_transitions * prices["step_functions"]["per_thousand_state_transitions"] / 1000,
         "athena": athena_cost(usage.athena_queries, usage.athena_bytes_per_query, prices),
+        "dynamodb": dynamodb_cost(usage.serving, prices),
     }
     return {**costs, "total": sum(costs.values())}
 

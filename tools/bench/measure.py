@@ -45,9 +45,20 @@ from local_runtime.launcher import STATE_MACHINE_PATH, execute_locally, new_exec
 from pipeline.core.settings import REPO_ROOT, load_settings
 from pipeline.execution.identity import Run, landed_weeks
 from pipeline.model.store import ModelStore
+from pipeline.serving.store import CUSTOMER
 from pipeline.warehouse.layout import work_prefix
 from tools.aws.template import configured_lambda_memory_mib, configured_task_sizes, load_template
-from tools.bench.cost import DEFAULT_PRICES_PATH, FargateTask, LambdaCall, RunUsage, load_prices, run_cost
+from tools.bench.cost import (
+    DEFAULT_PRICES_PATH,
+    FargateTask,
+    LambdaCall,
+    RunUsage,
+    ServingLoad,
+    item_bytes,
+    load_prices,
+    run_cost,
+    write_units,
+)
 from tools.bench.projection import TARGET_CUSTOMERS, Measured, ProcessMeasure, as_json, project
 from tools.bench.record import write_results
 
@@ -58,6 +69,8 @@ IDLE_TASK = ("import containers.training.entrypoint, containers.inference.entryp
              "from local_runtime.container import resources_line; print(resources_line())")
 # What Step Functions runs at once for a Map's MaxConcurrency 0 (unlimited), by the Map's mode.
 MAP_CONCURRENCY_LIMIT = {"INLINE": 40, "DISTRIBUTED": 10_000}
+SERVED_ITEMS_SIZED = 1_000  # the items read back to size the run's serving load
+WEEK_POINTERS = 2  # Publish's items beside the customers': the week's and the current pointer
 LAUNCHER_PROCESS = "launcher + in-process Lambdas (Cleanup, PrepareData with DuckDB, KeepFeatures, Publish)"
 
 
@@ -315,6 +328,18 @@ def asl_limits_and_concurrency() -> tuple[dict[str, float], int]:
     return limits, inference.get("MaxConcurrency") or MAP_CONCURRENCY_LIMIT[mode]
 
 
+def serving_load(run: PipelineRun) -> ServingLoad:
+    """What the run wrote into the serving store (DynamoDB on AWS): an item per customer published, sized from a
+    sample read back as loaded, and the week's pointers; kept SERVING_DAYS."""
+    services, output = local_services(), run.result.output
+    sampled = services.sql.query(f"SELECT customer_id FROM engagement.predictions WHERE run_date = "
+                                 f"DATE '{output['run']['run_date']}' LIMIT {SERVED_ITEMS_SIZED}")
+    items = services.serving.get_items([(f"{CUSTOMER}{customer}", run.execution_name)
+                                        for customer in sampled.column("customer_id").to_pylist()])
+    return ServingLoad(output["published"]["rows_published"] + WEEK_POINTERS,
+                       sum(map(item_bytes, items)) / max(1, len(items)), load_settings().serving_days)
+
+
 def usage_of_run(run: PipelineRun, training: ProcessMeasure, shards: list[ProcessMeasure], template: dict,
                  athena_bytes: int) -> RunUsage:
     sizes, memory = configured_task_sizes(template), configured_lambda_memory_mib(template)
@@ -325,7 +350,7 @@ def usage_of_run(run: PipelineRun, training: ProcessMeasure, shards: list[Proces
         lambda_calls=[LambdaCall(name, _seconds(event), memory[name]) for name in LAMBDA_STATES
                       for event in succeeded(history, name) + succeeded(history, name, scoped=True)],
         state_transitions=len(history),  # one entry per state entered or retried
-        athena_queries=run.sql_statements, athena_bytes_per_query=athena_bytes)
+        athena_queries=run.sql_statements, athena_bytes_per_query=athena_bytes, serving=serving_load(run))
 
 
 def describe_usage(usage: RunUsage, prices_file: str, prices: dict) -> dict:
@@ -341,7 +366,10 @@ def describe_usage(usage: RunUsage, prices_file: str, prices: dict) -> dict:
                       "step_functions": f"{usage.state_transitions} state transitions",
                       "athena": f"{usage.athena_queries} queries x {usage.athena_bytes_per_query / 2**20:.1f} MB "
                                 f"(the bytes DuckDB read for them, on average; "
-                                f"{prices['athena']['minimum_mb_per_query']} MB minimum per query)"},
+                                f"{prices['athena']['minimum_mb_per_query']} MB minimum per query)",
+                      "dynamodb": f"{usage.serving.items:,} items x {usage.serving.item_bytes:.0f} bytes loaded "
+                                  f"({write_units(usage.serving.items, usage.serving.item_bytes, prices):,} write "
+                                  f"units), kept {usage.serving.days_kept} days"},
             "dollars": run_cost(usage, prices)}
 
 
@@ -358,7 +386,8 @@ def projected_usage(usage: RunUsage, projection: dict) -> RunUsage:
         lambda_calls=[LambdaCall(call.state, projection["state_seconds"][call.state], call.memory_mib)
                       for call in usage.lambda_calls],
         state_transitions=usage.state_transitions - measured_shards + inference["shard_count"],
-        athena_queries=usage.athena_queries, athena_bytes_per_query=round(usage.athena_bytes_per_query * factor))
+        athena_queries=usage.athena_queries, athena_bytes_per_query=round(usage.athena_bytes_per_query * factor),
+        serving=ServingLoad(round(usage.serving.items * factor), usage.serving.item_bytes, usage.serving.days_kept))
 
 
 # ------------------------------------------------------------------------------------------ putting it together

@@ -124,6 +124,7 @@ def _cost_section(results: dict) -> str:
             ["Lambda", usage["lambda"], f"{dollars['lambda']:.5f}"],
             ["Step Functions", usage["step_functions"], f"{dollars['step_functions']:.5f}"],
             ["Athena", usage["athena"], f"{dollars['athena']:.5f}"],
+            ["DynamoDB", usage["dynamodb"], f"{dollars['dynamodb']:.5f}"],
             ["**total**", "", f"**{dollars['total']:.4f}**"]]
     return (f"## AWS cost of one weekly run ({cost['region']} list prices from {cost['prices_file']})\n\n"
             "From the steady-state run, the one that happens every week. Measured durations as they are (this "

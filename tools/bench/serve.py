@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
-import math
 import os
 import random
 import subprocess
@@ -37,7 +36,7 @@ from local_runtime.sqlite_items import SqliteItems
 from pipeline.core.settings import REPO_ROOT
 from pipeline.serving.store import Reason, Risk, ServedWeek, expiry, load_risks, publish_week, risk_item
 from pipeline.serving.what_if import FIELDS
-from tools.bench.cost import DEFAULT_PRICES_PATH, load_prices
+from tools.bench.cost import DEFAULT_PRICES_PATH, item_bytes, load_prices, write_units
 
 KEY = "bench-key"
 RUN_DATE, VERSION, MODEL = "2026-03-23", "bench", "bench-model"
@@ -80,10 +79,10 @@ def load_store(home: Path, customers: int) -> dict:
     publish_week(table, ServedWeek(RUN_DATE, VERSION, MODEL, "2026-03-24T06:00:00+00:00", customers), expires_at)
     seconds += time.monotonic() - started
     sample = [risk_item(risk, VERSION, expires_at) for risk in synthetic_risks(0, 1000, random.Random(8))]
-    item_bytes = float(np.mean([len(json.dumps(item, separators=(",", ":"))) for item in sample]))
+    sized = float(np.mean([item_bytes(item) for item in sample]))
     files = [home / name for name in os.listdir(home) if name.startswith(SERVING_FILE)]
     return {"customers": customers, "seconds": seconds, "rows_per_second": customers / seconds,
-            "size_mib": sum(path.stat().st_size for path in files) / 2**20, "item_bytes": item_bytes}
+            "size_mib": sum(path.stat().st_size for path in files) / 2**20, "item_bytes": sized}
 
 
 def numeric_fields() -> list[str]:
@@ -187,15 +186,17 @@ def what_if_row(variant: int) -> dict:
             "active_weeks_4w": rng.randrange(5), "plan": rng.choice(PLANS)}
 
 
-def on_paper(item_bytes: float, prices: dict) -> list[dict]:
+def on_paper(bytes_per_item: float, prices: dict) -> list[dict]:
     """A weekly load into DynamoDB: each item (and each week's pointer) costs ceil(size / 1 KB) write units."""
     dynamodb = prices["dynamodb"]
-    units = math.ceil(item_bytes / dynamodb["write_unit_bytes"])
-    return [{"customers": customers, "write_units": customers * units,
-             "seconds_at_table_rate": customers * units / dynamodb["new_on_demand_table_write_units_per_second"],
-             "dollars": customers * units / 1e6 * dynamodb["per_million_write_request_units"],
-             "storage_gb": customers * item_bytes / 1e9}
-            for customers in PAPER_CUSTOMERS]
+
+    def load(customers: int) -> dict:
+        units = write_units(customers, bytes_per_item, prices)
+        return {"customers": customers, "write_units": units,
+                "seconds_at_table_rate": units / dynamodb["new_on_demand_table_write_units_per_second"],
+                "dollars": units / 1e6 * dynamodb["per_million_write_request_units"],
+                "storage_gb": customers * bytes_per_item / 1e9}
+    return [load(customers) for customers in PAPER_CUSTOMERS]
 
 
 def main(argv: list[str] | None = None) -> None:

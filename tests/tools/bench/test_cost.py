@@ -8,11 +8,14 @@ from tools.bench.cost import (
     FargateTask,
     LambdaCall,
     RunUsage,
+    ServingLoad,
     athena_cost,
     fargate_task_cost,
+    item_bytes,
     lambda_cost,
     load_prices,
     run_cost,
+    write_units,
 )
 
 # Round prices, so every expected dollar amount below can be checked by hand.
@@ -23,7 +26,9 @@ PRICES = {
     "lambda": {"per_gb_second": 0.00001, "per_million_requests": 0.20},
     "step_functions": {"per_thousand_state_transitions": 0.025},
     "athena": {"per_tb_scanned": 5.0, "minimum_mb_per_query": 10},
+    "dynamodb": {"per_million_write_request_units": 1.0, "per_gb_month_storage": 0.5, "write_unit_bytes": 1024},
 }
+NO_LOAD = ServingLoad(0, 0.0, 0)
 TRAINING_SIZE = TaskSize(4096, 16384, ephemeral_gb=50)
 SHARD_SIZE = TaskSize(1024, 4096)
 
@@ -42,25 +47,39 @@ def test_a_short_fargate_task_is_billed_one_minute():
 def test_run_cost_adds_lambda_step_functions_and_athena():
     usage = RunUsage(tasks=[FargateTask("Training", 3600, TRAINING_SIZE)],
                      lambda_calls=[LambdaCall("Cleanup", 10, 1024), LambdaCall("PrepareData", 5, 2048)],
-                     state_transitions=106, athena_queries=3, athena_bytes_per_query=2**20)
+                     state_transitions=106, athena_queries=3, athena_bytes_per_query=2**20,
+                     serving=ServingLoad(2_000_000, 400.0, 61))
     cost = run_cost(usage, PRICES)
     assert cost["fargate"] == pytest.approx(0.16 + 0.064 + 0.003)
     assert cost["lambda"] == pytest.approx(20 * 0.00001 + 2 * 0.20 / 1e6)  # 10 GB-s + 10 GB-s, 2 requests
     assert cost["step_functions"] == pytest.approx(106 * 0.025 / 1000)
     assert cost["athena"] == pytest.approx(3 * 10 * 2**20 / 2**40 * 5.0)  # 1 MB scans bill the 10 MB minimum
+    # 2M items of one write unit each, and 0.8 GB held two months (61 of 30.4 days)
+    assert cost["dynamodb"] == pytest.approx(2.0 + 0.8 * 0.5 * 61 / 30.4)
     assert cost["total"] == pytest.approx(sum(cost[name] for name in ("fargate", "lambda", "step_functions",
-                                                                      "athena")))
+                                                                      "athena", "dynamodb")))
+
+
+def test_an_item_over_a_write_unit_costs_one_unit_per_started_kilobyte():
+    assert write_units(10, 1024, PRICES) == 10
+    assert write_units(10, 1025, PRICES) == 20
+    assert write_units(0, 300, PRICES) == 0
+
+
+def test_an_item_is_sized_by_its_compact_json_text():
+    assert item_bytes({"pk": "customer#C1", "n": 0.5}) == len('{"pk":"customer#C1","n":0.5}')
 
 
 def test_athena_bills_large_scans_by_the_terabyte():
-    usage = RunUsage([], [], 0, athena_queries=2, athena_bytes_per_query=3 * 2**40)
+    usage = RunUsage([], [], 0, athena_queries=2, athena_bytes_per_query=3 * 2**40, serving=NO_LOAD)
     assert run_cost(usage, PRICES)["athena"] == pytest.approx(2 * 3 * 5.0)
 
 
 def test_the_configured_prices_file_has_every_price_the_formula_reads():
-    usage = RunUsage([FargateTask("Training", 100, TRAINING_SIZE)], [LambdaCall("Cleanup", 1, 1024)], 7, 3, 2**20)
-    assert run_cost(usage, load_prices())["total"] > 0
-
+    usage = RunUsage([FargateTask("Training", 100, TRAINING_SIZE)], [LambdaCall("Cleanup", 1, 1024)], 7, 3, 2**20,
+                     ServingLoad(1000, 400.0, 35))
+    cost = run_cost(usage, load_prices())
+    assert all(cost[name] > 0 for name in cost)
 
 
 def test_lambda_bills_gb_seconds_and_each_request():

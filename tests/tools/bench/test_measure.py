@@ -115,9 +115,10 @@ def bench_results() -> dict:
                  "cold": run_results("bench-cold", 18.0, realized_auc=None)},
         "aws_cost": {"prices_file": "tools/bench/aws_prices.json", "region": "us-east-1",
                      "usage": {"fargate": ["Training 1 x 12.0 s at 4 vCPU, 16 GB"], "lambda": "3 invocations",
-                               "step_functions": "7 state transitions", "athena": "3 queries"},
+                               "step_functions": "7 state transitions", "athena": "3 queries",
+                               "dynamodb": "1,002 items x 380 bytes loaded (1,002 write units), kept 35 days"},
                      "dollars": {"fargate": 0.001, "lambda": 0.0001, "step_functions": 0.0002, "athena": 0.0003,
-                                 "total": 0.0016}},
+                                 "dynamodb": 0.0007, "total": 0.0023}},
         "projections": projections,
     }
 
@@ -158,7 +159,8 @@ def test_the_markdown_costs_and_projects_the_steady_state_run():
     text = markdown_report(bench_results())
     cost = text[text.index("## AWS cost"):]
     assert "From the steady-state run, the one that happens every week." in cost
-    assert "| **total** |  | **0.0016** |" in cost
+    assert "| DynamoDB | 1,002 items x 380 bytes loaded (1,002 write units), kept 35 days | 0.00070 |" in cost
+    assert "| **total** |  | **0.0023** |" in cost
     assert "A linear projection of the steady-state run" in cost
     assert "idle-process start-up, 2.0 s and 200 MiB here" in cost
     assert "## 1,000,000 customers, on paper" in cost and "## 50,000,000 customers, on paper" in cost
