@@ -26,9 +26,10 @@ class SqliteItems:
         self._local = threading.local()
 
     def put_items(self, items: list[Item]) -> None:
-        # In key order: each insert lands beside the one before in the B-tree, not on a random page (a shard of
-        # 100,000 customers into a table holding three weeks: 2.0 s in score order, 0.8 s sorted)
-        rows = sorted(map(_row, items), key=lambda row: row[:2])  # stable: of two puts of one key, the last wins
+        # In the table's key order, (sk, pk): each insert lands beside the one before in the B-tree, not on a random
+        # page (a shard of 100,000 customers into a table holding three weeks: 2.0 s in score order, 0.8 s sorted).
+        # The sort is stable: of two puts of one key, the last wins.
+        rows = sorted(map(_row, items), key=lambda row: (row[1], row[0]))
         with self._transaction() as connection:
             connection.executemany("INSERT OR REPLACE INTO items VALUES (?, ?, ?, ?)", rows)
 
@@ -75,8 +76,11 @@ class SqliteItems:
             connection.execute("PRAGMA synchronous = NORMAL")  # durable at each checkpoint; a crash loses no commit
             # No index on expires_at: it would cost each of a week's million inserts a third more, to spare the
             # weekly purge one scan
+            # Keyed by version first: a load's items are one run of the B-tree, after the weeks kept, not woven
+            # between them (100,000 items into a table holding four weeks: 0.85 s keyed (pk, sk), 0.43 s (sk, pk);
+            # the fifth: 1.15 s and 0.33 s); and a purged version is one run too
             connection.execute("CREATE TABLE IF NOT EXISTS items (pk TEXT NOT NULL, sk TEXT NOT NULL, "
-                               "expires_at INTEGER, body TEXT NOT NULL, PRIMARY KEY (pk, sk)) WITHOUT ROWID")
+                               "expires_at INTEGER, body TEXT NOT NULL, PRIMARY KEY (sk, pk)) WITHOUT ROWID")
             self._local.connection = connection
         return connection
 
