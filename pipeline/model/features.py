@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from typing import Iterable
+from typing import Callable, Iterable
 
 import numpy as np
 import pyarrow as pa
@@ -55,6 +55,24 @@ LIFETIME_FEATURES = {
                          "customer's own rate expected during their silence: the heart of P(alive) in Pareto/NBD, "
                          "a product a tree would need many splits for"),
     "missed_active_days": ("lifetime_active_days x days_since_last_session / tenure_days", "the same for visits"),
+}
+TENURE_COLUMN = "tenure_days"
+# LIFETIME_FEATURES' formulas for one row of plain values (a what-if row), as athena_sql/customer_weeks.sql computes
+# them (tests/pipeline/model/test_features.py holds the two equal): name -> (the columns read, the formula).
+# A tenure under a week (a day) counts as a week (a day); a count of no purchases makes no mean nor repeat.
+_LIFETIME_FORMULAS: dict[str, tuple[tuple[str, ...], Callable[..., float | int | None]]] = {
+    "purchases_per_week": (("lifetime_purchases", TENURE_COLUMN), lambda bought, days: 7 * bought / max(days, 7)),
+    "revenue_per_week": (("lifetime_revenue", TENURE_COLUMN), lambda revenue, days: 7 * revenue / max(days, 7)),
+    "active_day_share": (("lifetime_active_days", TENURE_COLUMN), lambda active, days: active / max(days, 1)),
+    "purchase_recency_share": (("days_since_last_purchase", TENURE_COLUMN), lambda since, days: since / max(days, 1)),
+    "repeat_purchases": (("lifetime_purchases",), lambda bought: bought - 1 if bought else None),
+    "repeat_span_days": (("days_since_first_purchase", "days_since_last_purchase"), lambda first, last: first - last),
+    "mean_spend": (("lifetime_revenue", "lifetime_purchases"), lambda revenue, bought: revenue / bought if bought
+                   else None),
+    "missed_purchases": (("lifetime_purchases", "days_since_last_purchase", TENURE_COLUMN),
+                         lambda bought, since, days: bought * since / max(days, 7)),
+    "missed_active_days": (("lifetime_active_days", "days_since_last_session", TENURE_COLUMN),
+                           lambda active, since, days: active * since / max(days, 1)),
 }
 LABEL_COLUMN = "churned"
 WEIGHT_COLUMN = "sample_weight"
@@ -154,6 +172,18 @@ def row_matrix(row: dict[str, object], spec: FeatureSpec) -> np.ndarray:
     codes = [categories.index(row[name]) if row.get(name) in categories else len(categories)
              for name, categories in spec.categories.items()]
     return np.array([numbers + codes], dtype=np.float32)
+
+
+def lifetime_features(row: dict[str, object]) -> dict[str, float | int]:
+    """The LIFETIME_FEATURES of one row of plain values that has their columns (a what-if row); a feature whose
+    columns the row lacks is left out, as the SQL's is null."""
+    found = {}
+    for name, (columns, formula) in _LIFETIME_FORMULAS.items():
+        values = [row.get(column) for column in columns]
+        value = None if None in values else formula(*values)
+        if value is not None:
+            found[name] = value
+    return found
 
 
 def _number(value: object) -> float:

@@ -4,8 +4,10 @@ the same approximate reasons as the served scores, so a what-if reads beside a c
 
 A row is checked here in plain Python, field by field (a bad one is refused naming the field and the rule), then
 normalised: numbers as their contract type, text trimmed, signup_date turned into tenure_days as of the served week,
-missing values left out. The answer is cached in the serving table by (model version, normalised row) for
-`cache_seconds` (an hour by default): the same question, asked in any spelling of the same row, is scored once.
+missing values left out, and the whole-history features computed from the lifetime totals and tenure where the row
+does not give them (as athena_sql/customer_weeks.sql computes a week's). The answer is cached in the serving table by
+(model version, normalised row) for `cache_seconds` (an hour by default): the same question, asked in any spelling
+of the same row, is scored once.
 
 This module loads pyarrow, and XGBoost when a row is first scored: the API imports it in the what-if route only, so
 the lookups never do. The model is loaded once a process, and again only when the served week's model changes.
@@ -21,7 +23,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
-from pipeline.model.features import NOT_FEATURES, row_matrix
+from pipeline.model.features import NOT_FEATURES, TENURE_COLUMN, lifetime_features, row_matrix
 from pipeline.serving.store import EXPIRES_AT, Reason, ServedWeek
 from pipeline.warehouse.contract import COLUMNS, COLUMNS_BY_NAME, KEY_COLUMN, Column
 from pipeline.warehouse.tables import table
@@ -33,7 +35,6 @@ if TYPE_CHECKING:
 WHAT_IF = "whatif#"
 MAX_TEXT = 256
 MAX_WHOLE_NUMBER = 2 ** 53  # JSON numbers beyond it lose digits in most clients
-TENURE = "tenure_days"
 SIGNUP = "signup_date"
 
 
@@ -85,12 +86,15 @@ def normalised_row(row: object, as_of: dt.date) -> dict[str, object]:
         raise InvalidRow("active_weeks_4w", "at_most_4", "active_weeks_4w counts weeks among 4: at most 4")
     signup = values.pop(SIGNUP, None)
     if signup is not None:
-        if values.get(TENURE) is not None:
-            raise InvalidRow(SIGNUP, "one_of", f"give {SIGNUP} or {TENURE}, not both")
+        if values.get(TENURE_COLUMN) is not None:
+            raise InvalidRow(SIGNUP, "one_of", f"give {SIGNUP} or {TENURE_COLUMN}, not both")
         if signup > as_of:
             raise InvalidRow(SIGNUP, "not_after_week", f"{SIGNUP} {signup} is after the week scored ({as_of})")
-        values[TENURE] = (as_of - signup).days
-    return {name: value for name, value in sorted(values.items()) if value is not None}
+        values[TENURE_COLUMN] = (as_of - signup).days
+    given = {name: value for name, value in values.items() if value is not None}
+    # The whole-history features follow from the lifetime totals and tenure, as in a week's rows: a what-if of
+    # more purchases moves the purchase rate too. A feature the row gives itself is scored as given.
+    return dict(sorted((lifetime_features(given) | given).items()))
 
 
 def _value(name: str, raw: object) -> object:

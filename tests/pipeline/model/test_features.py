@@ -2,8 +2,11 @@ import re
 
 import numpy as np
 import pyarrow as pa
+import pytest
 
 from pipeline.core.settings import REPO_ROOT
+from pipeline.landing.event_mapping import read_mapping
+from pipeline.landing.events import ingest_events
 from pipeline.model.features import (
     HISTORY_FEATURES,
     LIFETIME_FEATURES,
@@ -12,8 +15,12 @@ from pipeline.model.features import (
     FeatureSpec,
     feature_matrix,
     fit_feature_spec,
+    lifetime_features,
     row_matrix,
 )
+from pipeline.warehouse.sql import render
+from pipeline.warehouse.tables import table
+from tools.synthetic.sparse_events import sparse_event_log, write_event_log
 
 
 def test_spec_keeps_columns_with_values_and_never_identifiers_or_weights():
@@ -80,3 +87,22 @@ def test_a_row_of_plain_values_makes_the_matrix_its_table_would():
                                                          ("minutes_7d", pa.float64()), ("nps_score", pa.int64()),
                                                          ("plan", pa.string()), ("device", pa.string())]))
     assert np.array_equal(np.vstack([row_matrix(row, spec) for row in rows]), feature_matrix(table, spec))
+
+
+def test_a_rows_whole_history_features_are_the_ones_the_sql_computes(services, tmp_path):
+    """lifetime_features (a what-if row's) against athena_sql/customer_weeks.sql, row by row, on the sparse-purchase
+    world landed as events: new customers (under a week), long ones, and two who only visit (no purchase)."""
+    mapping = read_mapping(write_event_log(sparse_event_log(300, 6, seed=3, history_days=200), tmp_path / "log.csv"))
+    ingest_events(services, tmp_path / "log.csv", mapping)
+    weeks = sorted(services.catalog.partitions(table("snapshots")))
+    visits = tmp_path / "visits.csv"
+    visits.write_text("event_id,customer_id,occurred_at,event_name,amount\n"
+                      f"v-1,V00000001,{weeks[0]}T09:00:00Z,visit,\nv-2,V00000002,{weeks[1]}T09:00:00Z,visit,\n")
+    ingest_events(services, visits, mapping)
+    rows = services.sql.query(render("customer_weeks", first_week=weeks[0], run_date=weeks[-1])).to_pylist()
+    assert rows
+    for row in rows:
+        from_sql = {name: row[name] for name in LIFETIME_FEATURES if row[name] is not None}
+        assert lifetime_features(row) == pytest.approx(from_sql), row["customer_id"]
+    assert {row["tenure_days"] < 7 for row in rows} == {True, False}
+    assert {row["lifetime_purchases"] == 0 for row in rows} == {True, False}

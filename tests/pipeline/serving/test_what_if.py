@@ -100,3 +100,17 @@ def test_a_model_that_cannot_be_loaded_is_503_and_the_lookups_still_answer(servi
     answer = api.handle(score)
     assert answer["statusCode"] == 503 and json.loads(answer["body"])["error"] == "model_unavailable"
     assert api.handle(proxy_event("GET", "/v1/health", {}, None, "k"))["statusCode"] == 200
+
+
+def test_the_whole_history_features_follow_from_the_lifetime_totals_and_tenure_unless_the_row_gives_them():
+    totals = {"sessions_7d": 0, "signup_date": "2025-03-10", "lifetime_purchases": 4, "lifetime_revenue": 120.0,
+              "days_since_first_purchase": 300, "days_since_last_purchase": 62}
+    row = normalised_row(totals, AS_OF)
+    assert row["tenure_days"] == 364
+    assert row["purchases_per_week"] == pytest.approx(7 * 4 / 364)
+    assert (row["repeat_purchases"], row["repeat_span_days"], row["mean_spend"]) == (3, 238, 30.0)
+    assert row["missed_purchases"] == pytest.approx(4 * 62 / 364)
+    assert "active_day_share" not in row  # lifetime_active_days not given: left missing, as in a week without it
+    bought_more = normalised_row({**totals, "lifetime_purchases": 8}, AS_OF)
+    assert bought_more["purchases_per_week"] == pytest.approx(2 * row["purchases_per_week"])
+    assert normalised_row({**totals, "purchases_per_week": 0.5}, AS_OF)["purchases_per_week"] == 0.5
