@@ -79,6 +79,11 @@ def _resolved(template: dict, value: Any, overrides: dict[str, str] | None = Non
     return value
 
 
+def parameter_default(template: dict, name: str) -> Any:
+    """A stack parameter's value as deployed without overrides."""
+    return _resolved(template, {"Ref": name})
+
+
 def configured_task_sizes(template: dict, overrides: dict[str, str] | None = None) -> dict[str, TaskSize]:
     """ASL state -> the Fargate size its task definition gives it, with the deploy's parameter overrides."""
     sizes = {}

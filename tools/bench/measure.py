@@ -47,7 +47,12 @@ from pipeline.execution.identity import Run, landed_weeks
 from pipeline.model.store import ModelStore
 from pipeline.serving.store import CUSTOMER
 from pipeline.warehouse.layout import work_prefix
-from tools.aws.template import configured_lambda_memory_mib, configured_task_sizes, load_template
+from tools.aws.template import (
+    configured_lambda_memory_mib,
+    configured_task_sizes,
+    load_template,
+    parameter_default,
+)
 from tools.bench.cost import (
     DEFAULT_PRICES_PATH,
     FargateTask,
@@ -406,7 +411,9 @@ def project_to_paper(customers: int, states: list[dict], training: ProcessMeasur
     kept = sum(call.seconds for call in usage.lambda_calls if call.state == "KeepFeatures")  # inside a top state
     measured = Measured(customers, {state["state"]: state["seconds"] for state in states} | {"KeepFeatures": kept},
                         training, shards, idle_task_process(), load_settings().rows_per_shard, concurrency,
-                        configured_task_sizes(template), limits | lambda_timeouts, load_settings().max_training_rows)
+                        configured_task_sizes(template), limits | lambda_timeouts, load_settings().max_training_rows,
+                        int(parameter_default(template, "ServingWarmWritesPerSecond")),
+                        write_units(1, usage.serving.item_bytes, prices))
     projections = [project(measured, target) for target in TARGET_CUSTOMERS]
     return [as_json(projection) | {"cost": run_cost(projected_usage(usage, projection), prices),
                                    "idle_process": _process_row(measured.idle_process)}

@@ -15,6 +15,10 @@ for its seconds and for its peak memory, where `idle` is a process that only imp
 (measured in the same bench run): interpreter and library start-up do not grow with the data. Inference is split
 as PrepareData splits it (INFERENCE_ROWS_PER_SHARD rows per shard, at most 100 shards), MaxConcurrency shards at a
 time. A task's size is the smallest valid Fargate memory holding its projected peak x HEADROOM.
+A shard also loads its customers into the serving table, which takes ServingWarmWritesPerSecond write units a
+second for all the shards of a wave, so a shard adds its rows x write units an item x shards in the wave / that
+rate. An upper bound: on-demand DynamoDB may double its rate after 30 minutes at a peak, and the bench's shard time
+already holds the local store's load (about 1 s a 100,000 customers).
 """
 from __future__ import annotations
 
@@ -51,6 +55,8 @@ class Measured:
     configured_sizes: dict[str, TaskSize]  # ASL state -> the template's size
     time_limits: dict[str, float]  # ASL state -> TimeoutSeconds (Lambda Timeout for the Lambdas)
     max_training_rows: int  # the stack's MaxTrainingRows
+    serving_writes_per_second: int  # the stack's ServingWarmWritesPerSecond
+    write_units_per_customer: int  # a customer's serving item, in DynamoDB write units
 
 
 def scaled(fixed: float, measured: float, measured_rows: int, rows: float) -> float:
@@ -94,6 +100,9 @@ def project(measured: Measured, customers: int) -> dict:
     shard = project_process(_worst_shard(measured.shards, idle), idle, math.ceil(customers / shard_count))
     shard |= fitting_size(shard["peak_rss_mib"], measured.configured_sizes["InferenceShard"])
     waves = math.ceil(shard_count / measured.max_concurrency)
+    loading = (shard["rows"] * measured.write_units_per_customer * min(shard_count, measured.max_concurrency)
+               / measured.serving_writes_per_second)
+    shard |= {"serving_load_seconds": loading, "seconds": shard["seconds"] + loading}
     states = {
         "Cleanup": measured.state_seconds["Cleanup"],
         "PrepareData": measured.state_seconds["PrepareData"] * factor,

@@ -159,5 +159,8 @@ def _projection_section(projection: dict) -> str:
             "the measured per-row part; see tools/bench/projection.py), not a measurement. A small bench counts "
             "some fixed costs as per-row ones: size tasks from a bench of 1M customers or more.\n\n"
             + _table(["state", "projected seconds"], states) + "\n\n"
-            + _table(["task", "rows", "projected peak MiB", "size (peak x 1.3)"], tasks) + cost_line
+            + _table(["task", "rows", "projected peak MiB", "size (peak x 1.3)"], tasks)
+            + f"\n\nA shard's time holds {_seconds(shard['serving_load_seconds'])} s of loading its customers into the "
+            "serving table, at the write rate the stack pre-warms it for (ServingWarmWritesPerSecond), shared by the "
+            "shards of a wave: at most, as on-demand DynamoDB may raise it during a long load." + cost_line
             + (f"\n\nWould break:{warnings}" if warnings else ""))

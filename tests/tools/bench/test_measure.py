@@ -32,7 +32,7 @@ def test_scaled_keeps_the_fixed_part_and_scales_the_rest():
     assert scaled(fixed=200, measured=190, measured_rows=1000, rows=10_000) == 200  # below idle: noise, no growth
 
 
-def measured_run(max_training_rows: int = 100_000_000) -> Measured:
+def measured_run(max_training_rows: int = 100_000_000, write_units_per_customer: int = 1) -> Measured:
     idle = ProcessMeasure("idle", seconds=2, rows=0, peak_rss_mib=200)
     return Measured(
         customers=1000,
@@ -44,7 +44,8 @@ def measured_run(max_training_rows: int = 100_000_000) -> Measured:
         idle_process=idle, rows_per_shard=50_000, max_concurrency=8,
         configured_sizes={"Training": TRAINING_SIZE, "InferenceShard": SHARD_SIZE},
         time_limits={"Training": 3600, "InferenceShard": 1800, "PrepareData": 900, "Publish": 300},
-        max_training_rows=max_training_rows)
+        max_training_rows=max_training_rows, serving_writes_per_second=4000,
+        write_units_per_customer=write_units_per_customer)
 
 
 def test_projection_scales_each_state_with_its_rows():
@@ -57,12 +58,21 @@ def test_projection_scales_each_state_with_its_rows():
     assert inference["shard_count"] == 20 and inference["waves"] == 3  # 1M / 50,000; 8 at a time
     # the worst shard per row: 2 s over idle for 500 rows (time), 10 MiB over idle for 500 rows (memory)
     assert inference["per_shard"]["rows"] == 50_000
-    assert inference["per_shard"]["seconds"] == pytest.approx(2 + 2 / 500 * 50_000)
+    # and its serving items: 50,000 write units at 4,000 a second shared by the 8 shards of its wave
+    assert inference["per_shard"]["serving_load_seconds"] == pytest.approx(50_000 * 8 / 4000)
+    assert inference["per_shard"]["seconds"] == pytest.approx(2 + 2 / 500 * 50_000 + 100)
     assert inference["per_shard"]["peak_rss_mib"] == pytest.approx(200 + 10 / 500 * 50_000)
     assert projection["state_seconds"] == pytest.approx(
-        {"Cleanup": 0.5, "PrepareData": 5000, "Training": 10_002, "Inference": 3 * 202, "Publish": 1,
+        {"Cleanup": 0.5, "PrepareData": 5000, "Training": 10_002, "Inference": 3 * 302, "Publish": 1,
          "KeepFeatures": 0.2})  # KeepFeatures as measured: its copies follow the weeks, not the rows
-    assert projection["total_seconds"] == pytest.approx(0.5 + 5000 + 10_002 + 606 + 1 + 0.2)
+    assert projection["total_seconds"] == pytest.approx(0.5 + 5000 + 10_002 + 906 + 1 + 0.2)
+
+
+def test_a_shard_loads_the_serving_table_at_its_share_of_the_tables_write_rate():
+    few_shards = project(measured_run(), customers=100_000)["inference"]  # 2 shards: the wave has 2, not 8
+    assert few_shards["per_shard"]["serving_load_seconds"] == pytest.approx(50_000 * 2 / 4000)
+    larger_items = project(measured_run(write_units_per_customer=2), customers=1_000_000)["inference"]
+    assert larger_items["per_shard"]["serving_load_seconds"] == pytest.approx(2 * 50_000 * 8 / 4000)
 
 
 def test_projection_sizes_tasks_with_headroom_and_says_what_would_break():
@@ -164,6 +174,7 @@ def test_the_markdown_costs_and_projects_the_steady_state_run():
     assert "A linear projection of the steady-state run" in cost
     assert "idle-process start-up, 2.0 s and 200 MiB here" in cost
     assert "## 1,000,000 customers, on paper" in cost and "## 50,000,000 customers, on paper" in cost
+    assert "A shard's time holds 100.0 s of loading its customers into the serving table" in cost
     assert "| Training | 4,000,000 (capped from 8,000,000) | 5,200 | 4 vCPU, 8 GB |" in cost
     assert "| Training | 4,000,000 (capped from 400,000,000) | 5,200 | 4 vCPU, 8 GB |" in cost
     assert "- PrepareData: 5,000 s projected, over its 900 s timeout" in cost
