@@ -13,7 +13,7 @@ model ("A Note on Deriving the Pareto/NBD Model and Related Expressions", 2005),
 from __future__ import annotations
 
 import numpy as np
-from scipy import optimize, special, stats
+from scipy import optimize, special
 
 from pipeline.model.repeat_purchase.patterns import Patterns
 
@@ -71,8 +71,12 @@ def inactive_probability(params: np.ndarray, patterns: Patterns, horizon_weeks: 
 def _inactive_probability(params: np.ndarray, patterns: Patterns, horizon_weeks: int) -> np.ndarray:
     r, alpha, s, beta = params
     age = patterns.n.astype(float)
-    rate = stats.gamma.ppf(NODES[:, None, None], r + patterns.x[None, None, :], scale=1 / (alpha + age))
-    death = stats.gamma.ppf(NODES[None, :, None], s, scale=1 / (beta + age))
+    # A Gamma's quantiles are its unit-rate quantiles over its rate: inverted once per shape (a count of active
+    # weeks), not once per pattern and node
+    shapes, shape_of = np.unique(patterns.x, return_inverse=True)
+    unit_rate = special.gammaincinv(r + shapes[None, :], NODES[:, None])[:, shape_of]
+    rate = unit_rate[:, None, :] / (alpha + age)
+    death = special.gammaincinv(s, NODES)[None, :, None] / (beta + age)
     total = rate + death
     quiet_if_alive = (death / total + rate / total * np.exp(-total * horizon_weeks)).mean(axis=(0, 1))
     alive = alive_probability(params, patterns)

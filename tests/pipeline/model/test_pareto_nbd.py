@@ -1,6 +1,7 @@
 """Pareto/NBD: its fit recovers the parameters of data simulated from its own story, and its scores match the
 simulated outcomes (ranking and level)."""
 import numpy as np
+from scipy import stats
 from sklearn.metrics import roc_auc_score
 
 from pipeline.model.repeat_purchase import pareto_nbd
@@ -39,3 +40,18 @@ def test_a_customer_quiet_for_long_is_less_likely_alive():
     recent = Patterns(np.array([5]), np.array([29.0]), np.array([AGE]), np.array([1]))
     quiet = Patterns(np.array([5]), np.array([5.0]), np.array([AGE]), np.array([1]))
     assert pareto_nbd.alive_probability(params, recent)[0] > 0.9 > pareto_nbd.alive_probability(params, quiet)[0]
+
+
+def test_the_score_averages_the_posteriors_at_their_own_gamma_quantiles():
+    """The quantile nodes, inverted once per count of active weeks and scaled by each pattern's rate, are each
+    pattern's own Gamma quantiles (scipy.stats), so the score is the posterior average it says it is."""
+    params = TRUE
+    patterns = Patterns(np.array([0, 3, 3, 12]), np.array([0.0, 9.0, 20.0, 29.0]), np.array([10, 30, 25, 30]),
+                        np.ones(4, int))
+    r, alpha, s, beta = params
+    rate = stats.gamma.ppf(pareto_nbd.NODES[:, None, None], r + patterns.x, scale=1 / (alpha + patterns.n))
+    death = stats.gamma.ppf(pareto_nbd.NODES[None, :, None], s, scale=1 / (beta + patterns.n))
+    quiet = (death / (rate + death) + rate / (rate + death) * np.exp(-(rate + death) * HORIZON)).mean(axis=(0, 1))
+    alive = pareto_nbd.alive_probability(params, patterns)
+    assert np.allclose(pareto_nbd.inactive_probability(params, patterns, HORIZON), 1 - alive + alive * quiet,
+                       rtol=1e-12, atol=0)
