@@ -18,7 +18,10 @@ WITH weekly AS (
         date_diff('week', DATE '2000-01-03', snapshot_date) AS week_number,
         sessions_7d,
         minutes_7d,
-        CASE WHEN sessions_7d > 0 THEN 1 ELSE 0 END AS active
+        CASE WHEN sessions_7d > 0 THEN 1 ELSE 0 END AS active,
+        lifetime_purchases, lifetime_revenue, lifetime_active_days,
+        days_since_first_purchase, days_since_last_purchase, days_since_last_session,
+        cast(date_diff('day', signup_date, snapshot_date) AS double) AS days
     FROM engagement.snapshots
     WHERE snapshot_date BETWEEN DATE '{{first_week}}' AND DATE '{{run_date}}'
 ),
@@ -47,24 +50,11 @@ history AS (
         cast(sum(active) OVER (PARTITION BY customer_id ORDER BY week_number
                                RANGE BETWEEN 3 PRECEDING AND CURRENT ROW) AS bigint) AS active_weeks_4w,
         cast(sum(sessions_7d) OVER (PARTITION BY customer_id ORDER BY week_number
-                                    RANGE BETWEEN 3 PRECEDING AND CURRENT ROW) AS bigint) AS sessions_4w
-    FROM weekly
-),
--- The whole-history features (LIFETIME_FEATURES): the snapshot's lifetime totals as rates and shares of the
--- customer's own tenure (a week at least), so a long history and a short one compare; null where the data has no
--- lifetime totals, and where it has no signup_date (CASE, not greatest(): DuckDB's skips a null, Athena's is null).
-tenure AS (
-    SELECT
-        customer_id, snapshot_date, lifetime_purchases, lifetime_revenue, lifetime_active_days,
-        days_since_first_purchase, days_since_last_purchase, days_since_last_session,
-        cast(date_diff('day', signup_date, snapshot_date) AS double) AS days
-    FROM engagement.snapshots
-    WHERE snapshot_date BETWEEN DATE '{{first_week}}' AND DATE '{{run_date}}'
-),
-lifetime AS (
-    SELECT
-        customer_id,
-        snapshot_date,
+                                    RANGE BETWEEN 3 PRECEDING AND CURRENT ROW) AS bigint) AS sessions_4w,
+        -- The whole-history features (LIFETIME_FEATURES): the snapshot's lifetime totals as rates and shares of the
+        -- customer's own tenure (a week at least), so a long history and a short one compare; null where the data
+        -- has no lifetime totals, and where it has no signup_date (CASE, not greatest(): DuckDB's skips a null,
+        -- Athena's is null). Row by row, here beside the history: not a third pass joined back to the window's rows
         CAST(lifetime_purchases * 7 AS double) / CASE WHEN days < 7 THEN 7e0 ELSE days END AS purchases_per_week,
         CAST(lifetime_revenue * 7 AS double) / CASE WHEN days < 7 THEN 7e0 ELSE days END AS revenue_per_week,
         CAST(lifetime_active_days AS double) / CASE WHEN days < 1 THEN 1e0 ELSE days END AS active_day_share,
@@ -76,7 +66,7 @@ lifetime AS (
             AS missed_purchases,
         CAST(lifetime_active_days * days_since_last_session AS double) / CASE WHEN days < 1 THEN 1e0 ELSE days END
             AS missed_active_days
-    FROM tenure
+    FROM weekly
 )
 SELECT
     h.sessions_7d_prev_1w,
@@ -85,17 +75,16 @@ SELECT
     h.active_weeks_4w,
     h.sessions_4w,
     date_diff('day', s.signup_date, s.snapshot_date) AS tenure_days,
-    l.purchases_per_week,
-    l.revenue_per_week,
-    l.active_day_share,
-    l.purchase_recency_share,
-    l.repeat_purchases,
-    l.repeat_span_days,
-    l.mean_spend,
-    l.missed_purchases,
-    l.missed_active_days,
+    h.purchases_per_week,
+    h.revenue_per_week,
+    h.active_day_share,
+    h.purchase_recency_share,
+    h.repeat_purchases,
+    h.repeat_span_days,
+    h.mean_spend,
+    h.missed_purchases,
+    h.missed_active_days,
     s.*
 FROM engagement.snapshots s
 JOIN history h ON h.customer_id = s.customer_id AND h.snapshot_date = s.snapshot_date
-JOIN lifetime l ON l.customer_id = s.customer_id AND l.snapshot_date = s.snapshot_date
 WHERE s.snapshot_date BETWEEN DATE '{{first_week}}' AND DATE '{{run_date}}'
