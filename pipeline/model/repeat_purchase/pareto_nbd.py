@@ -64,19 +64,24 @@ def alive_probability(params: np.ndarray, patterns: Patterns) -> np.ndarray:
 def inactive_probability(params: np.ndarray, patterns: Patterns, horizon_weeks: int) -> np.ndarray:
     """P(no activity in each of the next horizon_weeks | pattern), a chunk of patterns at a time (the nodes are
     100 x 100 per pattern)."""
-    return np.concatenate([_inactive_probability(params, patterns.chunk(start, PATTERN_CHUNK), horizon_weeks)
+    r, _, s, _ = params
+    # A Gamma's quantiles are its unit-rate quantiles over its rate: inverted once per shape (a count of active
+    # weeks) for all the patterns, not once per pattern and node
+    shapes, shape_of = np.unique(patterns.x, return_inverse=True)
+    unit_rate = special.gammaincinv(r + shapes[None, :], NODES[:, None])[:, shape_of.reshape(-1)]
+    unit_death = special.gammaincinv(s, NODES)
+    return np.concatenate([_inactive_probability(params, patterns.chunk(start, PATTERN_CHUNK),
+                                                 unit_rate[:, start:start + PATTERN_CHUNK], unit_death, horizon_weeks)
                            for start in range(0, len(patterns.x), PATTERN_CHUNK)])
 
 
-def _inactive_probability(params: np.ndarray, patterns: Patterns, horizon_weeks: int) -> np.ndarray:
-    r, alpha, s, beta = params
+def _inactive_probability(params: np.ndarray, patterns: Patterns, unit_rate: np.ndarray, unit_death: np.ndarray,
+                          horizon_weeks: int) -> np.ndarray:
+    """The chunk's score, from its unit-rate quantiles of the activity rate (node x pattern) and of the death rate."""
+    _, alpha, _, beta = params
     age = patterns.n.astype(float)
-    # A Gamma's quantiles are its unit-rate quantiles over its rate: inverted once per shape (a count of active
-    # weeks), not once per pattern and node
-    shapes, shape_of = np.unique(patterns.x, return_inverse=True)
-    unit_rate = special.gammaincinv(r + shapes[None, :], NODES[:, None])[:, shape_of]
     rate = unit_rate[:, None, :] / (alpha + age)
-    death = special.gammaincinv(s, NODES)[None, :, None] / (beta + age)
+    death = unit_death[None, :, None] / (beta + age)
     total = rate + death
     quiet_if_alive = (death / total + rate / total * np.exp(-total * horizon_weeks)).mean(axis=(0, 1))
     alive = alive_probability(params, patterns)
