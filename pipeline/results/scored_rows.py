@@ -6,6 +6,7 @@ import numpy as np
 import pyarrow as pa
 
 from pipeline.model.explanations import in_qa_sample, top_reasons
+from pipeline.model.features import TENURE_COLUMN
 from pipeline.model.scorer import Scorer, scoring_matrix
 from pipeline.results.weekly_summary import tenure_band
 from pipeline.warehouse.tables import table
@@ -29,7 +30,7 @@ def spot_check_rows(scorer: Scorer, rows: pa.RecordBatch, probability: np.ndarra
     columns = {name: column_or_nulls(rows, name).cast(schema.field(name).type) for name in (
         "customer_id", "plan", "country", "device", "sessions_7d", "days_since_last_session", "snapshot_date")}
     columns |= {"churn_probability": probability[sample], "risk_band": band[sample],
-                "tenure_band": tenure_band(column_or_nulls(rows, "tenure_days")),
+                "tenure_band": tenure_band(column_or_nulls(rows, TENURE_COLUMN)),
                 "model_version": np.full(rows.num_rows, scorer.model_version)}
     for rank, (names, contributions) in enumerate(reasons, start=1):
         columns |= {f"reason_{rank}": names, f"reason_{rank}_contribution": contributions}

@@ -15,7 +15,7 @@ from pipeline.execution.identity import Run
 from pipeline.execution.week_lock import hold_week
 from pipeline.execution.work import check_inputs
 from pipeline.model import drift
-from pipeline.model.features import feature_matrix
+from pipeline.model.features import TENURE_COLUMN, feature_matrix
 from pipeline.model.scorer import Scorer, load_booster, risk_band
 from pipeline.model.store import ModelStore
 from pipeline.results.scored_rows import column_or_nulls, prediction_rows, spot_check_rows
@@ -83,4 +83,4 @@ def _output_key(table_name: str, run: Run, file_name: str) -> str:
 
 def _segments(rows: pa.RecordBatch) -> dict[str, pa.Array]:
     columns = {name: column_or_nulls(rows, name) for name in SEGMENT_COLUMNS if name != "tenure_band"}
-    return columns | {"tenure_band": tenure_band(column_or_nulls(rows, "tenure_days"))}
+    return columns | {"tenure_band": tenure_band(column_or_nulls(rows, TENURE_COLUMN))}
