@@ -10,20 +10,35 @@
 -- hash table from the smaller side (DuckDB by its estimate, Athena from the right), so a weekly upload's memory holds
 -- its own keys, not the whole log's (at 100M events, the days of a 1.3M-event upload: 3,232 MiB as anti-joins).
 -- Counts are cast to bigint, as glue/event_days.json's columns are (DuckDB's count is a BIGINT, its sum a HUGEINT).
-WITH upload_events AS (
-    SELECT * FROM engagement.events WHERE upload = '{{upload}}'
-),
-sent_before AS (
+WITH sent_before AS (
     SELECT DISTINCT o.event_id
     FROM engagement.events o
-    JOIN (SELECT DISTINCT event_id FROM upload_events) u ON u.event_id = o.event_id
+    JOIN (SELECT DISTINCT event_id FROM engagement.events WHERE upload = '{{upload}}') u ON u.event_id = o.event_id
     WHERE o.upload <> '{{upload}}' AND o.upload IN (SELECT DISTINCT upload FROM engagement.event_days)
 ),
-numbered AS (
-    SELECT customer_id, kind, local_date, local_hour, amount, minutes,
-           row_number() OVER (PARTITION BY event_id ORDER BY event_time, event_type, amount) AS copy
-    FROM upload_events e
-    WHERE NOT EXISTS (SELECT 1 FROM sent_before s WHERE s.event_id = e.event_id)
+-- The hashes of the ids the upload holds more than once, if any: only their events are numbered by a window (the
+-- first copy of each id), every other event is its id's only copy (two ids of different hashes differ), so the
+-- upload is not sorted by id. At 100M events, numbering every event took 89 s; this split, 44 s.
+-- The upload is read anew by each part, not through a shared CTE: DuckDB would hold a CTE read twice in memory.
+repeated AS (
+    SELECT xxhash64(to_utf8(event_id)) AS id_hash
+    FROM engagement.events
+    WHERE upload = '{{upload}}'
+    GROUP BY xxhash64(to_utf8(event_id))
+    HAVING count(*) > 1
+),
+firsts AS (
+    SELECT event_id, customer_id, kind, local_date, local_hour, amount, minutes
+    FROM engagement.events
+    WHERE upload = '{{upload}}' AND xxhash64(to_utf8(event_id)) NOT IN (SELECT id_hash FROM repeated)
+    UNION ALL
+    SELECT event_id, customer_id, kind, local_date, local_hour, amount, minutes
+    FROM (
+        SELECT *, row_number() OVER (PARTITION BY event_id ORDER BY event_time, event_type, amount) AS copy
+        FROM engagement.events
+        WHERE upload = '{{upload}}' AND xxhash64(to_utf8(event_id)) IN (SELECT id_hash FROM repeated)
+    ) numbered
+    WHERE copy = 1
 ),
 summed AS (
     SELECT
@@ -34,14 +49,14 @@ summed AS (
         sum(amount) AS amount,
         sum(minutes) AS minutes,
         cast(count(CASE WHEN local_hour < 5 THEN 1 END) AS bigint) AS late_night
-    FROM numbered
-    WHERE copy = 1
+    FROM firsts f
+    WHERE NOT EXISTS (SELECT 1 FROM sent_before s WHERE s.event_id = f.event_id)
     GROUP BY customer_id, kind, local_date
 ),
 known_days AS (
     SELECT DISTINCT o.customer_id, o.kind, o.local_date
     FROM engagement.event_days o
-    JOIN (SELECT DISTINCT customer_id, kind, local_date FROM upload_events) u
+    JOIN (SELECT DISTINCT customer_id, kind, local_date FROM engagement.events WHERE upload = '{{upload}}') u
         ON u.customer_id = o.customer_id AND u.kind = o.kind AND u.local_date = o.local_date
     WHERE o.upload <> '{{upload}}'
 )

@@ -5,6 +5,9 @@ parameters...). What it passes through unchanged, or changes in meaning, is hand
 
 - `from_base(digits, 16)` (no such function in DuckDB) becomes `CAST('0x' || digits AS BIGINT)`, exactly; other
   radixes are not used by the shipped SQL and are refused.
+- `xxhash64(to_utf8(text))` (none in DuckDB) becomes DuckDB's own 64-bit `hash(text)`: another function, so the
+  values differ, but the shipped SQL only compares hashes with each other, where any deterministic hash agrees
+  (equal ids, equal hashes). Any other argument is refused.
 - `date_add(unit, n, d)` of a DATE is a DATE in Trino, a TIMESTAMP in DuckDB (`d + INTERVAL`): cast back to DATE
   where `d` is visibly a date (a DATE literal or a CAST to DATE). Comparisons agree either way; the shipped SQL
   casts its parameters to DATE, so what it returns is a date on both.
@@ -43,6 +46,8 @@ def to_duckdb(statement: exp.Expression | str) -> str:
 def _rewrite(node: exp.Expression) -> exp.Expression:
     if isinstance(node, exp.FromBase):
         return _from_base(node)
+    if isinstance(node, exp.Anonymous) and node.name.lower() == "xxhash64":
+        return _xxhash64(node)
     if isinstance(node, exp.Div):
         _check_division(node)
     if isinstance(node, exp.DateAdd) and _is_date(node.this):
@@ -61,6 +66,13 @@ def _from_base(node: exp.FromBase) -> exp.Expression:
         raise QueryError(f"{node.sql(dialect='athena')}: only from_base(…, 16) runs locally")
     hex_literal = exp.DPipe(this=exp.Literal.string("0x"), expression=node.this)
     return exp.Cast(this=hex_literal, to=exp.DataType.build("BIGINT"))
+
+
+def _xxhash64(node: exp.Anonymous) -> exp.Expression:
+    (argument,) = node.expressions
+    if not isinstance(argument, exp.Encode):
+        raise QueryError(f"{node.sql(dialect='athena')}: only xxhash64(to_utf8(…)) runs locally")
+    return exp.Anonymous(this="hash", expressions=[argument.this.copy()])
 
 
 def _check_division(node: exp.Div) -> None:

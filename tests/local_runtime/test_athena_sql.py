@@ -29,6 +29,18 @@ def test_only_radix_16_is_emulated():
         to_duckdb("SELECT from_base(x, 2) FROM t")
 
 
+def test_xxhash64_of_text_is_a_hash_equal_for_equal_texts_and_distinct_for_these():
+    rows = run("SELECT t, xxhash64(to_utf8(t)) FROM (VALUES ('a'), ('b'), ('a'), ('naïve')) AS v(t)")
+    hashes = {text: {value for other, value in rows if other == text} for text, _ in rows}
+    assert all(len(values) == 1 for values in hashes.values())
+    assert len({value for (value,) in hashes.values()}) == 3
+
+
+def test_only_xxhash64_of_to_utf8_is_emulated():
+    with pytest.raises(QueryError, match=r"only xxhash64\(to_utf8\(…\)\)"):
+        to_duckdb("SELECT xxhash64(x) FROM t")
+
+
 @pytest.mark.parametrize("division", ["count(a) / count(*)", "7 / 2", "sum(sessions) / n"])
 def test_a_division_that_could_be_of_two_integers_is_refused_not_answered_differently(division):
     with pytest.raises(QueryError, match="Athena divides two integers to an integer .* CAST"):

@@ -81,6 +81,19 @@ def test_an_event_sent_twice_counts_once_in_one_file_or_two(services, mapping, t
     assert snapshot(services, MONDAY)["a"]["sessions_7d"] == 2
 
 
+def test_of_an_id_sent_twice_in_one_file_the_first_copy_by_time_counts_and_other_ids_all_count(
+        services, mapping, tmp_path):
+    ingest_events(services, log(tmp_path, [
+        "1,a,2026-03-05T10:00:00,order,7",  # the id's second copy in time: left out
+        "2,b,2026-03-04T10:00:00,order,4",
+        "1,a,2026-03-03T10:00:00,open,",  # its first copy: counted
+        "3,b,2026-03-08T10:00:00,open,",
+    ]), mapping())
+    week = snapshot(services, MONDAY)
+    assert (week["a"]["sessions_7d"], week["a"]["purchases_7d"]) == (1, 0)
+    assert (week["b"]["sessions_7d"], week["b"]["purchases_7d"], week["b"]["revenue_7d"]) == (1, 1, 4)
+
+
 def test_a_late_event_rebuilds_its_weeks_only(services, mapping, tmp_path):
     ingest_events(services, log(tmp_path, [f"{day},a,2026-03-{day:02d}T10:00:00,open," for day in range(1, 23)]),
                   mapping())
