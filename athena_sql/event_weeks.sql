@@ -2,8 +2,9 @@
 -- engagement.event_days (the events, each once, summed by customer, kind and local day as each upload landed), each
 -- as of its cut-off: the days before the week's date, never that day or later. A row per customer and week, in the
 -- contract's columns, for every customer with an event in the 90 days before the week's cut-off (the contract's
--- widest window): each kind's counts in its windows (0 for none), the sessions' active days, minutes and hours, the
--- purchases' revenue, and the lifetime totals over the customer's whole history before the cut-off.
+-- widest window), or in the mapping's {{presence_days}} when more (`silent`): each kind's counts in its windows (0
+-- for none), the sessions' active days, minutes and hours, the purchases' revenue, and the lifetime totals over the
+-- customer's whole history before the cut-off.
 -- Only the columns the mapping fills are made, each kind's in its own aggregates (pipeline/landing/events.py,
 -- WeekColumns): the windows per customer and week, the history per customer, the contract's columns from the two.
 -- A row per customer throughout, never one per customer and kind (a week at 100M events, built and landed:
@@ -23,12 +24,28 @@ WITH weeks AS (
     FROM UNNEST(sequence(DATE '{{first_week}}', DATE '{{last_week}}', INTERVAL '7' DAY)) AS w(week)
 ),
 recent AS (
-    SELECT d.*, k.week, date_diff('day', d.local_date, k.week) AS age
+    SELECT d.customer_id, d.kind, d.local_date, d.events, d.amount, d.minutes, d.late_night, d.new_day, k.week,
+           date_diff('day', d.local_date, k.week) AS age
     FROM engagement.event_days d
     JOIN weeks k ON d.local_date < k.week
         AND (d.local_date >= date_add('day', -90, k.week) OR d.local_date >= DATE '{{first_week}}')
     WHERE d.local_date >= date_add('day', -90, DATE '{{first_week}}') AND d.local_date < DATE '{{last_week}}'
       AND {{customer_bucket}}
+),
+-- the customers silent in a week's 90 days whose latest event is within its {{presence_days}} days (the mapping's
+-- presence_days; {{keeps_silent}} is false at 90, where there are none): all their days are before {{first_week}}
+-- (a later one is in the week's 90 days), so `windows` gets a row of zero counts for them from one without a day
+silent AS (
+    SELECT l.customer_id, k.week
+    FROM (
+        SELECT d.customer_id, max(d.local_date) AS last_day
+        FROM engagement.event_days d
+        WHERE {{keeps_silent}} AND d.local_date < DATE '{{first_week}}'
+          AND d.local_date >= date_add('day', -{{presence_days}}, DATE '{{first_week}}') AND {{customer_bucket}}
+        GROUP BY d.customer_id
+    ) l
+    JOIN weeks k ON l.last_day >= date_add('day', -{{presence_days}}, k.week)
+        AND l.last_day < date_add('day', -90, k.week)
 ),
 -- a row per customer present in a week: each kind's windows, and what its days since {{first_week}} add to the
 -- history before the batch
@@ -37,7 +54,11 @@ windows AS (
         customer_id,
         week,
         {{window_columns}}
-    FROM recent
+    FROM (
+        SELECT * FROM recent
+        UNION ALL
+        SELECT customer_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, week, NULL FROM silent
+    ) r
     GROUP BY customer_id, week
 ),
 -- the whole history of the present customers only (a log's silent customers are most of its customers): each kind's

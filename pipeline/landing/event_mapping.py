@@ -12,6 +12,7 @@ count as which kind of activity. TOML, checked here as a whole before a row is r
 
     time_zone = "Europe/Paris"       # default UTC
     snapshot_weekday = "monday"      # the weekly cut-off's day (default monday)
+    presence_days = 90               # a week holds the customers with an event in this many days before it
 
     [event_types]                    # kind = [the log's types]; `session` is required
     session = ["app_open", "login"]
@@ -31,6 +32,10 @@ from pipeline.core.errors import ContractError
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 IGNORE = "ignore"
+# A week's snapshot holds the customers with an event in its 90 days (the contract's widest window) by default; a
+# mapping may keep them longer, up to ten years, so that customers who buy once a year are still scored in the
+# months they are silent.
+PRESENCE_DAYS = 90
 # kind -> the contract's columns it fills: (column prefix, windows). Every kind counts events; session and purchase
 # fill more (pipeline.landing.events).
 KIND_COLUMNS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -76,6 +81,7 @@ class EventMapping(BaseModel):
     columns: Columns
     time_zone: str = "UTC"
     snapshot_weekday: str = "monday"
+    presence_days: int = Field(default=PRESENCE_DAYS, ge=PRESENCE_DAYS, le=3653, strict=True)
     event_types: dict[str, list[str]] = Field(min_length=1)
 
     @field_validator("time_zone")

@@ -13,9 +13,9 @@
    Athena; up to 13 weeks a statement, UNLOADed by week, streamed), and land each through the usual landing path,
    a batch at a time, so a rebuilt week (a late event) is re-landed and its kept features are computed again.
 
-A week's snapshot holds the customers with an event in the 90 days before its cut-off. Columns of kinds the
-mapping names are counts (0 for no event), with the lifetime totals of sessions and purchases; those of kinds it
-does not name stay empty, as the contract allows.
+A week's snapshot holds the customers with an event in the 90 days before its cut-off, or in the mapping's
+presence_days when more (counts of 0 then). Columns of kinds the mapping names are counts (0 for no event), with the
+lifetime totals of sessions and purchases; those of kinds it does not name stay empty, as the contract allows.
 """
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ import pyarrow.parquet as pq
 
 from pipeline.core.errors import ContractError
 from pipeline.execution.identity import landed_weeks
-from pipeline.landing.event_mapping import IGNORE, KIND_COLUMNS, EventMapping
+from pipeline.landing.event_mapping import IGNORE, KIND_COLUMNS, PRESENCE_DAYS, EventMapping
 from pipeline.landing.ingest import land_snapshot_batches
 from pipeline.landing.week_checks import compare_with_previous_week, cycle_weekday, profile
 from pipeline.warehouse.contract import arrow_schema
@@ -394,8 +394,9 @@ def build_weeks(services: Services, mapping: EventMapping, first_day: dt.date) -
     weeks, notes, landed = [], [], {}
     for week, rows in week_snapshots(services, mapping, touched):
         checked = profile(rows.batches())
-        if checked.rows == 0:  # nobody had an event in its 90 days: the contract has no empty week
-            notes.append(f"no customer has an event in the 90 days before {week}: that week is not landed")
+        if checked.rows == 0:  # nobody had an event in its days: the contract has no empty week
+            notes.append(f"no customer has an event in the {mapping.presence_days} days before {week}: that week is "
+                         "not landed")
             continue
         notes += compare_with_previous_week(services, checked, week, f"events of the week {week}", known=landed)
         land_snapshot_batches(services, rows.batches(), week)
@@ -539,6 +540,8 @@ def event_weeks_sql(mapping: EventMapping, first_week: dt.date, last_week: dt.da
         return Composed(f",\n{indent}".join(f"{sql} AS {name}" for name, sql in named.items()))
 
     return render("event_weeks", first_week=first_week, last_week=last_week, customer_bucket=bucket,
+                  presence_days=mapping.presence_days,
+                  keeps_silent=Composed("true" if mapping.presence_days > PRESENCE_DAYS else "false"),
                   window_columns=listed(composed.windows, " " * 8), history_columns=listed(composed.history, " " * 8),
                   contract_columns=listed(columns, " " * 4))
 
@@ -558,13 +561,14 @@ class StatementPlan:
     buckets: int
 
 
-def statement_plan(services: Services, newest_week: dt.date) -> StatementPlan:
-    """As many weeks a statement as keep its rows within CUSTOMER_WEEKS_PER_STATEMENT, at the customers of the newest
-    week's 90 days (estimated: a log's customers only accumulate), from 1 to WEEKS_PER_STATEMENT; below one week, as
-    many customer buckets as keep a week's share within it, so a statement's memory does not grow with the log."""
+def statement_plan(services: Services, newest_week: dt.date, presence_days: int = PRESENCE_DAYS) -> StatementPlan:
+    """As many weeks a statement as keep its rows within CUSTOMER_WEEKS_PER_STATEMENT, at the customers present in
+    the newest week (those of its `presence_days`, estimated: a log's customers only accumulate), from 1 to
+    WEEKS_PER_STATEMENT; below one week, as many customer buckets as keep a week's share within it, so a statement's
+    memory does not grow with the log."""
     customers = services.sql.query(
         f"SELECT approx_distinct(customer_id) AS n FROM engagement.event_days WHERE local_date < DATE '{newest_week}' "
-        f"AND local_date >= DATE '{newest_week - dt.timedelta(days=90)}'").column(0)[0].as_py() or 1
+        f"AND local_date >= DATE '{newest_week - dt.timedelta(days=presence_days)}'").column(0)[0].as_py() or 1
     weeks = max(1, min(WEEKS_PER_STATEMENT, CUSTOMER_WEEKS_PER_STATEMENT // customers))
     return StatementPlan(weeks, 1 if weeks > 1 else -(-customers // CUSTOMER_WEEKS_PER_STATEMENT))
 
@@ -599,7 +603,7 @@ def week_snapshots(services: Services, mapping: EventMapping,
     next is asked for."""
     if not weeks:
         return
-    plan = statement_plan(services, weeks[-1])
+    plan = statement_plan(services, weeks[-1], mapping.presence_days)
     for start in range(0, len(weeks), plan.weeks):
         batch = weeks[start:start + plan.weeks]
         folder = f"{WORK_PREFIX}event-weeks/{uuid.uuid4().hex}/"

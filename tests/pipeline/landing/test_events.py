@@ -142,6 +142,8 @@ def test_a_bad_row_refuses_the_file_naming_row_column_and_rule_and_lands_nothing
     (MAPPING.replace("Europe/Paris", "Mars/Olympus"), "is not an IANA time zone"),
     (MAPPING.replace('[columns]', 'snapshot_weekday = "funday"\n[columns]'), "is not a day of the week"),
     (MAPPING.replace('customer_id = "user"\n', ""), "columns.customer_id"),
+    (MAPPING.replace('[columns]', 'presence_days = 60\n[columns]'), "presence_days: Input should be greater than or "
+                                                                    "equal to 90"),
 ])
 def test_a_mapping_file_that_cannot_work_is_refused_naming_the_problem(mapping, text, problem):
     with pytest.raises(ContractError, match=problem):
@@ -191,6 +193,40 @@ def test_lifetime_totals_count_the_whole_history_before_the_cut_off_and_nothing_
     assert week["signup_date"] == dt.date(2025, 6, 2)
 
 
+@pytest.mark.parametrize("presence_days, present", [(None, {"b"}), (104, {"b"}), (105, {"a", "b"}), (400, {"a", "b"})])
+def test_a_customer_silent_in_a_weeks_90_days_is_in_it_within_the_mappings_presence_days(
+        services, mapping, tmp_path, presence_days, present):
+    """A yearly buyer is scored in the months they are silent when the mapping's presence_days says so: with zero
+    counts, and their whole history."""
+    text = MAPPING.replace("[columns]", f"presence_days = {presence_days}\n[columns]") if presence_days else MAPPING
+    ingest_events(services, log(tmp_path, [
+        "1,a,2025-11-24T10:00:00,order,20",  # 105 days before MONDAY
+        "2,a,2025-11-24T09:00:00,open,",
+        "3,b,2026-03-08T10:00:00,open,",  # the log's last day: MONDAY is complete
+    ]), mapping(text))
+    week = snapshot(services, MONDAY)
+    assert set(week) == present
+    if "a" in present:
+        a = week["a"]
+        windows = ("sessions_7d", "sessions_90d", "purchases_90d", "revenue_90d", "active_days_30d")
+        assert [a[name] for name in windows] == [0, 0, 0, 0.0, 0]
+        assert (a["lifetime_purchases"], a["lifetime_revenue"], a["lifetime_active_days"]) == (1, 20.0, 1)
+        assert (a["days_since_last_session"], a["days_since_last_purchase"], a["days_since_first_purchase"]) \
+            == (105, 105, 105)
+        assert a["signup_date"] == dt.date(2025, 11, 24)
+
+
+def test_the_same_log_ingested_again_with_a_longer_presence_rebuilds_its_weeks_counting_each_event_once(
+        services, mapping, tmp_path):
+    rows = ["1,a,2025-11-24T10:00:00,open,", "2,a,2025-11-30T10:00:00,open,", "3,b,2026-03-08T10:00:00,open,"]
+    ingest_events(services, log(tmp_path, rows), mapping())
+    assert set(snapshot(services, MONDAY)) == {"b"}
+    ingest_events(services, log(tmp_path, rows, "again.csv"),
+                  mapping(MAPPING.replace("[columns]", "presence_days = 120\n[columns]")))
+    a = snapshot(services, MONDAY)["a"]
+    assert (a["sessions_90d"], a["lifetime_active_days"], a["days_since_last_session"]) == (0, 2, 99)
+
+
 def test_a_customer_without_a_purchase_has_no_repeat_purchase_features(services, mapping, tmp_path):
     ingest_events(services, log(tmp_path, ["1,a,2026-03-08T10:00:00,open,"]), mapping())
     features = render("customer_weeks", first_week=MONDAY, run_date=MONDAY)
@@ -199,14 +235,17 @@ def test_a_customer_without_a_purchase_has_no_repeat_purchase_features(services,
     assert row["active_day_share"] > 0
 
 
-@pytest.mark.parametrize("customer_weeks, plan", [(CUSTOMER_WEEKS_PER_STATEMENT, StatementPlan(13, 1)),
-                                                  (1_000, StatementPlan(3, 1)), (100, StatementPlan(1, 4))],
-                         ids=["13 a statement", "fewer", "a week in customer buckets"])
+@pytest.mark.parametrize("customer_weeks, presence_days, plan", [
+    (CUSTOMER_WEEKS_PER_STATEMENT, 90, StatementPlan(13, 1)), (1_000, 90, StatementPlan(3, 1)),
+    (100, 90, StatementPlan(1, 4)), (CUSTOMER_WEEKS_PER_STATEMENT, 150, StatementPlan(13, 1)),
+    (100, 150, StatementPlan(1, 4))],
+    ids=["13 a statement", "fewer", "a week in customer buckets", "presence 150", "presence 150 in buckets"])
 def test_weeks_built_together_are_the_weeks_built_one_at_a_time(services, mapping, tmp_path, monkeypatch,
-                                                                 customer_weeks, plan):
+                                                                 customer_weeks, presence_days, plan):
     """One statement builds up to 13 weeks (fewer for more customers, or a share of a week's customers) from the
     history before them plus what each week adds: every week of a long, sparse log comes out as one statement for
-    that week alone and all its customers builds it, from the whole history."""
+    that week alone and all its customers builds it, from the whole history. So do the silent customers a longer
+    presence keeps."""
     monkeypatch.setattr(events, "CUSTOMER_WEEKS_PER_STATEMENT", customer_weeks)
     rng = np.random.default_rng(4)
     start, rows = dt.datetime(2025, 9, 1), []
@@ -218,14 +257,17 @@ def test_weeks_built_together_are_the_weeks_built_one_at_a_time(services, mappin
             rows.append(f"{number}-{event},c{number},{at:%Y-%m-%dT%H:%M:%S},{kind},"
                         + (f"{rng.integers(1, 500) / 7:.4f}" if kind == "order" else ""))
     rows += rows[::17]  # some sent twice
-    event_mapping = mapping()
+    event_mapping = mapping(MAPPING.replace("[columns]", f"presence_days = {presence_days}\n[columns]"))
     landed = ingest_events(services, log(tmp_path, rows), event_mapping)
     assert len(landed.weeks) > 2 * WEEKS_PER_STATEMENT
-    assert statement_plan(services, landed.weeks[-1][0]) == plan
+    assert statement_plan(services, landed.weeks[-1][0], presence_days) == plan
     monkeypatch.setattr(events, "CUSTOMER_WEEKS_PER_STATEMENT", CUSTOMER_WEEKS_PER_STATEMENT)
+    silent = 0
     for week, _ in landed.weeks:
         alone = week_snapshot(services, event_mapping, week).to_pylist()
         assert snapshot(services, week) == {row["customer_id"]: row | {"snapshot_date": week} for row in alone}, week
+        silent += sum(row["sessions_90d"] == row["purchases_90d"] == 0 for row in alone)
+    assert (silent > 0) == (presence_days > 90)
 
 
 def test_every_kind_the_mapping_names_fills_its_columns_and_only_those(services, mapping, tmp_path):
