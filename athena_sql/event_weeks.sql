@@ -2,7 +2,7 @@
 -- engagement.event_days (the events, each once, summed by customer, kind and local day as each upload landed), each
 -- as of its cut-off: the days before the week's date, never that day or later. A row per customer and week, in the
 -- contract's columns, for every customer with an event in the 90 days before the week's cut-off (the contract's
--- widest window), or in the mapping's {{presence_days}} when more (`silent`): each kind's counts in its windows (0
+-- widest window), or in the mapping's presence_days when more (`silent`): each kind's counts in its windows (0
 -- for none), the sessions' active days, minutes and hours, the purchases' revenue, and the lifetime totals over the
 -- customer's whole history before the cut-off.
 -- Only the columns the mapping fills are made, each kind's in its own aggregates (pipeline/landing/events.py,
@@ -32,9 +32,10 @@ recent AS (
     WHERE d.local_date >= date_add('day', -90, DATE '{{first_week}}') AND d.local_date < DATE '{{last_week}}'
       AND {{customer_bucket}}
 ),
--- the customers silent in a week's 90 days whose latest event is within its {{presence_days}} days (the mapping's
--- presence_days; {{keeps_silent}} is false at 90, where there are none): all their days are before {{first_week}}
--- (a later one is in the week's 90 days), so `windows` gets a row of zero counts for them from one without a day
+-- the customers silent in a week's 90 days whose latest event is within the mapping's presence_days before it
+-- ({{presence_days}}; at 90 there are none, and the condition below is composed as false): all their days are
+-- before {{first_week}} (a later one is in the week's 90 days), so `windows` gets a row of zero counts for them from
+-- one without a day
 silent AS (
     SELECT l.customer_id, k.week
     FROM (
