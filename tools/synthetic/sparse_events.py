@@ -32,6 +32,7 @@ SPEND_LOG_MEAN, SPEND_LOG_SD, ORDER_LOG_SD = 3.5, 0.6, 0.3
 SECONDS_PER_DAY = 86_400
 MAPPING = """# The mapping of `generate --sparse --events`' log (README, "Bring your event log")
 time_zone = "UTC"
+# presence_days = 365  # to score customers silent for up to a year too (default 90)
 
 [columns]
 customer_id = "customer_id"
