@@ -561,7 +561,7 @@ class StatementPlan:
     buckets: int
 
 
-def statement_plan(services: Services, newest_week: dt.date, presence_days: int = PRESENCE_DAYS) -> StatementPlan:
+def statement_plan(services: Services, newest_week: dt.date, presence_days: int) -> StatementPlan:
     """As many weeks a statement as keep its rows within CUSTOMER_WEEKS_PER_STATEMENT, at the customers present in
     the newest week (those of its `presence_days`, estimated: a log's customers only accumulate), from 1 to
     WEEKS_PER_STATEMENT; below one week, as many customer buckets as keep a week's share within it, so a statement's
