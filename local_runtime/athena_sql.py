@@ -5,9 +5,11 @@ parameters...). What it passes through unchanged, or changes in meaning, is hand
 
 - `from_base(digits, 16)` (no such function in DuckDB) becomes `CAST('0x' || digits AS BIGINT)`, exactly; other
   radixes are not used by the shipped SQL and are refused.
-- `xxhash64(to_utf8(text))` (none in DuckDB) becomes DuckDB's own 64-bit `hash(text)`: another function, so the
-  values differ, but the shipped SQL only compares hashes with each other, where any deterministic hash agrees
-  (equal ids, equal hashes). Any other argument is refused.
+- `xxhash64(to_utf8(text))` (none in DuckDB) becomes DuckDB's own 64-bit `hash(text)`, and
+  `from_big_endian_64(xxhash64(to_utf8(text)))`, Athena's signed integer of it, the same unsigned one. Other
+  functions, so the values differ, but the shipped SQL only compares hashes with each other or buckets ids by
+  `abs(mod(hash, n))`, where any deterministic hash gives a right answer (equal ids, equal hashes; each id in one
+  bucket), though not the same buckets on both engines. Any other argument is refused.
 - `date_add(unit, n, d)` of a DATE is a DATE in Trino, a TIMESTAMP in DuckDB (`d + INTERVAL`): cast back to DATE
   where `d` is visibly a date (a DATE literal or a CAST to DATE). Comparisons agree either way; the shipped SQL
   casts its parameters to DATE, so what it returns is a date on both.
@@ -48,6 +50,8 @@ def _rewrite(node: exp.Expression) -> exp.Expression:
         return _from_base(node)
     if isinstance(node, exp.Anonymous) and node.name.lower() == "xxhash64":
         return _xxhash64(node)
+    if isinstance(node, exp.Anonymous) and node.name.lower() == "from_big_endian_64":
+        return _from_big_endian_64(node)
     if isinstance(node, exp.Div):
         _check_division(node)
     if isinstance(node, exp.DateAdd) and _is_date(node.this):
@@ -73,6 +77,13 @@ def _xxhash64(node: exp.Anonymous) -> exp.Expression:
     if not isinstance(argument, exp.Encode):
         raise QueryError(f"{node.sql(dialect='athena')}: only xxhash64(to_utf8(…)) runs locally")
     return exp.Anonymous(this="hash", expressions=[argument.this.copy()])
+
+
+def _from_big_endian_64(node: exp.Anonymous) -> exp.Expression:
+    (argument,) = node.expressions
+    if not (isinstance(argument, exp.Anonymous) and argument.name.lower() == "xxhash64"):
+        raise QueryError(f"{node.sql(dialect='athena')}: only from_big_endian_64(xxhash64(…)) runs locally")
+    return _xxhash64(argument)
 
 
 def _check_division(node: exp.Div) -> None:

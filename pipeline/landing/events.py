@@ -574,10 +574,11 @@ def statement_plan(services: Services, newest_week: dt.date, presence_days: int)
 
 
 def customer_bucket(bucket: int, buckets: int) -> Composed:
-    """The condition on event_days `d` that keeps one bucket's customers: a hash of the id, as the holdout's."""
+    """The condition on event_days `d` that keeps one bucket's customers: a 64-bit hash of the id (a bucket is built
+    on one engine; its mod is negative on Athena, whose hash is signed, hence abs())."""
     if buckets == 1:
         return Composed("true")
-    return Composed(f"mod(from_base(substr(to_hex(md5(to_utf8(d.customer_id))), 1, 8), 16), {buckets}) = {bucket}")
+    return Composed(f"abs(mod(from_big_endian_64(xxhash64(to_utf8(d.customer_id))), {buckets})) = {bucket}")
 
 
 def _unload_weeks(services: Services, mapping: EventMapping, weeks: list[dt.date], buckets: int,

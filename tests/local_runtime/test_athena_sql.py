@@ -36,6 +36,19 @@ def test_xxhash64_of_text_is_a_hash_equal_for_equal_texts_and_distinct_for_these
     assert len({value for (value,) in hashes.values()}) == 3
 
 
+def test_a_bucket_of_the_signed_xxhash64_is_one_of_n_for_every_text():
+    texts = [f"C{number:08d}" for number in range(300)]
+    values = ", ".join(f"('{text}')" for text in texts)
+    rows = run(f"SELECT abs(mod(from_big_endian_64(xxhash64(to_utf8(t))), 3)) FROM (VALUES {values}) AS v(t)")
+    buckets = [bucket for (bucket,) in rows]
+    assert set(buckets) == {0, 1, 2} and all(buckets.count(bucket) > 60 for bucket in range(3))
+
+
+def test_only_from_big_endian_64_of_xxhash64_is_emulated():
+    with pytest.raises(QueryError, match=r"only from_big_endian_64\(xxhash64\(…\)\)"):
+        to_duckdb("SELECT from_big_endian_64(x) FROM t")
+
+
 def test_only_xxhash64_of_to_utf8_is_emulated():
     with pytest.raises(QueryError, match=r"only xxhash64\(to_utf8\(…\)\)"):
         to_duckdb("SELECT xxhash64(x) FROM t")
